@@ -1,0 +1,19 @@
+"""spark-automl: Azure ML AutoML (SDK v1) on Spark, tracked in MLflow."""
+
+from .api import classify, regress
+from .config import AutoMLConfig
+from .errors import AutoMLError, ConfigError, DataError, NoTrialSucceededError, TrialError, TrialTimeoutError
+from .experiment import Experiment
+from .featurize.config import FeaturizationConfig
+from .models import REGISTRY
+from .run import AutoMLRun, ChildRun
+from .scoring import score_spark
+from .spark_utils import local_session
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AutoMLConfig", "AutoMLError", "AutoMLRun", "ChildRun", "ConfigError", "DataError", "Experiment",
+    "FeaturizationConfig", "NoTrialSucceededError", "REGISTRY", "TrialError", "TrialTimeoutError",
+    "classify", "local_session", "regress", "score_spark",
+]

@@ -1,0 +1,1 @@
+"""Ingest, profile, guardrails and validation splits: everything before featurization."""

@@ -1,0 +1,58 @@
+"""Turn whatever the user passed into one cached Spark DataFrame, never touching the input."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pandas as pd
+import pyspark.sql.functions as F
+from pyspark.sql import DataFrame, SparkSession
+
+from ..errors import DataError
+from ..spark_utils import ROW_ID
+
+_READERS = {".csv": "csv", ".parquet": "parquet", ".json": "json", ".orc": "orc", ".gz": "csv"}
+
+
+def to_spark(spark: SparkSession, data: Any, role: str = "training_data") -> DataFrame:
+    """Spark DataFrame | pandas DataFrame | file path | table name -> Spark DataFrame."""
+    if isinstance(data, DataFrame):
+        return data
+    if isinstance(data, pd.DataFrame):
+        if data.empty:
+            raise DataError(f"'{role}' is an empty pandas DataFrame; pass at least one row.")
+        # createDataFrame copies: the caller's frame is never modified.
+        return spark.createDataFrame(data)
+    if isinstance(data, str):
+        return _read_path_or_table(spark, data, role)
+    raise DataError(
+        f"'{role}' must be a Spark DataFrame, a pandas DataFrame, a table name or a file path; "
+        f"got {type(data).__name__}."
+    )
+
+
+def _read_path_or_table(spark: SparkSession, name: str, role: str) -> DataFrame:
+    path = name[len("file:"):] if name.startswith("file:") else name
+    suffix = os.path.splitext(path)[1].lower()
+    if suffix in _READERS or os.path.exists(path):
+        if not os.path.exists(path) and "://" not in name:
+            raise DataError(f"'{role}' path {name!r} does not exist. Pass an existing file, folder or table name.")
+        fmt = _READERS.get(suffix, "parquet")
+        reader = spark.read.format(fmt)
+        if fmt == "csv":
+            reader = reader.option("header", "true").option("inferSchema", "true")
+        return reader.load(name)
+    try:
+        return spark.table(name)
+    except Exception as err:  # AnalysisException: not found
+        raise DataError(
+            f"'{role}' {name!r} is neither an existing file path nor a table known to Spark ({err.__class__.__name__})."
+        ) from None
+
+
+def with_row_ids(df: DataFrame) -> DataFrame:
+    """A stable per-row id, fixed by caching, that seeds fold assignment deterministically."""
+    if ROW_ID in df.columns:
+        return df
+    return df.withColumn(ROW_ID, F.monotonically_increasing_id())

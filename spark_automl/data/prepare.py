@@ -1,0 +1,176 @@
+"""From the user's data to the arrays a trial needs: ingest -> profile -> checks ->
+splits -> featurization plan -> one collect of the search set."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyspark.sql.functions as F
+from pyspark.sql import DataFrame, SparkSession
+
+from ..config import AutoMLConfig
+from ..errors import DataError
+from ..featurize.plan import FeaturizationPlan, build_plan
+from ..featurize.transformer import AutoFeaturizer
+from ..spark_utils import FOLD, INTERNAL_COLUMNS, IS_TEST, ROW_ID, col
+from . import guardrails as gr
+from .ingest import to_spark, with_row_ids
+from .profile import DataProfile, profile
+from .split import ValidationTechnique, assign_folds, assign_test, choose_technique
+from .validate import check_profile, check_same_columns, check_schema
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SearchData:
+    """Everything a trial reads; small enough to broadcast to Spark tasks."""
+
+    task: str
+    X: np.ndarray
+    y: np.ndarray
+    weight: np.ndarray | None
+    splits: list[tuple[np.ndarray, np.ndarray]]
+    classes: list | None
+    y_range: float | None
+    positive_label: Any = None
+
+    @property
+    def n_rows(self) -> int:
+        return int(self.X.shape[0])
+
+
+@dataclass
+class PreparedData:
+    search: SearchData
+    featurizer: AutoFeaturizer
+    plan: FeaturizationPlan
+    profile: DataProfile
+    technique: ValidationTechnique
+    guardrails: list
+    feature_columns: list[str]
+    label: str
+    weight_column: str | None
+    input_example: pd.DataFrame
+    test_frame: pd.DataFrame | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def load_and_check(spark: SparkSession, config: AutoMLConfig) -> tuple[DataFrame, DataFrame | None, DataFrame | None]:
+    """Schema-level checks only: cheap, and before anything is computed."""
+    if config.training_data is None:
+        raise DataError("AutoMLConfig has no training_data. Pass training_data=<DataFrame | table | path>.")
+    train = to_spark(spark, config.training_data, "training_data")
+    check_schema(train, config.label_column_name, config.weight_column_name, config.cv_split_column_names)
+    valid = test = None
+    if config.validation_data is not None:
+        valid = to_spark(spark, config.validation_data, "validation_data")
+        check_same_columns(train, valid, "validation_data")
+    if config.test_data is not None:
+        test = to_spark(spark, config.test_data, "test_data")
+        check_same_columns(train.drop(*(config.cv_split_column_names or [])), test, "test_data")
+    return train, valid, test
+
+
+def prepare(spark: SparkSession, config: AutoMLConfig, progress=None) -> PreparedData:
+    say = progress or (lambda msg: None)
+    classification = config.task == "classification"
+    label, weight = config.label_column_name, config.weight_column_name
+    train, valid, test = load_and_check(spark, config)
+    user_columns = list(train.columns)
+
+    df = with_row_ids(train).cache()
+    say("Profiling training data (one Spark aggregation pass)")
+    prof = profile(df, label, classification)
+    check_profile(prof, classification, weight, config.exclude_nan_labels, config.positive_label)
+    labelled = df.where(~_missing(df, label))
+
+    stratify = label if classification else None
+    labelled = assign_test(labelled, config.test_size, config.seed, stratify)
+    n_test = _expected_test_rows(prof, config.test_size)
+    technique = choose_technique(
+        prof.n_labeled - n_test, config.n_cross_validations, config.validation_size,
+        valid is not None, config.cv_split_column_names,
+    )
+    labelled = assign_folds(labelled, technique, config.seed, stratify)
+    if valid is not None:
+        v = with_row_ids(valid.select(*user_columns))
+        v = v.where(~_missing(v, label)).withColumn(IS_TEST, F.lit(False)).withColumn(FOLD, F.lit(1))
+        try:
+            labelled = labelled.unionByName(v.select(*labelled.columns))
+        except Exception as err:
+            raise DataError(f"validation_data columns do not match training_data's types: {err}") from None
+
+    excluded = {label, weight, *(config.cv_split_column_names or [])}
+    feature_columns = [c for c in user_columns if c not in excluded and c not in INTERNAL_COLUMNS]
+    say("Computing featurization statistics with Spark")
+    train_only = labelled.where(~F.col(IS_TEST))
+    plan = build_plan(train_only, prof, feature_columns, config.featurization)
+    featurizer = plan.featurizer()
+
+    wanted = [c for c in [*feature_columns, label, weight, *(config.cv_split_column_names or [])] if c] + [FOLD, IS_TEST]
+    search_df, sampled = _bounded(labelled, prof.n_labeled, config.max_rows_in_memory, config.seed)
+    say("Collecting the search set to the driver (Arrow)")
+    pdf = search_df.select(*[col(c) for c in wanted]).toPandas()
+    df.unpersist()
+    test_frame = pdf.loc[pdf[IS_TEST].astype(bool), user_columns].reset_index(drop=True) if config.test_size else None
+    if test is not None:
+        test_frame = test.where(~_missing(test, label)).select(*[col(c) for c in test.columns]).toPandas()
+    train_pdf = pdf.loc[~pdf[IS_TEST].astype(bool)].reset_index(drop=True)
+    if train_pdf.empty:
+        raise DataError("No training rows are left after removing missing labels and the test split.")
+
+    X = featurizer.transform(train_pdf)
+    y = train_pdf[label].to_numpy()
+    w = train_pdf[weight].to_numpy(dtype=np.float64) if weight else None
+    classes = sorted(prof.label_counts, key=_sort_key) if classification else None
+    y_range = None if classification else float(np.nanmax(y) - np.nanmin(y)) or 1.0
+    splits = _splits(train_pdf, technique, config.cv_split_column_names)
+    search = SearchData(config.task, X, y if classification else y.astype(np.float64), w, splits, classes, y_range,
+                        config.positive_label)
+    guards = gr.evaluate(prof, plan.columns, technique, classification, prof.n_label_missing, sampled)
+    return PreparedData(
+        search=search, featurizer=featurizer, plan=plan, profile=prof, technique=technique, guardrails=guards,
+        feature_columns=feature_columns, label=label, weight_column=weight,
+        input_example=train_pdf[feature_columns].head(5).copy(), test_frame=test_frame,
+    )
+
+
+def _missing(df: DataFrame, label: str):
+    from .profile import _label_missing
+
+    return _label_missing(df, label)
+
+
+def _expected_test_rows(prof: DataProfile, test_size: float | None) -> int:
+    return int(round(prof.n_labeled * test_size)) if test_size else 0
+
+
+def _bounded(df: DataFrame, n_rows: int, limit: int, seed: int) -> tuple[DataFrame, int | None]:
+    """Large-data mode: a seeded sample for search when the table exceeds the driver budget."""
+    if n_rows <= limit:
+        return df, None
+    fraction = limit / n_rows
+    sample = df.where((F.abs(F.xxhash64(col(ROW_ID), F.lit(seed + 17))) % 1_000_000) < int(fraction * 1_000_000))
+    return sample, limit
+
+
+def _splits(pdf: pd.DataFrame, technique: ValidationTechnique, cv_columns) -> list[tuple[np.ndarray, np.ndarray]]:
+    if technique.kind == "user_cv_columns":
+        # Azure semantics: 1 = the row trains in this split, 0 = the row validates it.
+        return [(np.flatnonzero(pdf[c].to_numpy() == 1), np.flatnonzero(pdf[c].to_numpy() == 0)) for c in cv_columns]
+    fold = pdf[FOLD].to_numpy()
+    if technique.kind == "cv":
+        return [(np.flatnonzero(fold != k), np.flatnonzero(fold == k)) for k in range(technique.n_folds)]
+    train_idx, valid_idx = np.flatnonzero(fold == 0), np.flatnonzero(fold == 1)
+    if len(valid_idx) == 0 or len(train_idx) == 0:
+        raise DataError("The validation split is empty; give more rows or a larger validation_size.")
+    return [(train_idx, valid_idx)]
+
+
+def _sort_key(value: Any) -> tuple:
+    return (str(type(value).__name__), value)

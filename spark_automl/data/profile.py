@@ -1,0 +1,126 @@
+"""DataProfile: ONE Spark aggregation job describing every column and the label.
+
+The job groups by the label (classification) or a constant (regression), then folds
+the groups together; HyperLogLog sketches merge across groups, so the class counts,
+missing labels and per-column statistics all come back from a single action.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyspark.sql.functions as F
+from pyspark.sql import DataFrame
+from pyspark.sql import types as T
+
+from ..spark_utils import INTEGER_TYPES, INTERNAL_COLUMNS, NUMERIC_TYPES, col
+
+_GROUP = "__group__"
+
+
+@dataclass
+class ColumnProfile:
+    name: str
+    spark_type: str
+    kind: str  # numeric | boolean | string | datetime | other
+    non_null: int
+    distinct: int
+    mean: float | None = None
+    std: float | None = None
+    min: float | None = None
+    max: float | None = None
+    avg_length: float | None = None
+    numeric_ratio: float | None = None  # string columns: share of values that parse as numbers
+    datetime_ratio: float | None = None  # string columns: share of values that parse as timestamps
+    is_integer: bool = False
+
+    def missing(self, n_rows: int) -> int:
+        return n_rows - self.non_null
+
+
+@dataclass
+class DataProfile:
+    n_rows: int
+    columns: dict[str, ColumnProfile]
+    label: str | None = None
+    label_counts: dict[Any, int] = field(default_factory=dict)  # classification only, non-null labels
+    n_label_missing: int = 0
+
+    @property
+    def n_labeled(self) -> int:
+        return self.n_rows - self.n_label_missing
+
+
+def _kind(dtype: T.DataType) -> str:
+    if isinstance(dtype, T.BooleanType):
+        return "boolean"
+    if isinstance(dtype, NUMERIC_TYPES):
+        return "numeric"
+    if isinstance(dtype, T.StringType):
+        return "string"
+    if isinstance(dtype, (T.TimestampType, T.DateType, T.TimestampNTZType)):
+        return "datetime"
+    return "other"
+
+
+def _label_missing(df: DataFrame, label: str):
+    c = col(label)
+    if isinstance(df.schema[label].dataType, (T.FloatType, T.DoubleType)):
+        return c.isNull() | F.isnan(c)
+    return c.isNull()
+
+
+def profile(df: DataFrame, label: str | None, classification: bool) -> DataProfile:
+    fields = [f for f in df.schema.fields if f.name not in INTERNAL_COLUMNS]
+    group_key = col(label).alias(_GROUP) if (classification and label) else F.lit(0).alias(_GROUP)
+    inner, outer = [F.count(F.lit(1)).alias("n")], [F.sum("n").alias("n")]
+    if label:
+        inner.append(F.sum(F.when(_label_missing(df, label), 1).otherwise(0)).alias("label_missing"))
+        outer.append(F.sum("label_missing").alias("label_missing"))
+    for i, f in enumerate(fields):
+        c, kind, p = col(f.name), _kind(f.dataType), f"c{i}_"
+        inner += [F.count(c).alias(p + "nn"), F.hll_sketch_agg(c.cast("string")).alias(p + "hll")]
+        outer += [F.sum(p + "nn").alias(p + "nn"), F.hll_sketch_estimate(F.hll_union_agg(p + "hll", True)).alias(p + "distinct")]
+        if kind in ("numeric", "boolean"):
+            x = c.cast("double")
+            x = F.when(F.isnan(x), None).otherwise(x)
+            inner += [F.sum(x).alias(p + "s"), F.sum(x * x).alias(p + "ss"), F.min(x).alias(p + "min"), F.max(x).alias(p + "max")]
+            outer += [F.sum(p + "s").alias(p + "s"), F.sum(p + "ss").alias(p + "ss"), F.min(p + "min").alias(p + "min"), F.max(p + "max").alias(p + "max")]
+        elif kind == "string":
+            inner += [
+                F.sum(F.length(c)).alias(p + "len"),
+                F.count(c.try_cast("double")).alias(p + "num"),
+                F.count(F.try_to_timestamp(c)).alias(p + "ts"),
+            ]
+            outer += [F.sum(p + "len").alias(p + "len"), F.sum(p + "num").alias(p + "num"), F.sum(p + "ts").alias(p + "ts")]
+    if classification and label:
+        outer.append(F.collect_list(F.struct(F.col(_GROUP).alias("label"), F.col("n").alias("n"))).alias("classes"))
+    row = df.groupBy(group_key).agg(*inner).agg(*outer).collect()[0].asDict()
+    n_rows = int(row["n"] or 0)
+    columns = {}
+    for i, f in enumerate(fields):
+        p, kind = f"c{i}_", _kind(f.dataType)
+        nn = int(row[p + "nn"] or 0)
+        prof = ColumnProfile(
+            name=f.name, spark_type=f.dataType.simpleString(), kind=kind, non_null=nn,
+            distinct=int(row[p + "distinct"] or 0), is_integer=isinstance(f.dataType, INTEGER_TYPES),
+        )
+        if kind in ("numeric", "boolean") and nn:
+            s, ss = float(row[p + "s"] or 0.0), float(row[p + "ss"] or 0.0)
+            mean = s / nn
+            prof.mean, prof.std = mean, math.sqrt(max(ss / nn - mean * mean, 0.0))
+            prof.min, prof.max = row[p + "min"], row[p + "max"]
+        elif kind == "string" and nn:
+            prof.avg_length = float(row[p + "len"] or 0) / nn
+            prof.numeric_ratio = float(row[p + "num"] or 0) / nn
+            prof.datetime_ratio = float(row[p + "ts"] or 0) / nn
+        columns[f.name] = prof
+    result = DataProfile(n_rows=n_rows, columns=columns, label=label, n_label_missing=int(row.get("label_missing") or 0))
+    if classification and label:
+        result.label_counts = {
+            r["label"]: int(r["n"]) for r in row["classes"]
+            if r["label"] is not None and not (isinstance(r["label"], float) and math.isnan(r["label"]))
+        }
+    return result

@@ -1,0 +1,115 @@
+"""One experiment, end to end: prepare data, search, refit the winner, log it.
+
+Kept apart from experiment.py (the user-facing object) so the flow reads top to
+bottom in one place without a god class.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+from sklearn.pipeline import Pipeline
+
+from .config import AutoMLConfig
+from .data.guardrails import Guardrail
+from .data.prepare import PreparedData, prepare
+from .errors import NoTrialSucceededError
+from .models import REGISTRY
+from .progress import Progress
+from .search.backends import BACKENDS, TrialContext, choose_backend
+from .search.stopping import Stopper
+from .search.sweeper import Sweeper
+from .search.trial import OK, TrialResult, build_estimator, fit_estimator
+from .tracking import Tracker
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SearchOutcome:
+    results: list[TrialResult]
+    stop_reason: str
+    backend: str
+    search_seconds: float
+    skipped_models: dict[str, str] = field(default_factory=dict)
+
+
+def eligible_specs(config: AutoMLConfig, n_rows: int, has_weights: bool) -> tuple[list, dict[str, str]]:
+    """Registry specs the search may use, with the reason each excluded model was skipped."""
+    specs, skipped = [], {}
+    explicit = set(config.allowed_models or [])
+    for name in config.candidate_models():
+        spec = REGISTRY.get(name, config.task)
+        if has_weights and not spec.supports_weights:
+            skipped[name] = "does not support sample weights"
+        elif spec.max_rows is not None and n_rows > spec.max_rows and name not in explicit:
+            skipped[name] = f"too slow above {spec.max_rows} rows (allow it explicitly to force it)"
+        elif config.enable_onnx_compatible_models and not spec.onnx:
+            skipped[name] = "not ONNX-convertible"
+        else:
+            specs.append(spec)
+    if not specs:
+        specs = [REGISTRY.get(n, config.task) for n in config.candidate_models()]
+        skipped = {}
+    return specs, skipped
+
+
+def run_search(spark, prepared: PreparedData, config: AutoMLConfig, on_results, stopper: Stopper,
+               progress: Progress) -> SearchOutcome:
+    data = prepared.search
+    specs, skipped = eligible_specs(config, data.n_rows, data.weight is not None)
+    for name, why in skipped.items():
+        progress.stage(f"Skipping {name}: {why}")
+    is_local = spark is None or spark.sparkContext.master.startswith("local")
+    backend_name = choose_backend(config.backend, data.n_rows, data.X.shape[1], is_local)
+    cores = config.max_cores_per_iteration
+    n_jobs = -1 if cores == -1 else cores
+    ctx = TrialContext(config.metric, config.seed, n_jobs, config.max_concurrent_iterations,
+                       config.trial_timeout_seconds)
+    backend = BACKENDS[backend_name](spark=spark, trials_per_task=config.trials_per_task)
+    sweeper = Sweeper(specs, seed=config.seed)
+    progress.stage(f"Searching {len(specs)} models with the {backend_name} backend "
+                   f"({config.max_concurrent_iterations} concurrent)")
+    results: list[TrialResult] = []
+
+    def collect(batch):
+        results.extend(batch)
+        on_results(batch)
+
+    t0 = time.time()
+    try:
+        backend.run(sweeper, data, ctx, stopper, collect)
+    finally:
+        backend.close()
+    return SearchOutcome(results, stopper.should_stop() or "search space exhausted", backend_name,
+                         time.time() - t0, skipped)
+
+
+def best_result(results: list[TrialResult], metric: str | None = None) -> TrialResult:
+    from .metrics import to_loss
+
+    ok = [r for r in results if r.status == OK]
+    if not ok:
+        errors = "; ".join(sorted({r.error.splitlines()[0] for r in results if r.error})[:3])
+        raise NoTrialSucceededError(
+            f"No trial succeeded ({len(results)} tried). First errors: {errors or 'none recorded'}. "
+            "Raise experiment_timeout_minutes or iteration_timeout_minutes, or check the data."
+        )
+    if metric is None:
+        return min(ok, key=lambda r: (r.loss, r.iteration))
+    return min(ok, key=lambda r: (to_loss(metric, r.metrics.get(metric, float("nan"))), r.iteration))
+
+
+def refit(prepared: PreparedData, result: TrialResult, seed: int, n_jobs: int) -> Pipeline:
+    """The final model: featurizer + the candidate refit on every training row."""
+    data = prepared.search
+    est = build_estimator(result.model, result.params, data.task, data.classes, n_jobs, seed)
+    fit_estimator(est, result.model, data.task, data.X, data.y, data.weight)
+    return Pipeline([("featurizer", prepared.featurizer), ("model", est)])
+
+
+def guardrail_records(guards: list[Guardrail]) -> list[dict]:
+    return [{"name": g.name, "status": g.status, "description": g.description, "details": g.details} for g in guards]

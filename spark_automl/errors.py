@@ -1,0 +1,31 @@
+"""One small exception hierarchy so callers can catch what they can fix.
+
+Every message names the parameter or column, the value received and the valid
+choices or the fix, so a user never has to read our source to act on it.
+"""
+
+from __future__ import annotations
+
+
+class AutoMLError(Exception):
+    """Base of every error raised on purpose by spark_automl."""
+
+
+class ConfigError(AutoMLError, ValueError):
+    """An AutoMLConfig / job configuration parameter is invalid."""
+
+
+class DataError(AutoMLError, ValueError):
+    """The training, validation or test data cannot be used as given."""
+
+
+class TrialError(AutoMLError):
+    """A single trial failed; recorded on its child run, never fatal to the experiment."""
+
+
+class TrialTimeoutError(TrialError, TimeoutError):
+    """A trial ran past iteration_timeout_minutes."""
+
+
+class NoTrialSucceededError(AutoMLError):
+    """The search finished without one successful trial, so there is no model to return."""

@@ -1,0 +1,519 @@
+"""Azure AutoML (SDK v1) scalar metrics, declared once in a registry.
+
+Every metric is a :class:`MetricSpec` in :data:`METRICS`; the compute functions,
+the list of names per task, the allowed primary metrics and the optimisation
+direction are all read from that one table, so adding a metric is one row and
+no code path can forget it. Metric semantics follow ``azureml-metrics``:
+
+* classification metrics work in "class index" space (positions in ``classes``),
+  so any label dtype (ints, floats, strings such as ``">50K"``) behaves the same;
+* ``_binary`` metrics use ``positive_label`` (default: ``classes[-1]``) and are NaN
+  for problems with more than two classes;
+* one-vs-rest metrics (AUC, average precision) skip classes absent from
+  ``y_true`` for macro/weighted averaging, so a rare class missing from a fold
+  never crashes a trial;
+* ``normalized_*`` regression metrics divide by the range of the *training*
+  target when the caller passes it, as Azure does;
+* one failing metric yields NaN instead of losing the whole dictionary.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+from functools import cached_property, partial
+from typing import Any, Callable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from sklearn import metrics as skm
+
+from .errors import ConfigError, DataError
+
+__all__ = [
+    "MetricSpec",
+    "METRICS",
+    "metric_names",
+    "primary_metric_names",
+    "default_primary_metric",
+    "to_loss",
+    "classification_metrics",
+    "regression_metrics",
+    "compute_metrics",
+]
+
+CLASSIFICATION = "classification"
+REGRESSION = "regression"
+FORECASTING = "forecasting"
+
+# Forecasting is scored with the regression metrics (Azure adds only non-scalar
+# and forecast_* horizon metrics on top), so tasks map onto a metric family.
+_TASK_FAMILY: Mapping[str, str] = {
+    CLASSIFICATION: CLASSIFICATION,
+    REGRESSION: REGRESSION,
+    FORECASTING: REGRESSION,
+}
+
+# Azure's allowed primary metrics, in Azure's documented order.
+_PRIMARY: Mapping[str, tuple[str, ...]] = {
+    CLASSIFICATION: (
+        "accuracy",
+        "AUC_weighted",
+        "norm_macro_recall",
+        "average_precision_score_weighted",
+        "precision_score_weighted",
+    ),
+    REGRESSION: (
+        "spearman_correlation",
+        "normalized_root_mean_squared_error",
+        "r2_score",
+        "normalized_mean_absolute_error",
+    ),
+    FORECASTING: (
+        "normalized_root_mean_squared_error",
+        "r2_score",
+        "normalized_mean_absolute_error",
+    ),
+}
+
+_DEFAULT_PRIMARY: Mapping[str, str] = {
+    CLASSIFICATION: "accuracy",
+    REGRESSION: "normalized_root_mean_squared_error",
+    FORECASTING: "normalized_root_mean_squared_error",
+}
+
+_AVERAGES = ("micro", "macro", "weighted")
+_PROBA_EPS = 1e-15
+_NAN = float("nan")
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    """One scalar metric: its Azure name, task family, direction and how to compute it.
+
+    ``fn`` takes the prepared inputs of its family (``_ClassificationInputs`` or
+    ``_RegressionInputs``) so shared work such as one-hot encoding happens once.
+    """
+
+    name: str
+    task: str
+    greater_is_better: bool
+    primary_allowed: bool
+    fn: Callable[..., float]
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+class _ClassificationInputs:
+    """Labels mapped to class indices, plus lazily derived views shared by metrics."""
+
+    def __init__(
+        self,
+        y_true: Any,
+        proba: Any,
+        classes: Sequence,
+        sample_weight: Any = None,
+        positive_label: Any = None,
+    ) -> None:
+        class_index = pd.Index(list(classes))
+        if len(class_index) == 0:
+            raise DataError("classes is empty; pass the class labels in the column order of the probabilities.")
+        if not class_index.is_unique:
+            raise DataError(f"classes must be unique, got {list(classes)!r}.")
+        proba = np.asarray(proba, dtype=float)
+        y_arr = np.asarray(y_true).ravel()
+        if proba.ndim != 2 or proba.shape != (len(y_arr), len(class_index)):
+            raise DataError(
+                f"proba must have shape (n_samples, n_classes) = ({len(y_arr)}, {len(class_index)}), "
+                f"got {proba.shape}."
+            )
+        y_idx = class_index.get_indexer(y_arr)
+        if (y_idx < 0).any():
+            unknown = sorted({repr(v) for v in y_arr[y_idx < 0]})[:5]
+            raise DataError(f"y_true has labels not in classes {list(classes)!r}: {', '.join(unknown)}.")
+        if positive_label is None:
+            pos = len(class_index) - 1
+        else:
+            found = class_index.get_indexer([positive_label])[0]
+            if found < 0:
+                raise DataError(f"positive_label {positive_label!r} is not one of classes {list(classes)!r}.")
+            pos = int(found)
+
+        self.n_classes = len(class_index)
+        self.y = y_idx.astype(int)
+        self.proba = proba
+        self.pred = proba.argmax(axis=1) if len(y_arr) else np.zeros(0, dtype=int)
+        self.sample_weight = _as_weight(sample_weight, len(y_arr))
+        self.pos = pos
+
+    @cached_property
+    def onehot(self) -> np.ndarray:
+        return np.eye(self.n_classes, dtype=int)[self.y]
+
+    @cached_property
+    def present(self) -> np.ndarray:
+        """Column indices of classes that occur in y_true (one-vs-rest is undefined for the others)."""
+        return np.flatnonzero(np.bincount(self.y, minlength=self.n_classes) > 0)
+
+    @property
+    def is_binary(self) -> bool:
+        return self.n_classes == 2
+
+    @cached_property
+    def y_bin(self) -> np.ndarray:
+        return (self.y == self.pos).astype(int)
+
+    @cached_property
+    def pred_bin(self) -> np.ndarray:
+        return (self.pred == self.pos).astype(int)
+
+
+class _RegressionInputs:
+    """Targets, predictions and the normalising ranges shared by regression metrics."""
+
+    def __init__(
+        self,
+        y_true: Any,
+        y_pred: Any,
+        sample_weight: Any = None,
+        y_range: float | None = None,
+    ) -> None:
+        y = np.asarray(y_true, dtype=float).ravel()
+        p = np.asarray(y_pred, dtype=float).ravel()
+        if y.shape != p.shape:
+            raise DataError(f"y_true and y_pred must have the same length, got {len(y)} and {len(p)}.")
+        self.y = y
+        self.pred = p
+        self.sample_weight = _as_weight(sample_weight, len(y))
+        if y_range is None:
+            y_range = float(np.ptp(y)) if len(y) else 0.0
+        self.y_range = _safe_range(y_range)
+
+    @cached_property
+    def log_range(self) -> float:
+        """Range of log1p(y_true); only the scalar training range is known, so the log range comes from y_true."""
+        if len(self.y) == 0 or (self.y < 0).any():
+            return 1.0
+        return _safe_range(float(np.ptp(np.log1p(self.y))))
+
+
+def _as_weight(sample_weight: Any, n: int) -> np.ndarray | None:
+    if sample_weight is None:
+        return None
+    w = np.asarray(sample_weight, dtype=float).ravel()
+    if len(w) != n:
+        raise DataError(f"sample_weight must have one value per row ({n}), got {len(w)}.")
+    return w
+
+
+def _safe_range(value: float) -> float:
+    """A zero, negative or non-finite range would blow up normalisation; 1 leaves the metric unnormalised."""
+    value = float(value)
+    return value if math.isfinite(value) and value > 0 else 1.0
+
+
+# ----------------------------------------------------------------- classification fns
+
+
+def _accuracy(c: _ClassificationInputs) -> float:
+    return skm.accuracy_score(c.y, c.pred, sample_weight=c.sample_weight)
+
+
+def _weighted_accuracy(c: _ClassificationInputs) -> float:
+    """Azure: accuracy with each sample weighted by the (weighted) size of its true class."""
+    base = np.ones(len(c.y)) if c.sample_weight is None else c.sample_weight
+    class_size = np.bincount(c.y, weights=base, minlength=c.n_classes)
+    return skm.accuracy_score(c.y, c.pred, sample_weight=base * class_size[c.y])
+
+
+def _balanced_accuracy(c: _ClassificationInputs) -> float:
+    return skm.balanced_accuracy_score(c.y, c.pred, sample_weight=c.sample_weight)
+
+
+def _norm_macro_recall(c: _ClassificationInputs) -> float:
+    """(macro recall - R) / (1 - R), R = 1/C the chance-level macro recall; not clipped."""
+    chance = 1.0 / c.n_classes
+    if chance >= 1.0:
+        return _NAN
+    recall = skm.recall_score(c.y, c.pred, average="macro", zero_division=0, sample_weight=c.sample_weight)
+    return (recall - chance) / (1.0 - chance)
+
+
+def _log_loss(c: _ClassificationInputs) -> float:
+    """Clip to [1e-15, 1] so a confident miss is finite, then renormalise rows (sklearn rejects unnormalised)."""
+    p = np.clip(c.proba, _PROBA_EPS, 1.0)
+    p = p / p.sum(axis=1, keepdims=True)
+    return skm.log_loss(c.y, p, labels=np.arange(c.n_classes), sample_weight=c.sample_weight)
+
+
+def _matthews(c: _ClassificationInputs) -> float:
+    return skm.matthews_corrcoef(c.y, c.pred, sample_weight=c.sample_weight)
+
+
+def _set_metric(score: Callable[..., float], average: str, c: _ClassificationInputs) -> float:
+    """precision/recall/f1 from predicted labels; zero_division=0 like Azure."""
+    if average == "binary":
+        if not c.is_binary:
+            return _NAN
+        return score(c.y_bin, c.pred_bin, average="binary", pos_label=1, zero_division=0, sample_weight=c.sample_weight)
+    return score(c.y, c.pred, average=average, zero_division=0, sample_weight=c.sample_weight)
+
+
+def _auc(average: str, c: _ClassificationInputs) -> float:
+    """One-vs-rest ROC AUC; NaN when fewer than two classes occur (no negatives to rank against)."""
+    if len(c.present) < 2:
+        return _NAN
+    if average == "binary":
+        if not c.is_binary:
+            return _NAN
+        return skm.roc_auc_score(c.y_bin, c.proba[:, c.pos], sample_weight=c.sample_weight)
+    return _one_vs_rest(skm.roc_auc_score, average, c)
+
+
+def _average_precision(average: str, c: _ClassificationInputs) -> float:
+    """One-vs-rest average precision; NaN when no class (or, for binary, no positive) occurs."""
+    if len(c.present) == 0:
+        return _NAN
+    if average == "binary":
+        if not c.is_binary or not c.y_bin.any():
+            return _NAN
+        return skm.average_precision_score(c.y_bin, c.proba[:, c.pos], sample_weight=c.sample_weight)
+    return _one_vs_rest(skm.average_precision_score, average, c)
+
+
+def _one_vs_rest(score: Callable[..., float], average: str, c: _ClassificationInputs) -> float:
+    """Micro pools every class column; macro/weighted keep only present classes, whose score is defined."""
+    cols = np.arange(c.n_classes) if average == "micro" else c.present
+    return score(c.onehot[:, cols], c.proba[:, cols], average=average, sample_weight=c.sample_weight)
+
+
+# --------------------------------------------------------------------- regression fns
+
+
+def _explained_variance(r: _RegressionInputs) -> float:
+    return skm.explained_variance_score(r.y, r.pred, sample_weight=r.sample_weight)
+
+
+def _r2(r: _RegressionInputs) -> float:
+    return skm.r2_score(r.y, r.pred, sample_weight=r.sample_weight)
+
+
+def _spearman(r: _RegressionInputs) -> float:
+    """Rank correlation (unweighted: scipy has no weights); NaN when either side is constant."""
+    if len(r.y) < 2 or np.ptp(r.y) == 0 or np.ptp(r.pred) == 0:
+        return _NAN
+    return stats.spearmanr(r.y, r.pred).statistic
+
+
+def _mae(r: _RegressionInputs) -> float:
+    return skm.mean_absolute_error(r.y, r.pred, sample_weight=r.sample_weight)
+
+
+def _median_ae(r: _RegressionInputs) -> float:
+    return skm.median_absolute_error(r.y, r.pred, sample_weight=r.sample_weight)
+
+
+def _rmse(r: _RegressionInputs) -> float:
+    return math.sqrt(skm.mean_squared_error(r.y, r.pred, sample_weight=r.sample_weight))
+
+
+def _rmsle(r: _RegressionInputs) -> float:
+    """Defined only for non-negative targets; negative predictions are clipped to 0 as Azure does."""
+    if (r.y < 0).any():
+        return _NAN
+    pred = np.clip(r.pred, 0.0, None)
+    return math.sqrt(skm.mean_squared_log_error(r.y, pred, sample_weight=r.sample_weight))
+
+
+def _mape(r: _RegressionInputs) -> float:
+    """Mean absolute percentage error in percent, skipping rows with y_true == 0 (undefined there)."""
+    keep = r.y != 0
+    if not keep.any():
+        return _NAN
+    ape = np.abs((r.y[keep] - r.pred[keep]) / r.y[keep])
+    weights = None if r.sample_weight is None else r.sample_weight[keep]
+    return 100.0 * float(np.average(ape, weights=weights))
+
+
+def _normalized(metric: Callable[[_RegressionInputs], float], r: _RegressionInputs) -> float:
+    return metric(r) / r.y_range
+
+
+def _normalized_rmsle(r: _RegressionInputs) -> float:
+    return _rmsle(r) / r.log_range
+
+
+# ----------------------------------------------------------------------- the registry
+
+# (name, greater_is_better, fn) rows; the task and primary flag are filled in below.
+_CLASSIFICATION_ROWS: tuple[tuple[str, bool, Callable[[_ClassificationInputs], float]], ...] = (
+    *((f"AUC_{avg}", True, partial(_auc, avg)) for avg in ("binary", *_AVERAGES)),
+    ("accuracy", True, _accuracy),
+    ("weighted_accuracy", True, _weighted_accuracy),
+    ("balanced_accuracy", True, _balanced_accuracy),
+    ("norm_macro_recall", True, _norm_macro_recall),
+    ("log_loss", False, _log_loss),
+    ("matthews_correlation", True, _matthews),
+    *(
+        (f"{prefix}_{avg}", True, partial(_set_metric, score, avg))
+        for prefix, score in (
+            ("f1_score", skm.f1_score),
+            ("precision_score", skm.precision_score),
+            ("recall_score", skm.recall_score),
+        )
+        for avg in ("binary", *_AVERAGES)
+    ),
+    *((f"average_precision_score_{avg}", True, partial(_average_precision, avg)) for avg in ("binary", *_AVERAGES)),
+)
+
+_REGRESSION_ROWS: tuple[tuple[str, bool, Callable[[_RegressionInputs], float]], ...] = (
+    ("explained_variance", True, _explained_variance),
+    ("r2_score", True, _r2),
+    ("spearman_correlation", True, _spearman),
+    ("mean_absolute_error", False, _mae),
+    ("median_absolute_error", False, _median_ae),
+    ("root_mean_squared_error", False, _rmse),
+    ("root_mean_squared_log_error", False, _rmsle),
+    ("mean_absolute_percentage_error", False, _mape),
+    ("normalized_mean_absolute_error", False, partial(_normalized, _mae)),
+    ("normalized_median_absolute_error", False, partial(_normalized, _median_ae)),
+    ("normalized_root_mean_squared_error", False, partial(_normalized, _rmse)),
+    ("normalized_root_mean_squared_log_error", False, _normalized_rmsle),
+)
+
+
+def _build_registry() -> dict[str, MetricSpec]:
+    registry: dict[str, MetricSpec] = {}
+    for task, rows in ((CLASSIFICATION, _CLASSIFICATION_ROWS), (REGRESSION, _REGRESSION_ROWS)):
+        for name, greater, fn in rows:
+            registry[name] = MetricSpec(name, task, greater, name in _PRIMARY[task], fn)
+    return registry
+
+
+METRICS: dict[str, MetricSpec] = _build_registry()
+
+
+# ------------------------------------------------------------------------- public API
+
+
+def _family(task: str) -> str:
+    try:
+        return _TASK_FAMILY[task]
+    except (KeyError, TypeError):
+        raise ConfigError(f"task={task!r} is not supported; use one of {', '.join(map(repr, _TASK_FAMILY))}.") from None
+
+
+def _spec(name: str) -> MetricSpec:
+    try:
+        return METRICS[name]
+    except (KeyError, TypeError):
+        raise ConfigError(f"metric {name!r} is unknown; valid metrics: {', '.join(METRICS)}.") from None
+
+
+def metric_names(task: str) -> list[str]:
+    """All scalar metric names of a task, in registry order (forecasting uses regression's)."""
+    family = _family(task)
+    return [name for name, spec in METRICS.items() if spec.task == family]
+
+
+def primary_metric_names(task: str) -> list[str]:
+    """Azure's allowed primary metrics for a task (forecasting excludes spearman_correlation)."""
+    _family(task)
+    return list(_PRIMARY[task])
+
+
+def default_primary_metric(task: str) -> str:
+    """Azure's default: accuracy for classification, normalized RMSE for regression and forecasting."""
+    _family(task)
+    return _DEFAULT_PRIMARY[task]
+
+
+def to_loss(name: str, value: float) -> float:
+    """Turn a metric value into a quantity to minimise, so search code needs no direction logic.
+
+    NaN (a failed or undefined metric) maps to +inf so it always ranks last.
+    """
+    spec = _spec(name)
+    if value is None or math.isnan(value):
+        return math.inf
+    return -float(value) if spec.greater_is_better else float(value)
+
+
+def _evaluate(family: str, inputs: Any) -> dict[str, float]:
+    """Run every metric of a family; an exception in one metric only NaNs that one; warnings are silenced."""
+    out: dict[str, float] = {}
+    for name, spec in METRICS.items():
+        if spec.task != family:
+            continue
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                out[name] = float(spec.fn(inputs))
+        except Exception:  # noqa: BLE001 - one bad metric must not sink the trial
+            out[name] = _NAN
+    return out
+
+
+def classification_metrics(
+    y_true: np.ndarray,
+    proba: np.ndarray,
+    classes: Sequence,
+    sample_weight: np.ndarray | None = None,
+    positive_label: Any = None,
+) -> dict[str, float]:
+    """Every scalar classification metric.
+
+    y_true: labels (any dtype, values among ``classes``); proba: (n, n_classes)
+    probabilities in the column order of ``classes``. Predicted label =
+    ``classes[argmax(proba)]``. ``positive_label`` (default ``classes[-1]``)
+    drives the ``_binary`` metrics. Raises DataError for mismatched inputs.
+    """
+    return _evaluate(CLASSIFICATION, _ClassificationInputs(y_true, proba, classes, sample_weight, positive_label))
+
+
+def regression_metrics(
+    y_true: np.ndarray,
+    y_pred: np.ndarray,
+    sample_weight: np.ndarray | None = None,
+    y_range: float | None = None,
+) -> dict[str, float]:
+    """Every scalar regression metric.
+
+    ``y_range`` is max - min of the *training* target (Azure normalises by it so
+    scores are comparable across validation folds); it defaults to the range of
+    ``y_true``; a zero range normalises by 1.
+    """
+    return _evaluate(REGRESSION, _RegressionInputs(y_true, y_pred, sample_weight, y_range))
+
+
+def _compute_classification(y_true, prediction, classes, sample_weight, positive_label, y_range) -> dict[str, float]:
+    if classes is None:
+        raise DataError("classes is required for classification metrics (the column order of the probabilities).")
+    return classification_metrics(y_true, prediction, classes, sample_weight, positive_label)
+
+
+def _compute_regression(y_true, prediction, classes, sample_weight, positive_label, y_range) -> dict[str, float]:
+    return regression_metrics(y_true, prediction, sample_weight, y_range)
+
+
+_COMPUTE: Mapping[str, Callable[..., dict[str, float]]] = {
+    CLASSIFICATION: _compute_classification,
+    REGRESSION: _compute_regression,
+}
+
+
+def compute_metrics(
+    task: str,
+    y_true: Any,
+    prediction: Any,
+    classes: Sequence | None = None,
+    sample_weight: Any = None,
+    positive_label: Any = None,
+    y_range: float | None = None,
+) -> dict[str, float]:
+    """All scalar metrics of ``task``: ``prediction`` is class probabilities for
+    classification and point predictions for regression/forecasting."""
+    return _COMPUTE[_family(task)](y_true, prediction, classes, sample_weight, positive_label, y_range)

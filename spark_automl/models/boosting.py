@@ -1,0 +1,100 @@
+"""Gradient-boosted trees: LightGBM, XGBoost, scikit-learn's histogram GBM."""
+
+from __future__ import annotations
+
+import lightgbm as lgb
+import xgboost as xgb
+from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+
+from .registry import REGISTRY, ModelSpec
+from .space import integer, logint, loguniform, uniform
+
+CLF_REG = ("classification", "regression")
+
+
+def _lightgbm(params, task, n_jobs, seed):
+    cls = lgb.LGBMClassifier if task == "classification" else lgb.LGBMRegressor
+    params.setdefault("subsample_freq", 1 if params.get("subsample", 1.0) < 1.0 else 0)
+    return cls(n_jobs=n_jobs, random_state=seed, verbose=-1, **params)
+
+
+def _xgboost(params, task, n_jobs, seed):
+    cls = xgb.XGBClassifier if task == "classification" else xgb.XGBRegressor
+    return cls(n_jobs=n_jobs, random_state=seed, tree_method="hist", verbosity=0, **params)
+
+
+def _hist_gbm(params, task, n_jobs, seed):
+    cls = HistGradientBoostingClassifier if task == "classification" else HistGradientBoostingRegressor
+    return cls(random_state=seed, early_stopping=False, **params)
+
+
+REGISTRY.register(
+    ModelSpec(
+        name="LightGBM",
+        tasks=CLF_REG,
+        factory=_lightgbm,
+        space={
+            "n_estimators": logint(16, 1500),
+            "num_leaves": logint(4, 512),
+            "min_child_samples": logint(2, 128),
+            "learning_rate": loguniform(0.01, 0.5),
+            "colsample_bytree": uniform(0.4, 1.0),
+            "subsample": uniform(0.5, 1.0),
+            "reg_alpha": loguniform(1e-4, 10.0),
+            "reg_lambda": loguniform(1e-3, 10.0),
+        },
+        defaults=(
+            {},
+            {"n_estimators": 400, "learning_rate": 0.05, "num_leaves": 31, "colsample_bytree": 0.7,
+             "subsample": 0.8, "min_child_samples": 20, "reg_lambda": 1.0},
+            {"n_estimators": 300, "learning_rate": 0.03, "num_leaves": 8, "min_child_samples": 5,
+             "colsample_bytree": 0.6, "reg_lambda": 2.0},
+            {"n_estimators": 800, "learning_rate": 0.03, "num_leaves": 63, "colsample_bytree": 0.6,
+             "subsample": 0.8, "min_child_samples": 10, "reg_alpha": 0.1, "reg_lambda": 1.0},
+        ),
+        priority=0,
+    )
+)
+
+for _name, _task in (("XGBoostClassifier", "classification"), ("XGBoostRegressor", "regression")):
+    REGISTRY.register(
+        ModelSpec(
+            name=_name,
+            tasks=(_task,),
+            factory=_xgboost,
+            space={
+                "n_estimators": logint(16, 1500),
+                "max_depth": integer(2, 12),
+                "learning_rate": loguniform(0.01, 0.5),
+                "subsample": uniform(0.5, 1.0),
+                "colsample_bytree": uniform(0.4, 1.0),
+                "min_child_weight": loguniform(0.1, 20.0),
+                "reg_alpha": loguniform(1e-4, 10.0),
+                "reg_lambda": loguniform(1e-3, 10.0),
+            },
+            defaults=(
+                {"n_estimators": 200, "max_depth": 6, "learning_rate": 0.1},
+                {"n_estimators": 500, "max_depth": 8, "learning_rate": 0.03, "subsample": 0.8,
+                 "colsample_bytree": 0.7, "min_child_weight": 2.0},
+            ),
+            priority=1,
+        )
+    )
+
+REGISTRY.register(
+    ModelSpec(
+        name="GradientBoosting",
+        tasks=CLF_REG,
+        factory=_hist_gbm,
+        space={
+            "max_iter": logint(32, 800),
+            "learning_rate": loguniform(0.01, 0.5),
+            "max_leaf_nodes": logint(4, 256),
+            "min_samples_leaf": logint(2, 128),
+            "l2_regularization": loguniform(1e-4, 10.0),
+        },
+        defaults=({"max_iter": 200},),
+        priority=4,
+        notes="scikit-learn HistGradientBoosting (far faster than the classic GradientBoosting at equal quality)",
+    )
+)

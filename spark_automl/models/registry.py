@@ -1,0 +1,85 @@
+"""The one registry of models: adding a model is adding one ModelSpec.
+
+Each spec carries its Azure name, the tasks it serves, a factory, its hyperopt search
+space, a few strong default configurations (the portfolio tried before Bayesian search)
+and capability flags the search uses instead of guessing from names.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+import pandas as pd
+
+from ..errors import ConfigError
+from .space import Param
+
+TASKS = ("classification", "regression")
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    name: str
+    tasks: tuple[str, ...]
+    factory: Callable[..., Any]  # factory(params, task=..., n_jobs=..., seed=...) -> unfitted estimator
+    space: Mapping[str, Param]
+    defaults: tuple[Mapping[str, Any], ...] = ({},)
+    priority: int = 50  # lower goes first in the portfolio
+    supports_weights: bool = True
+    onnx: bool = True
+    distributed: bool = False
+    max_rows: int | None = None  # above this the default search skips the model (too slow)
+    weight_param: str = "sample_weight"
+    notes: str = ""
+
+    def build(self, params: Mapping[str, Any], task: str, n_jobs: int = 1, seed: int = 0) -> Any:
+        return self.factory(dict(params), task=task, n_jobs=n_jobs, seed=seed)
+
+
+@dataclass
+class ModelRegistry:
+    _specs: dict[str, ModelSpec] = field(default_factory=dict)
+
+    def register(self, spec: ModelSpec) -> ModelSpec:
+        for task in spec.tasks:
+            if (task, spec.name) in self._keys():
+                raise ValueError(f"model {spec.name!r} registered twice for task {task!r}")
+        self._specs[f"{spec.name}|{'+'.join(spec.tasks)}"] = spec
+        return spec
+
+    def _keys(self) -> set[tuple[str, str]]:
+        return {(t, s.name) for s in self._specs.values() for t in s.tasks}
+
+    def names(self, task: str) -> list[str]:
+        return sorted({s.name for s in self._specs.values() if task in s.tasks})
+
+    def get(self, name: str, task: str) -> ModelSpec:
+        for spec in self._specs.values():
+            if spec.name == name and task in spec.tasks:
+                return spec
+        raise ConfigError(
+            f"Unknown model {name!r} for task {task!r}. Valid choices: {', '.join(self.names(task))}."
+        )
+
+    def for_task(self, task: str) -> list[ModelSpec]:
+        return sorted((s for s in self._specs.values() if task in s.tasks), key=lambda s: (s.priority, s.name))
+
+    def to_frame(self) -> pd.DataFrame:
+        """The registry as a table, for docs and for users choosing allowed_models."""
+        rows = [
+            {
+                "model": s.name,
+                "tasks": ",".join(s.tasks),
+                "params": ",".join(s.space),
+                "portfolio": len(s.defaults),
+                "sample_weight": s.supports_weights,
+                "onnx": s.onnx,
+                "max_rows": s.max_rows,
+            }
+            for s in sorted(self._specs.values(), key=lambda s: (s.tasks, s.priority, s.name))
+        ]
+        return pd.DataFrame(rows)
+
+
+REGISTRY = ModelRegistry()

@@ -1,0 +1,56 @@
+"""Estimator wrappers that give every classifier the same contract.
+
+Trials and the final model rely on predict_proba having one column per class of the
+WHOLE training label, even when a fold lacks a rare class, and on string labels
+working for learners (XGBoost) that only accept 0..k-1.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+
+
+class LabelEncodedClassifier(ClassifierMixin, BaseEstimator):
+    """Fits `estimator` on label indices into `classes`; predicts the original labels."""
+
+    def __init__(self, estimator: Any = None, classes: Sequence | None = None, weight_param: str = "sample_weight"):
+        self.estimator = estimator
+        self.classes = classes
+        self.weight_param = weight_param
+
+    def fit(self, X, y, sample_weight=None):
+        y = np.asarray(y)
+        self.classes_ = np.asarray(self.classes) if self.classes is not None else np.unique(y)
+        index = {c: i for i, c in enumerate(self.classes_.tolist())}
+        try:
+            codes = np.fromiter((index[v] for v in y.tolist()), dtype=np.int64, count=len(y))
+        except KeyError as err:
+            raise ValueError(f"label {err.args[0]!r} is not among the declared classes {self.classes_.tolist()}") from None
+        present = np.unique(codes)
+        # Learners want contiguous codes 0..m-1; remember where each column goes back.
+        self.present_codes_ = present
+        remap = np.full(len(self.classes_), -1, dtype=np.int64)
+        remap[present] = np.arange(len(present))
+        self.estimator_ = clone(self.estimator)
+        kwargs = {self.weight_param: sample_weight} if sample_weight is not None else {}
+        if len(present) == 1:
+            self.estimator_ = None  # degenerate fold: constant prediction
+        else:
+            self.estimator_.fit(X, remap[codes], **kwargs)
+        self.n_features_in_ = X.shape[1]
+        return self
+
+    def predict_proba(self, X) -> np.ndarray:
+        out = np.zeros((X.shape[0], len(self.classes_)), dtype=np.float64)
+        if self.estimator_ is None:
+            out[:, self.present_codes_[0]] = 1.0
+            return out
+        proba = np.asarray(self.estimator_.predict_proba(X), dtype=np.float64)
+        out[:, self.present_codes_] = proba
+        return out
+
+    def predict(self, X) -> np.ndarray:
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]

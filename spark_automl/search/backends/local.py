@@ -1,0 +1,50 @@
+"""Threads on the driver: no Spark overhead at all, for small data and tests.
+
+Streaming rather than batched: as soon as one trial finishes, its result reaches TPE
+and the next candidate starts, so a slow trial never idles the other workers.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+
+from ..trial import evaluate
+from .base import GRACE_SECONDS, Backend
+
+
+class LocalBackend(Backend):
+    name = "local"
+
+    def run(self, sweeper, data, ctx, stopper, on_results) -> None:
+        # No `with`: leaving the block would join a fit that outlived its timeout.
+        pool = ThreadPoolExecutor(max_workers=ctx.concurrency, thread_name_prefix="automl-trial")
+        try:
+            running = {}
+
+            def submit_more():
+                while len(running) < ctx.concurrency and not stopper.should_stop() \
+                        and stopper.slots_left() - len(running) > 0:
+                    (cand,) = sweeper.ask(1)
+                    future = pool.submit(evaluate, cand, data, ctx.primary_metric, ctx.seed, ctx.n_jobs,
+                                         ctx.timeout_for(stopper))
+                    running[future] = cand
+
+            submit_more()
+            while running:
+                remaining = stopper.remaining()
+                patience = None if remaining is None else remaining + GRACE_SECONDS + 5
+                done, _ = wait(list(running), timeout=patience, return_when=FIRST_COMPLETED)
+                if not done:  # experiment deadline passed: stop waiting for stragglers
+                    stopper.should_stop()
+                    break
+                results = []
+                for future in done:
+                    running.pop(future)
+                    result = future.result()
+                    sweeper.tell(result)
+                    stopper.observe(result)
+                    results.append(result)
+                on_results(results)
+                submit_more()
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)

@@ -1,0 +1,65 @@
+"""When the search ends: timeout, iterations, exit score, or Azure's early-stopping rule."""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+from ..metrics import METRICS
+from .trial import OK, TrialResult
+
+EARLY_STOP_MIN_ITERATIONS = 20
+EARLY_STOP_PATIENCE = 10
+
+
+@dataclass
+class Stopper:
+    primary_metric: str
+    max_iterations: int
+    timeout: float | None = None
+    exit_score: float | None = None
+    early_stopping: bool = True
+    start: float = field(default_factory=time.time)
+    completed: int = 0
+    best_loss: float = math.inf
+    since_improvement: int = 0
+    reason: str | None = None
+    cancelled: bool = False
+
+    @property
+    def deadline(self) -> float | None:
+        return None if self.timeout is None else self.start + self.timeout
+
+    def remaining(self) -> float | None:
+        return None if self.deadline is None else max(self.deadline - time.time(), 0.0)
+
+    def slots_left(self) -> int:
+        return max(self.max_iterations - self.completed, 0)
+
+    def observe(self, result: TrialResult) -> None:
+        self.completed += 1
+        if result.status == OK and result.loss < self.best_loss:
+            self.best_loss, self.since_improvement = result.loss, 0
+        else:
+            self.since_improvement += 1
+
+    def should_stop(self) -> str | None:
+        if self.reason:
+            return self.reason
+        greater = METRICS[self.primary_metric].greater_is_better
+        best_score = -self.best_loss if greater else self.best_loss
+        if self.cancelled:
+            self.reason = "cancelled"
+        elif self.completed >= self.max_iterations:
+            self.reason = f"iterations reached ({self.max_iterations})"
+        elif self.deadline is not None and time.time() >= self.deadline:
+            self.reason = f"experiment timeout reached ({self.timeout / 60:.3g} min)"
+        elif self.exit_score is not None and math.isfinite(self.best_loss) and (
+            best_score >= self.exit_score if greater else best_score <= self.exit_score
+        ):
+            self.reason = f"experiment_exit_score {self.exit_score} reached ({best_score:.6g})"
+        elif (self.early_stopping and self.completed >= EARLY_STOP_MIN_ITERATIONS
+              and self.since_improvement >= EARLY_STOP_PATIENCE):
+            self.reason = f"early stopping: no improvement in the last {EARLY_STOP_PATIENCE} iterations"
+        return self.reason

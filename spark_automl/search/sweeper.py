@@ -1,0 +1,139 @@
+"""Sweeper: proposes candidates. A portfolio of strong defaults first, then hyperopt TPE
+over (model, hyperparameters), seeded with the portfolio's results.
+
+Only strategy lives here; how candidates are evaluated is a backend's business
+(the ask/tell split of sklearn's BaseSearchCV._run_search).
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+from hyperopt import STATUS_FAIL, STATUS_OK, Trials, hp, space_eval, tpe
+from hyperopt.base import JOB_STATE_DONE, JOB_STATE_NEW, Domain
+
+from ..models import REGISTRY, ModelSpec
+from .trial import OK, Candidate, TrialResult
+
+MODEL_LABEL = "model"
+
+
+def _label(model: str, param: str) -> str:
+    return f"{model}__{param}"
+
+
+def build_space(specs: Sequence[ModelSpec]):
+    """One hyperopt space: a choice of model, each with its own conditional parameters."""
+    return hp.choice(MODEL_LABEL, [
+        {"model": s.name, "params": {p: param.to_hyperopt(_label(s.name, p)) for p, param in s.space.items()}}
+        for s in specs
+    ])
+
+
+def portfolio(specs: Sequence[ModelSpec]) -> list[tuple[str, dict[str, Any]]]:
+    """Known-good configurations, cheapest-and-strongest first; a model's second default
+    ranks as if its priority were 8 lower, so strong learners get variants early."""
+    ranked = [(s.priority + 8 * level, s.name, level, dict(d)) for s in specs for level, d in enumerate(s.defaults)]
+    return [(name, params) for _, name, _, params in sorted(ranked, key=lambda r: (r[0], r[2], r[1]))]
+
+
+class Sweeper:
+    """Ask/tell wrapper around hyperopt's TPE (the loop fmin runs internally)."""
+
+    def __init__(self, specs: Sequence[ModelSpec], seed: int = 0, n_startup_jobs: int | None = None):
+        self.specs = list(specs)
+        self.space = build_space(self.specs)
+        self.domain = Domain(lambda _: 0.0, self.space)
+        self.labels = sorted(self.domain.params)
+        self.trials = Trials()
+        self.rng = np.random.default_rng(seed)
+        self.queue = portfolio(self.specs)
+        n_startup = n_startup_jobs if n_startup_jobs is not None else len(self.queue) + 4
+        self.algo = functools.partial(tpe.suggest, n_startup_jobs=n_startup)
+        self.next_iteration = 0
+        self._tid = {}
+
+    # ---- encoding ----------------------------------------------------------------
+    def encode(self, model: str, params: Mapping[str, Any]) -> dict[str, list]:
+        """A concrete (model, params) as hyperopt 'vals'; inactive labels get []."""
+        index = [s.name for s in self.specs].index(model)
+        spec = self.specs[index]
+        vals: dict[str, list] = {label: [] for label in self.labels}
+        vals[MODEL_LABEL] = [index]
+        full = {**{p: _default_value(param) for p, param in spec.space.items()}, **params}
+        for p, param in spec.space.items():
+            value = full[p]
+            if param.kind == "choice" or param.contains(value):
+                vals[_label(model, p)] = [param.encode(value)]
+            else:  # outside the searched range: record the clipped value for TPE
+                vals[_label(model, p)] = [min(max(value, param.low), param.high)]
+        return vals
+
+    def point_of(self, vals: Mapping[str, list]) -> dict[str, Any]:
+        return space_eval(self.space, {k: v[0] for k, v in vals.items() if v})
+
+    def points_to_evaluate(self) -> list[dict[str, Any]]:
+        """The portfolio as flat hyperopt points (label -> raw value), for fmin-style seeding."""
+        return [{k: v[0] for k, v in self.encode(m, p).items() if v} for m, p in self.queue]
+
+    # ---- ask / tell -------------------------------------------------------------
+    def ask(self, n: int) -> list[Candidate]:
+        out = []
+        while self.queue and len(out) < n:
+            model, params = self.queue.pop(0)
+            out.append(self._insert(self.encode(model, params), origin="portfolio", explicit=(model, params)))
+        for _ in range(n - len(out)):
+            # TPE proposes one point per call; pending points are inserted before the next.
+            ids = self.trials.new_trial_ids(1)
+            self.trials.refresh()
+            docs = self.algo(ids, self.domain, self.trials, int(self.rng.integers(2**31 - 1)))
+            self.trials.insert_trial_docs(docs)
+            self.trials.refresh()
+            for doc in docs:
+                point = self.point_of(doc["misc"]["vals"])
+                out.append(self._candidate(doc["tid"], point["model"], point["params"], "tpe"))
+        return out
+
+    def _insert(self, vals, origin: str, explicit=None) -> Candidate:
+        (tid,) = self.trials.new_trial_ids(1)
+        idxs = {k: ([tid] if v else []) for k, v in vals.items()}
+        doc = {
+            "state": JOB_STATE_NEW, "tid": tid, "spec": None, "result": {"status": "new"},
+            "misc": {"tid": tid, "cmd": ("domain_attachment", "FMinIter_Domain"), "workdir": None,
+                     "idxs": idxs, "vals": vals},
+            "exp_key": None, "owner": None, "version": 0, "book_time": None, "refresh_time": None,
+        }
+        self.trials.insert_trial_docs([doc])
+        self.trials.refresh()
+        model, params = explicit if explicit else (self.point_of(vals)["model"], self.point_of(vals)["params"])
+        return self._candidate(tid, model, params, origin)
+
+    def _candidate(self, tid: int, model: str, params: Mapping[str, Any], origin: str) -> Candidate:
+        cand = Candidate(self.next_iteration, model, dict(params), origin)
+        self._tid[cand.iteration] = tid
+        self.next_iteration += 1
+        return cand
+
+    def tell(self, result: TrialResult) -> None:
+        tid = self._tid.pop(result.iteration, None)
+        if tid is None:
+            return
+        for doc in self.trials._dynamic_trials:
+            if doc["tid"] == tid:
+                doc["state"] = JOB_STATE_DONE
+                doc["result"] = {"loss": result.loss, "status": STATUS_OK} if result.status == OK else {"status": STATUS_FAIL}
+                break
+        self.trials.refresh()
+
+
+def _default_value(param) -> Any:
+    """Where a portfolio entry leaves a parameter at the library default, tell TPE the range's middle."""
+    if param.kind == "choice":
+        return param.options[0]
+    if param.kind in ("loguniform", "logint"):
+        value = float(np.sqrt(param.low * param.high))
+    else:
+        value = (param.low + param.high) / 2
+    return int(round(value)) if param.kind in ("int", "logint") else value

@@ -1,0 +1,155 @@
+"""A trial is a pure function (data, candidate) -> TrialResult.
+
+It runs anywhere (a thread, a Spark task), never talks to MLflow, and never returns a
+live model: only metrics, out-of-fold predictions and timings travel back.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import traceback
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+import numpy as np
+
+from ..data.prepare import SearchData
+from ..errors import TrialTimeoutError
+from ..metrics import compute_metrics, to_loss
+from ..models import REGISTRY, LabelEncodedClassifier
+
+OK, FAILED, TIMED_OUT = "ok", "failed", "timed_out"
+
+
+@dataclass(frozen=True)
+class Candidate:
+    iteration: int
+    model: str
+    params: Mapping[str, Any]
+    origin: str = "portfolio"  # portfolio | tpe
+
+    @property
+    def pipeline(self) -> str:
+        return f"AutoFeaturizer, {self.model}"
+
+
+@dataclass
+class TrialResult:
+    iteration: int
+    model: str
+    params: dict[str, Any]
+    origin: str
+    status: str
+    metrics: dict[str, float] = field(default_factory=dict)
+    loss: float = float("inf")
+    primary_metric: str = ""
+    score: float = float("nan")
+    oof: np.ndarray | None = None  # validation / out-of-fold predictions (proba for classification)
+    fit_seconds: float = 0.0
+    predict_seconds: float = 0.0
+    duration: float = 0.0
+    error: str = ""
+    started_at: float = 0.0
+
+
+def build_estimator(model: str, params: Mapping[str, Any], data_task: str, classes, n_jobs: int, seed: int):
+    """The unfitted estimator for a candidate; classifiers get the label-safe wrapper."""
+    spec = REGISTRY.get(model, data_task)
+    est = spec.build(params, data_task, n_jobs=n_jobs, seed=seed)
+    if data_task == "classification":
+        return LabelEncodedClassifier(est, classes=list(classes), weight_param=spec.weight_param)
+    return est
+
+
+def fit_estimator(estimator, model: str, task: str, X, y, weight):
+    spec = REGISTRY.get(model, task)
+    if weight is None or not spec.supports_weights:
+        return estimator.fit(X, y)
+    if task == "classification":
+        return estimator.fit(X, y, sample_weight=weight)
+    return estimator.fit(X, y, **{spec.weight_param: weight})
+
+
+def predict(estimator, task: str, X) -> np.ndarray:
+    if task == "classification":
+        return estimator.predict_proba(X)
+    return np.asarray(estimator.predict(X), dtype=np.float64)
+
+
+def _cross_validate(candidate: Candidate, data: SearchData, seed: int, n_jobs: int, deadline: float | None):
+    n_out = len(data.classes) if data.task == "classification" else 0
+    oof = np.full((data.n_rows, n_out) if n_out else data.n_rows, np.nan, dtype=np.float64)
+    fit_s = pred_s = 0.0
+    for train_idx, valid_idx in data.splits:
+        if deadline is not None and time.time() > deadline:
+            raise TrialTimeoutError("iteration_timeout_minutes reached between folds")
+        est = build_estimator(candidate.model, candidate.params, data.task, data.classes, n_jobs, seed)
+        w = data.weight[train_idx] if data.weight is not None else None
+        t0 = time.perf_counter()
+        fit_estimator(est, candidate.model, data.task, data.X[train_idx], data.y[train_idx], w)
+        t1 = time.perf_counter()
+        oof[valid_idx] = predict(est, data.task, data.X[valid_idx])
+        pred_s += time.perf_counter() - t1
+        fit_s += t1 - t0
+    return oof, fit_s, pred_s
+
+
+def scored_rows(data: SearchData) -> np.ndarray:
+    """Rows that received a validation prediction (all rows under k-fold CV)."""
+    return np.unique(np.concatenate([v for _, v in data.splits]))
+
+
+def evaluate(candidate: Candidate, data: SearchData, primary_metric: str, seed: int = 0, n_jobs: int = 1,
+             timeout: float | None = None) -> TrialResult:
+    """Train/validate one candidate; any exception becomes a failed TrialResult."""
+    started = time.time()
+    result = TrialResult(candidate.iteration, candidate.model, dict(candidate.params), candidate.origin, FAILED,
+                         primary_metric=primary_metric, started_at=started)
+    try:
+        deadline = started + timeout if timeout else None
+        oof, fit_s, pred_s = _run_with_timeout(
+            lambda: _cross_validate(candidate, data, seed, n_jobs, deadline), timeout)
+        rows = scored_rows(data)
+        weight = data.weight[rows] if data.weight is not None else None
+        t0 = time.perf_counter()
+        metrics = compute_metrics(data.task, data.y[rows], oof[rows], classes=data.classes, sample_weight=weight,
+                                  positive_label=data.positive_label, y_range=data.y_range)
+        pred_s += time.perf_counter() - t0
+        result.metrics, result.oof = metrics, oof.astype(np.float32)
+        result.score = metrics.get(primary_metric, float("nan"))
+        result.loss = to_loss(primary_metric, result.score)
+        result.fit_seconds, result.predict_seconds = fit_s, pred_s
+        result.status = OK if np.isfinite(result.loss) else FAILED
+        if result.status == FAILED:
+            result.error = f"primary metric {primary_metric} is not finite ({result.score})"
+    except TrialTimeoutError as err:
+        result.status, result.error = TIMED_OUT, f"TrialTimeoutError: {err}"
+    except Exception as err:  # noqa: BLE001 - a trial failure is recorded, never fatal
+        result.error = "".join(traceback.format_exception_only(type(err), err)).strip()
+        result.error += "\n" + "".join(traceback.format_tb(err.__traceback__)[-3:])
+    result.duration = time.time() - started
+    return result
+
+
+def _run_with_timeout(fn, timeout: float | None):
+    """Enforce iteration_timeout_minutes. The worker thread cannot be killed, so a
+    timed-out fit finishes in the background; the experiment moves on without it."""
+    if not timeout:
+        return fn()
+    box: dict[str, Any] = {}
+
+    def target():
+        try:
+            box["value"] = fn()
+        except BaseException as err:  # noqa: BLE001
+            box["error"] = err
+
+    worker = threading.Thread(target=target, daemon=True, name="spark-automl-trial")
+    worker.start()
+    worker.join(timeout)
+    if worker.is_alive():
+        raise TrialTimeoutError(f"trial exceeded iteration_timeout_minutes ({timeout / 60:.3g} min)")
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
