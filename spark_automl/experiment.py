@@ -31,12 +31,8 @@ def model_signature(model, example: pd.DataFrame):
 
 
 def signature_example(example: pd.DataFrame) -> pd.DataFrame:
-    """Integers declared as doubles: scoring data with nulls in them must still pass the schema."""
-    out = example.copy()
-    for name in out.columns:
-        if pd.api.types.is_integer_dtype(out[name]) or pd.api.types.is_bool_dtype(out[name]):
-            out[name] = out[name].astype("float64")
-    return out
+    """The training dtypes as they are: MLflow will not convert int64 input to a double schema."""
+    return example.copy()
 
 
 class Experiment:

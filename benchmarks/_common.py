@@ -1,0 +1,157 @@
+"""Shared helpers for the benchmark scripts: datasets, the split protocol, scoring, output.
+
+Protocol (see /work/shared/BENCHMARKS.md): rows with a missing target dropped; seeded 80/20
+split (`train_test_split(test_size=0.2, random_state=0, stratify=y)` for classification, no
+stratify for regression); metric on the 20% test part: AUC (binary, positive class = the second
+of the sorted classes), one-vs-rest weighted AUC (multiclass), r2 (regression).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import platform
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATA_DIR = (REPO_ROOT / ".." / "shared" / "datasets").resolve()
+
+
+@dataclass(frozen=True)
+class Dataset:
+    name: str
+    target: str
+    kind: str  # 'binary' | 'multiclass' | 'regression'
+    drop: tuple[str, ...] = ()
+    na_values: tuple[str, ...] = ()
+    file: str = field(default="")
+
+    @property
+    def task(self) -> str:
+        return "regression" if self.kind == "regression" else "classification"
+
+    @property
+    def metric_name(self) -> str:
+        return {"binary": "AUC", "multiclass": "AUC_ovr_weighted", "regression": "r2"}[self.kind]
+
+    @property
+    def filename(self) -> str:
+        return self.file or f"{self.name}.csv"
+
+
+DATASETS: dict[str, Dataset] = {d.name: d for d in [
+    Dataset("adult", "income", "binary", na_values=("?",)),
+    Dataset("credit_g", "class", "binary"),
+    Dataset("mammography", "class", "binary"),
+    Dataset("penguins", "species", "multiclass"),
+    Dataset("wine_quality_white", "quality", "multiclass"),
+    Dataset("diamonds", "price", "regression"),
+    Dataset("ames_housing", "price", "regression", drop=("PID",)),
+]}
+
+
+def parse_datasets(text: str) -> list[Dataset]:
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    unknown = [n for n in names if n not in DATASETS]
+    if unknown:
+        raise SystemExit(f"unknown dataset(s) {unknown}; choose from {', '.join(DATASETS)}")
+    return [DATASETS[n] for n in names]
+
+
+def load(ds: Dataset, data_dir: Path) -> pd.DataFrame:
+    path = Path(data_dir) / ds.filename
+    if not path.exists():
+        raise SystemExit(f"dataset file not found: {path} (use --data-dir)")
+    kwargs = {"na_values": list(ds.na_values)} if ds.na_values else {}
+    frame = pd.read_csv(path, **kwargs)
+    frame = frame.drop(columns=[c for c in ds.drop if c in frame.columns])
+    return frame[frame[ds.target].notna()].reset_index(drop=True)
+
+
+def split(ds: Dataset, frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    from sklearn.model_selection import train_test_split
+
+    stratify = frame[ds.target] if ds.task == "classification" else None
+    train, test = train_test_split(frame, test_size=0.2, random_state=0, stratify=stratify)
+    return train.reset_index(drop=True), test.reset_index(drop=True)
+
+
+def sorted_classes(y: pd.Series) -> list:
+    return sorted(pd.unique(y).tolist())
+
+
+def align_proba(proba, model_classes, classes: list) -> np.ndarray:
+    """Columns of `proba` (in `model_classes` order) reordered to `classes`; absent classes get 0."""
+    proba = np.asarray(proba, dtype=float)
+    model_classes = list(np.asarray(model_classes).tolist())
+    out = np.zeros((proba.shape[0], len(classes)))
+    for j, c in enumerate(classes):
+        matches = [i for i, m in enumerate(model_classes) if m == c or str(m) == str(c)]
+        if matches:
+            out[:, j] = proba[:, matches[0]]
+    return out
+
+
+def score(ds: Dataset, y_true: pd.Series, output, model_classes=None, classes: list | None = None) -> float:
+    """The benchmark metric; `output` is predict_proba (classification) or predict (regression)."""
+    from sklearn.metrics import r2_score, roc_auc_score
+
+    if ds.kind == "regression":
+        return float(r2_score(np.asarray(y_true, dtype=float), np.asarray(output, dtype=float)))
+    proba = align_proba(output, model_classes, classes)
+    if ds.kind == "binary":
+        return float(roc_auc_score((np.asarray(y_true) == classes[1]).astype(int), proba[:, 1]))
+    proba = proba / np.clip(proba.sum(axis=1, keepdims=True), 1e-12, None)  # sklearn wants rows summing to 1
+    return float(roc_auc_score(np.asarray(y_true), proba, multi_class="ovr", average="weighted", labels=classes))
+
+
+def fmt(value, digits: int = 4) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "-"
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def markdown_table(columns: list[str], rows: list[list]) -> str:
+    lines = ["| " + " | ".join(columns) + " |", "|" + "|".join("---" for _ in columns) + "|"]
+    lines += ["| " + " | ".join(fmt(v) if not isinstance(v, str) else v for v in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def text_table(columns: list[str], rows: list[list]) -> str:
+    cells = [[c for c in columns]] + [[fmt(v) if not isinstance(v, str) else v for v in row] for row in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(columns))]
+    out = []
+    for k, row in enumerate(cells):
+        out.append("  ".join(v.ljust(w) for v, w in zip(row, widths)))
+        if k == 0:
+            out.append("  ".join("-" * w for w in widths))
+    return "\n".join(out)
+
+
+def environment_line() -> str:
+    import spark_automl
+
+    parts = [f"spark_automl {spark_automl.__version__}", f"python {platform.python_version()}",
+             f"{os.cpu_count()} cores", platform.machine()]
+    try:
+        import pyspark
+
+        parts.append(f"pyspark {pyspark.__version__}")
+    except ImportError:  # pragma: no cover
+        pass
+    return ", ".join(parts)
+
+
+def quiet_spark(spark) -> None:
+    try:
+        spark.sparkContext.setLogLevel("ERROR")
+    except Exception:  # noqa: BLE001
+        pass

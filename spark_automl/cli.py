@@ -1,0 +1,95 @@
+"""Job entry points (spark-submit, workflows): YAML config -> library calls, no other logic."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from .config import PARAMETER_CONSTRAINTS, AutoMLConfig
+from .datasets import BUNDLED, dataset_path
+from .errors import ConfigError
+from .experiment import Experiment
+from .spark_utils import local_session
+
+JOB_KEYS = {"experiment_name", "tracking_uri", "spark", "register", "automl", "show_output"}
+DATA_KEYS = ("training_data", "validation_data", "test_data")
+
+
+@dataclass
+class JobConfig:
+    experiment_name: str
+    automl: dict[str, Any]
+    tracking_uri: str | None = None
+    spark: dict[str, Any] = field(default_factory=dict)
+    register: dict[str, Any] = field(default_factory=dict)
+    show_output: bool = True
+
+
+def load_job_config(path: str) -> JobConfig:
+    """safe_load + validation with the same message shape as AutoMLConfig."""
+    with open(path, encoding="utf-8") as fh:
+        raw = yaml.safe_load(fh)
+    if not isinstance(raw, dict):
+        raise ConfigError(f"Job config {path} must be a YAML mapping; got {type(raw).__name__}.")
+    unknown = sorted(set(raw) - JOB_KEYS)
+    if unknown:
+        raise ConfigError(f"Unknown key(s) {unknown} in job config {path}. Valid keys: {sorted(JOB_KEYS)}.")
+    automl = raw.get("automl")
+    if not isinstance(automl, dict):
+        raise ConfigError(f"Job config {path} needs an 'automl' mapping of AutoMLConfig parameters.")
+    bad = sorted(set(automl) - set(PARAMETER_CONSTRAINTS))
+    if bad:
+        raise ConfigError(f"Unknown AutoMLConfig parameter(s) {bad} in {path}. Valid: {sorted(PARAMETER_CONSTRAINTS)}.")
+    if "experiment_name" not in raw:
+        raise ConfigError(f"Job config {path} needs 'experiment_name'.")
+    return JobConfig(raw["experiment_name"], automl, raw.get("tracking_uri"), raw.get("spark") or {},
+                     raw.get("register") or {}, bool(raw.get("show_output", True)))
+
+
+def resolve_data(value: Any) -> Any:
+    """'bundled:credit_g' names a dataset shipped with the package; anything else is a path or table."""
+    if isinstance(value, str) and value.startswith("bundled:"):
+        name = value.split(":", 1)[1]
+        if name not in BUNDLED:
+            raise ConfigError(f"Unknown bundled dataset {name!r}; choose one of {sorted(BUNDLED)}.")
+        return dataset_path(name)
+    return value
+
+
+def train(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Train an AutoML model from a YAML job config.")
+    parser.add_argument("--config", required=True, help="YAML job config (see conf/base/train.yaml)")
+    parser.add_argument("--timeout-minutes", type=float, help="override automl.experiment_timeout_minutes")
+    args = parser.parse_args(argv)
+    job = load_job_config(args.config)
+    params = {k: resolve_data(v) if k in DATA_KEYS else v for k, v in job.automl.items()}
+    if args.timeout_minutes is not None:
+        params["experiment_timeout_minutes"] = args.timeout_minutes
+    config = AutoMLConfig(**params)  # validated before Spark starts
+    spark = local_session(**_spark_conf(job.spark)) if job.spark.get("master", "").startswith("local") or not job.spark else None
+    run = Experiment(job.experiment_name, spark=spark, tracking_uri=job.tracking_uri).submit(config, show_output=job.show_output)
+    board = run.leaderboard.drop(columns=["params", "run_id"])
+    print("\nLeaderboard (top 10):")
+    print(board.head(10).to_string(index=False))
+    if job.register:
+        version = run.register_model(model_name=job.register.get("model_name"), alias=job.register.get("alias", "champion"),
+                                     description=job.register.get("description"))
+        print(f"\nRegistered model '{version.name}' version {version.version} "
+              f"(alias '{job.register.get('alias', 'champion')}'): models:/{version.name}@{job.register.get('alias', 'champion')}")
+    print(f"Model artifact: {run.model_uri}")
+    print(f"MLflow tracking URI: {run.tracker.tracking_uri}  parent run: {run.id}")
+    return 0
+
+
+def _spark_conf(spark: dict[str, Any]) -> dict[str, Any]:
+    master = spark.get("master", "local[*]")
+    cores = master[len("local["):-1] if master.startswith("local[") else "*"
+    return {"app_name": spark.get("app_name", "spark-automl-job"), "cores": cores}
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(train())

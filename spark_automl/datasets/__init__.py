@@ -1,0 +1,19 @@
+"""Two small real datasets shipped with the package for the default job, examples and tests.
+
+penguins.csv: palmerpenguins 0.1.6 (CC0). credit_g.csv: UCI Statlog German Credit (CC BY 4.0),
+via OpenML 31. See docs/datasets.md for provenance.
+"""
+
+from __future__ import annotations
+
+import os
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+BUNDLED = {"penguins": "penguins.csv", "credit_g": "credit_g.csv"}
+
+
+def dataset_path(name: str) -> str:
+    """Absolute path of a bundled CSV file."""
+    if name not in BUNDLED:
+        raise KeyError(f"Unknown bundled dataset {name!r}; choose one of {sorted(BUNDLED)}.")
+    return os.path.join(_HERE, BUNDLED[name])

@@ -1,0 +1,112 @@
+"""Sweeper (portfolio then TPE), stopping rules and the trial function, without Spark."""
+
+import time
+
+import numpy as np
+import pytest
+
+from spark_automl.data.prepare import SearchData
+from spark_automl.models import REGISTRY
+from spark_automl.search.stopping import Stopper
+from spark_automl.search.sweeper import Sweeper, portfolio
+from spark_automl.search.trial import FAILED, OK, TIMED_OUT, Candidate, TrialResult, evaluate
+
+
+def _specs(*names):
+    return [REGISTRY.get(n, "classification") for n in names]
+
+
+def test_portfolio_runs_before_tpe_and_respects_priorities():
+    specs = _specs("LightGBM", "LogisticRegression", "DecisionTree")
+    sweeper = Sweeper(specs, seed=0)
+    expected = portfolio(specs)
+    cands = sweeper.ask(len(expected) + 3)
+    assert [(c.model, dict(c.params)) for c in cands[: len(expected)]] == expected
+    assert [c.origin for c in cands] == ["portfolio"] * len(expected) + ["tpe"] * 3
+    assert [c.iteration for c in cands] == list(range(len(cands)))
+    assert cands[0].model == "LightGBM" and cands[0].params == {}
+
+
+def test_tpe_proposals_stay_inside_the_declared_space_and_are_seeded():
+    def run(seed):
+        sweeper = Sweeper(_specs("LightGBM", "LogisticRegression"), seed=seed)
+        out = []
+        for _ in range(12):
+            (c,) = sweeper.ask(1)
+            out.append((c.model, tuple(sorted(c.params.items()))))
+            sweeper.tell(TrialResult(c.iteration, c.model, dict(c.params), c.origin, OK, loss=len(out) % 5))
+        return out
+
+    first, again, other = run(3), run(3), run(4)
+    assert first == again and first != other
+    for model, params in first:
+        spec = REGISTRY.get(model, "classification")
+        for key, value in params:
+            assert spec.space[key].contains(value), (model, key, value)
+
+
+def test_failed_trials_are_told_as_failures():
+    sweeper = Sweeper(_specs("LightGBM"), seed=0)
+    (c,) = sweeper.ask(1)
+    sweeper.tell(TrialResult(c.iteration, c.model, {}, c.origin, FAILED))
+    assert sweeper.trials.trials[0]["result"]["status"] == "fail"
+
+
+def _result(i, loss, status=OK):
+    return TrialResult(i, "LightGBM", {}, "tpe", status, loss=loss)
+
+
+def test_stopper_rules():
+    s = Stopper("accuracy", max_iterations=3)
+    for i in range(3):
+        assert s.should_stop() is None
+        s.observe(_result(i, -0.5))
+    assert "iterations" in s.should_stop()
+
+    s = Stopper("accuracy", max_iterations=100, exit_score=0.9)
+    s.observe(_result(0, -0.8))
+    assert s.should_stop() is None
+    s.observe(_result(1, -0.95))
+    assert "experiment_exit_score" in s.should_stop()
+
+    s = Stopper("normalized_root_mean_squared_error", max_iterations=100, exit_score=0.1)
+    s.observe(_result(0, 0.05))
+    assert "exit_score" in s.should_stop()
+
+    s = Stopper("accuracy", max_iterations=1000)
+    s.observe(_result(0, -0.9))
+    for i in range(1, 19):
+        s.observe(_result(i, -0.5))
+    assert s.should_stop() is None  # 18 without improvement, but never before 20 iterations
+    s.observe(_result(19, -0.5))
+    assert "early stopping" in s.should_stop()
+
+    s = Stopper("accuracy", max_iterations=1000, timeout=0.05)
+    time.sleep(0.06)
+    assert "timeout" in s.should_stop()
+
+
+def _data():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 4))
+    y = np.where(X[:, 0] > 0, 1, 0)
+    folds = np.arange(200) % 3
+    splits = [(np.flatnonzero(folds != k), np.flatnonzero(folds == k)) for k in range(3)]
+    return SearchData("classification", X, y, None, splits, [0, 1], None)
+
+
+def test_trial_returns_metrics_and_oof_predictions():
+    res = evaluate(Candidate(0, "LogisticRegression", {"C": 1.0}), _data(), "AUC_weighted")
+    assert res.status == OK and res.score > 0.95 and res.loss == pytest.approx(-res.score)
+    assert res.oof.shape == (200, 2) and not np.isnan(res.oof).any()
+    assert {"accuracy", "log_loss", "norm_macro_recall"} <= set(res.metrics)
+
+
+def test_trial_failure_is_recorded_not_raised():
+    res = evaluate(Candidate(0, "LightGBM", {"num_leaves": -3}), _data(), "accuracy")
+    assert res.status == FAILED and "num_leaves" in res.error
+
+
+def test_trial_timeout_is_recorded():
+    res = evaluate(Candidate(0, "RandomForest", {"n_estimators": 3000}), _data(), "accuracy", timeout=0.2)
+    assert res.status == TIMED_OUT and res.duration < 5
