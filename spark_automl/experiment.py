@@ -24,6 +24,8 @@ from .tracking import Tracker, configure
 log = logging.getLogger(__name__)
 FINAL_RESERVE_FRACTION = 0.1  # of the budget kept for refit + model logging
 FINAL_RESERVE_MAX_SECONDS = 20.0
+REFIT_SAFETY = 1.3  # refit on all rows vs one fold's training part
+MODEL_LOGGING_SECONDS = 5.0  # mlflow.sklearn.log_model with signature + input example (STACK.md: ~4.5 s)
 
 
 def model_signature(model, example: pd.DataFrame):
@@ -64,10 +66,13 @@ class Experiment:
         tracker = Tracker(self.name, self.tracking_uri)
         timeout = config.timeout_seconds
         reserve = 0.0 if timeout is None else min(FINAL_RESERVE_FRACTION * timeout, FINAL_RESERVE_MAX_SECONDS)
-        stopper = Stopper(config.metric, config.max_iterations, None if timeout is None else timeout - reserve,
-                          config.experiment_exit_score, config.enable_early_stopping, start=started)
+        stopper = Stopper(config.metric, config.max_iterations, timeout, config.experiment_exit_score,
+                          config.enable_early_stopping, start=started, reserve=reserve)
         progress.stage(f"Experiment {self.name!r}: task={config.task}, primary_metric={config.metric}")
         prepared = prepare(spark, config, progress.stage)
+        n_splits = len(prepared.search.splits)
+        # The winner is refit on all rows and logged inside the budget: keep time for it.
+        stopper.reserve_for = lambda best: REFIT_SAFETY * best.fit_seconds / n_splits + MODEL_LOGGING_SECONDS
         _show_guardrails(progress, prepared)
         tracker.start_parent(run_name or f"automl_{time.strftime('%Y%m%d_%H%M%S')}",
                              params={k: v for k, v in config.to_dict().items() if v is not None},

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
+from typing import Callable
 
 from ..metrics import METRICS
 from .trial import OK, TrialResult
@@ -26,10 +27,12 @@ class Stopper:
     since_improvement: int = 0
     reason: str | None = None
     cancelled: bool = False
+    reserve: float = 0.0  # seconds kept at the end of the budget for refit + model logging
+    reserve_for: Callable[[TrialResult], float] | None = None  # grows the reserve with the best trial's cost
 
     @property
     def deadline(self) -> float | None:
-        return None if self.timeout is None else self.start + self.timeout
+        return None if self.timeout is None else self.start + self.timeout - self.reserve
 
     def remaining(self) -> float | None:
         return None if self.deadline is None else max(self.deadline - time.time(), 0.0)
@@ -41,6 +44,8 @@ class Stopper:
         self.completed += 1
         if result.status == OK and result.loss < self.best_loss:
             self.best_loss, self.since_improvement = result.loss, 0
+            if self.reserve_for is not None:
+                self.reserve = max(self.reserve, self.reserve_for(result))
         else:
             self.since_improvement += 1
 
