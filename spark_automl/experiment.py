@@ -61,7 +61,7 @@ class Experiment:
         started = time.time()
         progress = Progress(config.metric, enabled=show_output)
         spark = self._session()
-        load_and_check(spark, config)  # schema errors before any MLflow or Spark work
+        loaded = load_and_check(spark, config)  # schema errors before any MLflow or Spark work
         configure(self.tracking_uri)
         tracker = Tracker(self.name, self.tracking_uri)
         timeout = config.timeout_seconds
@@ -69,7 +69,7 @@ class Experiment:
         stopper = Stopper(config.metric, config.max_iterations, timeout, config.experiment_exit_score,
                           config.enable_early_stopping, start=started, reserve=reserve)
         progress.stage(f"Experiment {self.name!r}: task={config.task}, primary_metric={config.metric}")
-        prepared = prepare(spark, config, progress.stage)
+        prepared = prepare(spark, config, progress.stage, loaded)
         n_splits = len(prepared.search.splits)
         # The winner is refit on all rows and logged inside the budget: keep time for it.
         stopper.reserve_for = lambda best: REFIT_SAFETY * best.fit_seconds / n_splits + MODEL_LOGGING_SECONDS

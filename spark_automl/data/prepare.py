@@ -76,11 +76,12 @@ def load_and_check(spark: SparkSession, config: AutoMLConfig) -> tuple[DataFrame
     return train, valid, test
 
 
-def prepare(spark: SparkSession, config: AutoMLConfig, progress=None) -> PreparedData:
+def prepare(spark: SparkSession, config: AutoMLConfig, progress=None, loaded=None) -> PreparedData:
+    """loaded: the (train, valid, test) triple from load_and_check, when the caller already has it."""
     say = progress or (lambda msg: None)
     classification = config.task == "classification"
     label, weight = config.label_column_name, config.weight_column_name
-    train, valid, test = load_and_check(spark, config)
+    train, valid, test = loaded or load_and_check(spark, config)
     user_columns = list(train.columns)
 
     df = with_row_ids(train).cache()

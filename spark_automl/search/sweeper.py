@@ -97,16 +97,7 @@ class Sweeper:
         return out
 
     def _insert(self, vals, origin: str, explicit=None) -> Candidate:
-        (tid,) = self.trials.new_trial_ids(1)
-        idxs = {k: ([tid] if v else []) for k, v in vals.items()}
-        doc = {
-            "state": JOB_STATE_NEW, "tid": tid, "spec": None, "result": {"status": "new"},
-            "misc": {"tid": tid, "cmd": ("domain_attachment", "FMinIter_Domain"), "workdir": None,
-                     "idxs": idxs, "vals": vals},
-            "exp_key": None, "owner": None, "version": 0, "book_time": None, "refresh_time": None,
-        }
-        self.trials.insert_trial_docs([doc])
-        self.trials.refresh()
+        tid = insert_pending(self.trials, vals)
         model, params = explicit if explicit else (self.point_of(vals)["model"], self.point_of(vals)["params"])
         return self._candidate(tid, model, params, origin)
 
@@ -126,6 +117,20 @@ class Sweeper:
                 doc["result"] = {"loss": result.loss, "status": STATUS_OK} if result.status == OK else {"status": STATUS_FAIL}
                 break
         self.trials.refresh()
+
+
+def insert_pending(trials: Trials, vals: Mapping[str, list]) -> int:
+    """Queue a known point as a NEW trial document, as fmin does for points_to_evaluate."""
+    (tid,) = trials.new_trial_ids(1)
+    idxs = {k: ([tid] if v else []) for k, v in vals.items()}
+    trials.insert_trial_docs([{
+        "state": JOB_STATE_NEW, "tid": tid, "spec": None, "result": {"status": "new"},
+        "misc": {"tid": tid, "cmd": ("domain_attachment", "FMinIter_Domain"), "workdir": None,
+                 "idxs": idxs, "vals": dict(vals)},
+        "exp_key": None, "owner": None, "version": 0, "book_time": None, "refresh_time": None,
+    }])
+    trials.refresh()
+    return tid
 
 
 def _default_value(param) -> Any:

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.spark
 
 
 def _children(tracking_uri, run):
-    client = MlflowClient(tracking_uri)
+    client = MlflowClient(tracking_uri, registry_uri=tracking_uri)
     return client.search_runs([run.tracker.experiment_id], f"tags.mlflow.parentRunId = '{run.id}'", max_results=1000)
 
 
@@ -31,7 +31,7 @@ def test_adult_60s_reaches_auc_and_logs_every_metric(spark, tracking_uri):
     df = shared_csv("adult.csv")
     train, test = train_test_split(df, test_size=0.2, random_state=0, stratify=df["income"])
     cfg = AutoMLConfig(task="classification", training_data=train, label_column_name="income",
-                       primary_metric="AUC_weighted", experiment_timeout_minutes=1, max_cores_per_iteration=-1,
+                       primary_metric="AUC_weighted", experiment_timeout_minutes=1, max_cores_per_iteration=1,
                        enable_early_stopping=False, seed=0)
     run = Experiment("adult", spark=spark, tracking_uri=tracking_uri).submit(cfg, show_output=True)
     assert run.prepared.technique.kind == "holdout"  # > 20k rows: Azure's 10% holdout
@@ -76,7 +76,7 @@ def test_penguins_pandas_udf_backend_register_and_score_on_spark(spark, tracking
     best, model = run.get_output()
     assert accuracy_score(test["species"], model.predict(test.drop(columns=["species"]))) > 0.95
     version = run.register_model("penguins-clf", description="test", tags={"team": "qa"})
-    client = MlflowClient(tracking_uri)
+    client = MlflowClient(tracking_uri, registry_uri=tracking_uri)
     assert client.get_model_version_by_alias("penguins-clf", "champion").version == version.version
     features = test.drop(columns=["species"])
     loaded = mlflow.pyfunc.load_model("models:/penguins-clf@champion")
@@ -128,7 +128,7 @@ def test_all_trials_timing_out_raises_a_clear_error(spark, tracking_uri, credit_
                        allowed_models=["RandomForest"], iteration_timeout_minutes=0.001)
     with pytest.raises(NoTrialSucceededError, match="iteration_timeout_minutes"):
         Experiment("timeouts", spark=spark, tracking_uri=tracking_uri).submit(cfg)
-    client = MlflowClient(tracking_uri)
+    client = MlflowClient(tracking_uri, registry_uri=tracking_uri)
     exp = client.get_experiment_by_name("timeouts")
     parents = client.search_runs([exp.experiment_id], "tags.automl = 'spark-automl'")
     assert parents[0].info.status == "FAILED"
@@ -154,7 +154,8 @@ def test_train_job_from_yaml(tmp_path, penguins):
                          timeout=300, cwd=str(__import__("pathlib").Path(__file__).resolve().parents[2]))
     assert out.returncode == 0, out.stderr[-3000:]
     assert "Leaderboard" in out.stdout and "models:/job-model@prod" in out.stdout
-    client = MlflowClient(f"sqlite:///{tmp_path}/job.db")
+    uri = f"sqlite:///{tmp_path}/job.db"
+    client = MlflowClient(uri, registry_uri=uri)
     assert str(client.get_model_version_by_alias("job-model", "prod").version) == "1"
 
 

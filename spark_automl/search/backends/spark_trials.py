@@ -13,6 +13,7 @@ import pickle
 import numpy as np
 from hyperopt import STATUS_FAIL, STATUS_OK, fmin
 
+from ..sweeper import insert_pending
 from ..trial import OK, Candidate, evaluate
 from .base import Backend
 
@@ -44,16 +45,7 @@ class SparkTrialsBackend(Backend):
         portfolio = [sweeper.encode(m, p) for m, p in sweeper.queue]
         origins = {}
         for vals in portfolio:
-            (tid,) = trials.new_trial_ids(1)
-            idxs = {k: ([tid] if v else []) for k, v in vals.items()}
-            trials.insert_trial_docs([{
-                "state": 0, "tid": tid, "spec": None, "result": {"status": "new"},
-                "misc": {"tid": tid, "cmd": ("domain_attachment", "FMinIter_Domain"), "workdir": None,
-                         "idxs": idxs, "vals": vals},
-                "exp_key": None, "owner": None, "version": 0, "book_time": None, "refresh_time": None,
-            }])
-            origins[tid] = "portfolio"
-        trials.refresh()
+            origins[insert_pending(trials, vals)] = "portfolio"
         seen: set[int] = set()
 
         def hook(all_trials, *args):
