@@ -109,7 +109,9 @@ def run_flaml(ds: C.Dataset, train, test, budget: float, keep: bool) -> dict:
             else:
                 out["score"] = C.score(ds, test[ds.target], automl.predict(test_X))
             out["best"] = str(automl.best_estimator)
-            out["trials"] = len(getattr(automl, "config_history", {}) or {})
+            # config_history only holds the improving iterations; _iter_per_learner counts every trial.
+            per_learner = getattr(automl, "_iter_per_learner", None) or {}
+            out["trials"] = sum(per_learner.values()) if per_learner else None
         except Exception:  # noqa: BLE001
             out["wall"] = time.time() - t0
             out["error"] = traceback.format_exc()
