@@ -1,5 +1,7 @@
 """spark-automl: Azure ML AutoML (SDK v1) on Spark, tracked in MLflow."""
 
+from . import _runtime  # noqa: F401  (must run before LightGBM/XGBoost load their OpenMP runtime)
+
 from .api import classify, regress
 from .config import AutoMLConfig
 from .errors import AutoMLError, ConfigError, DataError, NoTrialSucceededError, TrialError, TrialTimeoutError

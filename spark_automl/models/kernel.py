@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sklearn.calibration import CalibratedClassifierCV
 from sklearn.naive_bayes import BernoulliNB, MultinomialNB
 from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
 from sklearn.pipeline import make_pipeline
@@ -20,7 +21,8 @@ def _knn(params, task, n_jobs, seed):
 
 
 def _svc(params, task, n_jobs, seed):
-    return SVC(probability=True, random_state=seed, **params)
+    # SVC(probability=True) is deprecated in scikit-learn 1.9: calibrate explicitly instead.
+    return CalibratedClassifierCV(SVC(random_state=seed, **params), cv=3, method="sigmoid", n_jobs=n_jobs)
 
 
 def _multinomial_nb(params, task, n_jobs, seed):

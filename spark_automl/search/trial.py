@@ -77,13 +77,14 @@ def predict(estimator, task: str, X) -> np.ndarray:
     return np.asarray(estimator.predict(X), dtype=np.float64)
 
 
-def _cross_validate(candidate: Candidate, data: SearchData, seed: int, n_jobs: int, deadline: float | None):
+def _cross_validate(candidate: Candidate, data: SearchData, seed: int, n_jobs: int, deadline: float | None,
+                    timeout_reason: str = "iteration_timeout_minutes"):
     n_out = len(data.classes) if data.task == "classification" else 0
     oof = np.full((data.n_rows, n_out) if n_out else data.n_rows, np.nan, dtype=np.float64)
     fit_s = pred_s = 0.0
     for train_idx, valid_idx in data.splits:
         if deadline is not None and time.time() > deadline:
-            raise TrialTimeoutError("iteration_timeout_minutes reached between folds")
+            raise TrialTimeoutError(f"time limit reached between folds ({timeout_reason})")
         est = build_estimator(candidate.model, candidate.params, data.task, data.classes, n_jobs, seed)
         w = data.weight[train_idx] if data.weight is not None else None
         t0 = time.perf_counter()
@@ -101,15 +102,18 @@ def scored_rows(data: SearchData) -> np.ndarray:
 
 
 def evaluate(candidate: Candidate, data: SearchData, primary_metric: str, seed: int = 0, n_jobs: int = 1,
-             timeout: float | None = None) -> TrialResult:
-    """Train/validate one candidate; any exception becomes a failed TrialResult."""
+             timeout: float | None = None, timeout_reason: str = "iteration_timeout_minutes") -> TrialResult:
+    """Train/validate one candidate; any exception becomes a failed TrialResult.
+
+    timeout_reason names the limit behind `timeout` in the error the user sees.
+    """
     started = time.time()
     result = TrialResult(candidate.iteration, candidate.model, dict(candidate.params), candidate.origin, FAILED,
                          primary_metric=primary_metric, started_at=started)
     try:
         deadline = started + timeout if timeout else None
         oof, fit_s, pred_s = _run_with_timeout(
-            lambda: _cross_validate(candidate, data, seed, n_jobs, deadline), timeout)
+            lambda: _cross_validate(candidate, data, seed, n_jobs, deadline, timeout_reason), timeout, timeout_reason)
         rows = scored_rows(data)
         weight = data.weight[rows] if data.weight is not None else None
         t0 = time.perf_counter()
@@ -132,7 +136,7 @@ def evaluate(candidate: Candidate, data: SearchData, primary_metric: str, seed: 
     return result
 
 
-def _run_with_timeout(fn, timeout: float | None):
+def _run_with_timeout(fn, timeout: float | None, reason: str = "iteration_timeout_minutes"):
     """Enforce iteration_timeout_minutes. The worker thread cannot be killed, so a
     timed-out fit finishes in the background; the experiment moves on without it."""
     if not timeout:
@@ -149,7 +153,7 @@ def _run_with_timeout(fn, timeout: float | None):
     worker.start()
     worker.join(timeout)
     if worker.is_alive():
-        raise TrialTimeoutError(f"trial exceeded iteration_timeout_minutes ({timeout / 60:.3g} min)")
+        raise TrialTimeoutError(f"trial stopped after {timeout:.1f} s: {reason}")
     if "error" in box:
         raise box["error"]
     return box["value"]

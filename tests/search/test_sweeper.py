@@ -110,3 +110,22 @@ def test_trial_failure_is_recorded_not_raised():
 def test_trial_timeout_is_recorded():
     res = evaluate(Candidate(0, "RandomForest", {"n_estimators": 3000}), _data(), "accuracy", timeout=0.2)
     assert res.status == TIMED_OUT and res.duration < 5
+
+
+def test_trial_timeout_names_the_limit_that_stopped_it():
+    res = evaluate(Candidate(0, "RandomForest", {"n_estimators": 3000}), _data(), "accuracy", timeout=0.2,
+                   timeout_reason="experiment_timeout_minutes (remaining budget)")
+    assert res.status == TIMED_OUT and "experiment_timeout_minutes" in res.error
+
+
+def test_pandas_udf_batches_are_balanced_by_observed_cost():
+    from spark_automl.search.backends.pandas_udf import PandasUDFBackend
+
+    backend = PandasUDFBackend(spark=object())
+    backend._seconds = {"RandomForest": [4.0], "LightGBM": [1.0], "LogisticRegression": [0.1]}
+    cands = [Candidate(i, m, {}) for i, m in enumerate(
+        ["RandomForest", "RandomForest", "LightGBM", "LightGBM", "LogisticRegression", "LogisticRegression"])]
+    tasks = backend._balance(cands, 2)
+    load = [sum(backend._seconds[c.model][0] for c, t in zip(cands, tasks) if t == k) for k in range(2)]
+    assert load == [5.1, 5.1]  # one forest, one LightGBM, one linear model per task
+    assert backend._balance(cands[:1], 2) == [0]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Callable
 
@@ -22,11 +23,16 @@ class TrialContext:
     concurrency: int
     trial_timeout: float | None
 
-    def timeout_for(self, stopper: Stopper) -> float | None:
-        """A trial may not outlive the experiment: cap it at the remaining budget."""
+    def timeout_for(self, stopper: Stopper) -> tuple[float | None, str]:
+        """A trial may not outlive the experiment: cap it at the remaining budget.
+        Returns (seconds, which limit applies) so the error names the right parameter."""
         remaining = stopper.remaining()
-        caps = [t for t in (self.trial_timeout, None if remaining is None else remaining + GRACE_SECONDS) if t is not None]
-        return min(caps) if caps else None
+        caps = []
+        if self.trial_timeout is not None:
+            caps.append((self.trial_timeout, "iteration_timeout_minutes"))
+        if remaining is not None:
+            caps.append((remaining + GRACE_SECONDS, "experiment_timeout_minutes (the experiment's remaining budget)"))
+        return min(caps) if caps else (None, "")
 
 
 class Backend:
@@ -37,16 +43,27 @@ class Backend:
         self.trials_per_task = trials_per_task
 
     def run(self, sweeper: Sweeper, data: SearchData, ctx: TrialContext, stopper: Stopper, on_results: OnResults) -> None:
-        """Default: batch ask/tell. Backends override evaluate_batch (or run, for fmin-driven ones)."""
-        while not stopper.should_stop():
-            n = min(self.batch_size(ctx), stopper.slots_left())
-            if n <= 0:
-                break
-            results = self.evaluate_batch(sweeper.ask(n), data, ctx, stopper)
-            for r in results:
-                sweeper.tell(r)
-                stopper.observe(r)
-            on_results(results)
+        """Default: batch ask/tell. Backends override evaluate_batch (or run, for fmin-driven ones).
+
+        Pipelined: as soon as a batch returns, TPE learns from it and the next batch is
+        launched; MLflow logging and progress of the finished batch then overlap with it,
+        so the executors never wait for the driver's bookkeeping.
+        """
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="automl-batch") as pool:
+            pending = self._launch(pool, sweeper, data, ctx, stopper)
+            while pending is not None:
+                results = pending.result()
+                for r in results:
+                    sweeper.tell(r)
+                    stopper.observe(r)
+                pending = self._launch(pool, sweeper, data, ctx, stopper)
+                on_results(results)
+
+    def _launch(self, pool, sweeper, data, ctx, stopper) -> Future | None:
+        n = min(self.batch_size(ctx), stopper.slots_left())
+        if stopper.should_stop() or n <= 0:
+            return None
+        return pool.submit(self.evaluate_batch, sweeper.ask(n), data, ctx, stopper)
 
     def batch_size(self, ctx: TrialContext) -> int:
         return ctx.concurrency

@@ -25,8 +25,9 @@ class LocalBackend(Backend):
                 while len(running) < ctx.concurrency and not stopper.should_stop() \
                         and stopper.slots_left() - len(running) > 0:
                     (cand,) = sweeper.ask(1)
+                    timeout, reason = ctx.timeout_for(stopper)
                     future = pool.submit(evaluate, cand, data, ctx.primary_metric, ctx.seed, ctx.n_jobs,
-                                         ctx.timeout_for(stopper))
+                                         timeout, reason)
                     running[future] = cand
 
             submit_more()

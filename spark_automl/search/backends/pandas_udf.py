@@ -31,9 +31,11 @@ def _task_fn(broadcast, primary_metric: str, seed: int, n_jobs: int, trial_timeo
                     result = TrialResult(cand.iteration, cand.model, dict(cand.params), cand.origin, TIMED_OUT,
                                          primary_metric=primary_metric, error="experiment timeout reached before start")
                 else:
-                    left = None if deadline is None else deadline - time.time() + 2.0
-                    timeout = min(t for t in (trial_timeout, left) if t is not None) if (trial_timeout or left) else None
-                    result = evaluate(cand, data, primary_metric, seed, n_jobs, timeout)
+                    caps = [(trial_timeout, "iteration_timeout_minutes")] if trial_timeout else []
+                    if deadline is not None:
+                        caps.append((deadline - time.time() + 2.0, "experiment_timeout_minutes (remaining budget)"))
+                    timeout, reason = min(caps) if caps else (None, "")
+                    result = evaluate(cand, data, primary_metric, seed, n_jobs, timeout, reason)
                 out.append((int(iteration), pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)))
             yield pd.DataFrame(out, columns=["iteration", "payload"])
 
@@ -49,6 +51,7 @@ class PandasUDFBackend(Backend):
             raise ValueError("the pandas_udf backend needs a SparkSession")
         self._broadcast = None
         self._data_id = None
+        self._seconds: dict[str, list[float]] = {}  # observed trial durations per model
 
     def batch_size(self, ctx) -> int:
         return ctx.concurrency * (self.trials_per_task or DEFAULT_TRIALS_PER_TASK)
@@ -62,9 +65,12 @@ class PandasUDFBackend(Backend):
 
     def evaluate_batch(self, candidates, data, ctx, stopper) -> list[TrialResult]:
         bc = self._broadcast_data(data)
-        rows = [(c.iteration, bytearray(pickle.dumps(c))) for c in candidates]
-        n_tasks = max(1, min(ctx.concurrency, len(rows)))
-        frame = self.spark.createDataFrame(rows, SCHEMA).repartition(n_tasks)
+        n_tasks = max(1, min(ctx.concurrency, len(candidates)))
+        keyed = [(task, (c.iteration, bytearray(pickle.dumps(c))))
+                 for c, task in zip(candidates, self._balance(candidates, n_tasks))]
+        # Exact placement: partition k holds exactly the candidates assigned to task k.
+        rdd = self.spark.sparkContext.parallelize(keyed, n_tasks).partitionBy(n_tasks, lambda k: k).values()
+        frame = self.spark.createDataFrame(rdd, SCHEMA)
         fn = _task_fn(bc, ctx.primary_metric, ctx.seed, ctx.n_jobs, ctx.trial_timeout, stopper.deadline)
         try:
             collected = frame.mapInPandas(fn, SCHEMA).collect()
@@ -73,7 +79,23 @@ class PandasUDFBackend(Backend):
                                 primary_metric=ctx.primary_metric, error=f"Spark task failed: {err}")
                     for c in candidates]
         results = {r["iteration"]: pickle.loads(r["payload"]) for r in collected}
-        return [results[c.iteration] for c in candidates]
+        ordered = [results[c.iteration] for c in candidates]
+        for r in ordered:
+            self._seconds.setdefault(r.model, []).append(r.duration)
+        return ordered
+
+    def _balance(self, candidates, n_tasks: int) -> list[int]:
+        """Longest-processing-time-first: the batch ends with its slowest task, so spread the
+        expected cost (mean past duration of each model) evenly over the tasks."""
+        known = [sum(v) / len(v) for v in self._seconds.values()]
+        default = sum(known) / len(known) if known else 1.0
+        cost = [(sum(self._seconds[c.model]) / len(self._seconds[c.model])) if c.model in self._seconds else default
+                for c in candidates]
+        load, assignment = [0.0] * n_tasks, [0] * len(candidates)
+        for i in sorted(range(len(candidates)), key=lambda i: -cost[i]):
+            task = min(range(n_tasks), key=lambda t: load[t])
+            assignment[i], load[task] = task, load[task] + cost[i]
+        return assignment
 
     def close(self) -> None:
         if self._broadcast is not None:
