@@ -70,7 +70,8 @@ def train(argv: list[str] | None = None) -> int:
     if args.timeout_minutes is not None:
         params["experiment_timeout_minutes"] = args.timeout_minutes
     config = AutoMLConfig(**params)  # validated before Spark starts
-    spark = local_session(**_spark_conf(job.spark)) if job.spark.get("master", "").startswith("local") or not job.spark else None
+    # A local master starts the embedded session; under spark-submit on a cluster, the active one is used.
+    spark = local_session(**_spark_conf(job.spark)) if job.spark.get("master", "local[*]").startswith("local") else None
     run = Experiment(job.experiment_name, spark=spark, tracking_uri=job.tracking_uri).submit(config, show_output=job.show_output)
     board = run.leaderboard.drop(columns=["params", "run_id"])
     print("\nLeaderboard (top 10):")

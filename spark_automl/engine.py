@@ -16,7 +16,7 @@ from sklearn.pipeline import Pipeline
 from .config import AutoMLConfig
 from .data.guardrails import Guardrail
 from .data.prepare import PreparedData, prepare
-from .errors import NoTrialSucceededError
+from .errors import ConfigError, NoTrialSucceededError
 from .models import REGISTRY
 from .progress import Progress
 from .search.backends import BACKENDS, TrialContext, choose_backend
@@ -52,8 +52,9 @@ def eligible_specs(config: AutoMLConfig, n_rows: int, has_weights: bool) -> tupl
         else:
             specs.append(spec)
     if not specs:
-        specs = [REGISTRY.get(n, config.task) for n in config.candidate_models()]
-        skipped = {}
+        reasons = "; ".join(f"{name}: {why}" for name, why in skipped.items())
+        raise ConfigError(f"No model can be trained with these settings ({reasons}). "
+                          "Allow other models in allowed_models, or drop weight_column_name.")
     return specs, skipped
 
 

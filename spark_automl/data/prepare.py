@@ -19,7 +19,7 @@ from ..featurize.transformer import AutoFeaturizer
 from ..spark_utils import FOLD, INTERNAL_COLUMNS, IS_TEST, ROW_ID, col
 from . import guardrails as gr
 from .ingest import to_spark, with_row_ids
-from .profile import DataProfile, profile
+from .profile import DataProfile, label_missing, profile
 from .split import ValidationTechnique, assign_folds, assign_test, choose_technique
 from .validate import check_profile, check_same_columns, check_schema
 
@@ -88,7 +88,7 @@ def prepare(spark: SparkSession, config: AutoMLConfig, progress=None, loaded=Non
     say("Profiling training data (one Spark aggregation pass)")
     prof = profile(df, label, classification)
     check_profile(prof, classification, weight, config.exclude_nan_labels, config.positive_label)
-    labelled = df.where(~_missing(df, label))
+    labelled = df.where(~label_missing(df, label))
 
     stratify = label if classification else None
     labelled = assign_test(labelled, config.test_size, config.seed, stratify)
@@ -100,7 +100,7 @@ def prepare(spark: SparkSession, config: AutoMLConfig, progress=None, loaded=Non
     labelled = assign_folds(labelled, technique, config.seed, stratify)
     if valid is not None:
         v = with_row_ids(valid.select(*user_columns))
-        v = v.where(~_missing(v, label)).withColumn(IS_TEST, F.lit(False)).withColumn(FOLD, F.lit(1))
+        v = v.where(~label_missing(v, label)).withColumn(IS_TEST, F.lit(False)).withColumn(FOLD, F.lit(1))
         try:
             labelled = labelled.unionByName(v.select(*labelled.columns))
         except Exception as err:
@@ -120,7 +120,7 @@ def prepare(spark: SparkSession, config: AutoMLConfig, progress=None, loaded=Non
     df.unpersist()
     test_frame = pdf.loc[pdf[IS_TEST].astype(bool), user_columns].reset_index(drop=True) if config.test_size else None
     if test is not None:
-        test_frame = test.where(~_missing(test, label)).select(*[col(c) for c in test.columns]).toPandas()
+        test_frame = test.where(~label_missing(test, label)).select(*[col(c) for c in test.columns]).toPandas()
     train_pdf = pdf.loc[~pdf[IS_TEST].astype(bool)].reset_index(drop=True)
     if train_pdf.empty:
         raise DataError("No training rows are left after removing missing labels and the test split.")
@@ -139,12 +139,6 @@ def prepare(spark: SparkSession, config: AutoMLConfig, progress=None, loaded=Non
         feature_columns=feature_columns, label=label, weight_column=weight,
         input_example=train_pdf[feature_columns].head(5).copy(), test_frame=test_frame,
     )
-
-
-def _missing(df: DataFrame, label: str):
-    from .profile import _label_missing
-
-    return _label_missing(df, label)
 
 
 def _expected_test_rows(prof: DataProfile, test_size: float | None) -> int:

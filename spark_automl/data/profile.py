@@ -65,7 +65,8 @@ def _kind(dtype: T.DataType) -> str:
     return "other"
 
 
-def _label_missing(df: DataFrame, label: str):
+def label_missing(df: DataFrame, label: str):
+    """Null, or NaN for float labels: both mean 'no target' and the row is dropped."""
     c = col(label)
     if isinstance(df.schema[label].dataType, (T.FloatType, T.DoubleType)):
         return c.isNull() | F.isnan(c)
@@ -77,7 +78,7 @@ def profile(df: DataFrame, label: str | None, classification: bool) -> DataProfi
     group_key = col(label).alias(_GROUP) if (classification and label) else F.lit(0).alias(_GROUP)
     inner, outer = [F.count(F.lit(1)).alias("n")], [F.sum("n").alias("n")]
     if label:
-        inner.append(F.sum(F.when(_label_missing(df, label), 1).otherwise(0)).alias("label_missing"))
+        inner.append(F.sum(F.when(label_missing(df, label), 1).otherwise(0)).alias("label_missing"))
         outer.append(F.sum("label_missing").alias("label_missing"))
     for i, f in enumerate(fields):
         c, kind, p = col(f.name), _kind(f.dataType), f"c{i}_"
