@@ -155,3 +155,12 @@ def quiet_spark(spark) -> None:
         spark.sparkContext.setLogLevel("ERROR")
     except Exception:  # noqa: BLE001
         pass
+
+
+def score_predictor(ds: "Dataset", train, test, predictor) -> float:
+    """The benchmark metric of any fitted predictor (ours or a peer's) on the held-out part."""
+    test_X = test.drop(columns=[ds.target])
+    if ds.task == "classification":
+        classes = sorted_classes(train[ds.target])
+        return score(ds, test[ds.target], predictor.predict_proba(test_X), predictor.classes_, classes)
+    return score(ds, test[ds.target], predictor.predict(test_X))

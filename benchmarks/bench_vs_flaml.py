@@ -67,12 +67,7 @@ def run_spark_automl(spark, ds: C.Dataset, train, test, budget: float, keep: boo
                              tracking_uri=f"sqlite:///{tmp}/mlflow.db").submit(cfg, show_output=False)
             best_child, model = run.get_output()
             out["wall"] = time.time() - t0
-            test_X = test.drop(columns=[ds.target])
-            if ds.task == "classification":
-                classes = C.sorted_classes(train[ds.target])
-                out["score"] = C.score(ds, test[ds.target], model.predict_proba(test_X), model.classes_, classes)
-            else:
-                out["score"] = C.score(ds, test[ds.target], model.predict(test_X))
+            out["score"] = C.score_predictor(ds, train, test, model)
             results = run.outcome.results
             out["trials"] = len(results)
             out["ok_trials"] = sum(r.status == "ok" for r in results)
@@ -102,12 +97,7 @@ def run_flaml(ds: C.Dataset, train, test, budget: float, keep: bool) -> dict:
             automl.fit(X_train, y_train, task=ds.task, time_budget=budget, metric=metric, seed=0, verbose=0,
                        n_jobs=2, mlflow_logging=False)
             out["wall"] = time.time() - t0
-            test_X = test.drop(columns=[ds.target])
-            if ds.task == "classification":
-                classes = C.sorted_classes(train[ds.target])
-                out["score"] = C.score(ds, test[ds.target], automl.predict_proba(test_X), automl.classes_, classes)
-            else:
-                out["score"] = C.score(ds, test[ds.target], automl.predict(test_X))
+            out["score"] = C.score_predictor(ds, train, test, automl)
             out["best"] = str(automl.best_estimator)
             # config_history only holds the improving iterations; _iter_per_learner counts every trial.
             per_learner = getattr(automl, "_iter_per_learner", None) or {}

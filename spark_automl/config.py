@@ -170,6 +170,7 @@ class AutoMLConfig:
 
     @property
     def cores_per_trial(self) -> int:
+        """n_jobs for each estimator: Azure's max_cores_per_iteration (-1 = all cores) as is."""
         return self.max_cores_per_iteration
 
     def candidate_models(self) -> list[str]:

@@ -66,9 +66,7 @@ def run_search(spark, prepared: PreparedData, config: AutoMLConfig, on_results, 
         progress.stage(f"Skipping {name}: {why}")
     is_local = spark is None or spark.sparkContext.master.startswith("local")
     backend_name = choose_backend(config.backend, data.n_rows, data.X.shape[1], is_local)
-    cores = config.max_cores_per_iteration
-    n_jobs = -1 if cores == -1 else cores
-    ctx = TrialContext(config.metric, config.seed, n_jobs, config.max_concurrent_iterations,
+    ctx = TrialContext(config.metric, config.seed, config.cores_per_trial, config.max_concurrent_iterations,
                        config.trial_timeout_seconds)
     backend = BACKENDS[backend_name](spark=spark, trials_per_task=config.trials_per_task)
     sweeper = Sweeper(specs, seed=config.seed)

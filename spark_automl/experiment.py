@@ -91,8 +91,7 @@ class Experiment:
             progress.stage(f"Search stopped: {outcome.stop_reason}; {len(outcome.results)} trials")
             best = best_result(outcome.results)
             progress.stage(f"Refitting the best pipeline ({best.model}, {config.metric}={best.score:.5f}) on all training rows")
-            n_jobs = -1 if config.max_cores_per_iteration == -1 else config.max_cores_per_iteration
-            model = refit(prepared, best, config.seed, n_jobs)
+            model = refit(prepared, best, config.seed, config.cores_per_trial)
             example = signature_example(prepared.input_example)
             best_run_id = tracker.child_run_ids.get(best.iteration) or tracker.parent_run_id
             model_uri = tracker.log_model(model, best_run_id, example, model_signature(model, example))

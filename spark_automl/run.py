@@ -172,8 +172,8 @@ class AutoMLRun:
     def _model(self, result: TrialResult):
         with self._lock:
             if result.iteration not in self._models:
-                n_jobs = -1 if self.config.max_cores_per_iteration == -1 else self.config.max_cores_per_iteration
-                self._models[result.iteration] = refit(self.prepared, result, self.config.seed, n_jobs)
+                self._models[result.iteration] = refit(self.prepared, result, self.config.seed,
+                                                       self.config.cores_per_trial)
             return self._models[result.iteration]
 
     def __repr__(self) -> str:

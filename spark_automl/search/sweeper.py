@@ -74,10 +74,6 @@ class Sweeper:
     def point_of(self, vals: Mapping[str, list]) -> dict[str, Any]:
         return space_eval(self.space, {k: v[0] for k, v in vals.items() if v})
 
-    def points_to_evaluate(self) -> list[dict[str, Any]]:
-        """The portfolio as flat hyperopt points (label -> raw value), for fmin-style seeding."""
-        return [{k: v[0] for k, v in self.encode(m, p).items() if v} for m, p in self.queue]
-
     # ---- ask / tell -------------------------------------------------------------
     def ask(self, n: int) -> list[Candidate]:
         out = []

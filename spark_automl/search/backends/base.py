@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Callable
@@ -24,15 +25,20 @@ class TrialContext:
     trial_timeout: float | None
 
     def timeout_for(self, stopper: Stopper) -> tuple[float | None, str]:
-        """A trial may not outlive the experiment: cap it at the remaining budget.
-        Returns (seconds, which limit applies) so the error names the right parameter."""
-        remaining = stopper.remaining()
-        caps = []
-        if self.trial_timeout is not None:
-            caps.append((self.trial_timeout, "iteration_timeout_minutes"))
-        if remaining is not None:
-            caps.append((remaining + GRACE_SECONDS, "experiment_timeout_minutes (the experiment's remaining budget)"))
-        return min(caps) if caps else (None, "")
+        return trial_limit(self.trial_timeout, stopper.deadline)
+
+
+def trial_limit(trial_timeout: float | None, deadline: float | None) -> tuple[float | None, str]:
+    """A trial may not outlive the experiment: the smaller of iteration_timeout_minutes and the
+    time left before the deadline. Returns (seconds, which limit) so the error names it.
+    Pure, so Spark tasks apply the same rule as the driver."""
+    caps = []
+    if trial_timeout is not None:
+        caps.append((trial_timeout, "iteration_timeout_minutes"))
+    if deadline is not None:
+        left = max(deadline - time.time(), 0.0) + GRACE_SECONDS
+        caps.append((left, "experiment_timeout_minutes (the experiment's remaining budget)"))
+    return min(caps) if caps else (None, "")
 
 
 class Backend:

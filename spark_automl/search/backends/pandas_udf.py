@@ -14,7 +14,7 @@ from typing import Iterator
 import pandas as pd
 
 from ..trial import FAILED, TIMED_OUT, TrialResult, evaluate
-from .base import Backend
+from .base import Backend, trial_limit
 
 SCHEMA = "iteration long, payload binary"
 DEFAULT_TRIALS_PER_TASK = 4
@@ -31,10 +31,7 @@ def _task_fn(broadcast, primary_metric: str, seed: int, n_jobs: int, trial_timeo
                     result = TrialResult(cand.iteration, cand.model, dict(cand.params), cand.origin, TIMED_OUT,
                                          primary_metric=primary_metric, error="experiment timeout reached before start")
                 else:
-                    caps = [(trial_timeout, "iteration_timeout_minutes")] if trial_timeout else []
-                    if deadline is not None:
-                        caps.append((deadline - time.time() + 2.0, "experiment_timeout_minutes (remaining budget)"))
-                    timeout, reason = min(caps) if caps else (None, "")
+                    timeout, reason = trial_limit(trial_timeout, deadline)
                     result = evaluate(cand, data, primary_metric, seed, n_jobs, timeout, reason)
                 out.append((int(iteration), pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)))
             yield pd.DataFrame(out, columns=["iteration", "payload"])
