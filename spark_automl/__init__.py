@@ -4,7 +4,9 @@ from . import _runtime  # noqa: F401  (must run before LightGBM/XGBoost load the
 
 from .api import classify, regress
 from .config import AutoMLConfig
-from .errors import AutoMLError, ConfigError, DataError, NoTrialSucceededError, TrialError, TrialTimeoutError
+from .ensemble.estimators import StackEnsembleEstimator, VotingEnsembleEstimator
+from .errors import (AutoMLError, ConfigError, DataError, ExportError, NoTrialSucceededError, TrialError,
+                     TrialTimeoutError)
 from .experiment import Experiment
 from .featurize.config import FeaturizationConfig
 from .models import REGISTRY
@@ -15,7 +17,7 @@ from .spark_utils import local_session
 __version__ = "0.1.0"
 
 __all__ = [
-    "AutoMLConfig", "AutoMLError", "AutoMLRun", "ChildRun", "ConfigError", "DataError", "Experiment",
-    "FeaturizationConfig", "NoTrialSucceededError", "REGISTRY", "TrialError", "TrialTimeoutError",
-    "classify", "local_session", "regress", "score_spark",
+    "AutoMLConfig", "AutoMLError", "AutoMLRun", "ChildRun", "ConfigError", "DataError", "Experiment", "ExportError",
+    "FeaturizationConfig", "NoTrialSucceededError", "REGISTRY", "StackEnsembleEstimator", "TrialError",
+    "TrialTimeoutError", "VotingEnsembleEstimator", "classify", "local_session", "regress", "score_spark",
 ]

@@ -33,6 +33,9 @@ META_LEARNERS = (
     "LogisticRegression", "LogisticRegressionCV", "LightGBMClassifier",
     "ElasticNet", "ElasticNetCV", "LightGBMRegressor", "LinearRegression",
 )
+CLASSIFICATION_META_LEARNERS = ("LogisticRegression", "LogisticRegressionCV", "LightGBMClassifier")
+DEFAULT_META_LEARNER = {"classification": "LogisticRegression", "regression": "ElasticNetCV"}
+DEFAULT_ENSEMBLE_ITERATIONS = 15
 
 
 def _is_data(value: Any) -> bool:
@@ -173,6 +176,20 @@ class AutoMLConfig:
         """n_jobs for each estimator: Azure's max_cores_per_iteration (-1 = all cores) as is."""
         return self.max_cores_per_iteration
 
+    @property
+    def stack_enabled(self) -> bool:
+        """Azure: stacking is on by default and always off in ONNX mode (a meta-learner over
+        member outputs has no ONNX export here)."""
+        return bool(self.enable_stack_ensemble in (None, True)) and not self.enable_onnx_compatible_models
+
+    @property
+    def ensemble_steps(self) -> int:
+        return self.ensemble_iterations or DEFAULT_ENSEMBLE_ITERATIONS
+
+    @property
+    def meta_learner(self) -> str:
+        return self.stack_meta_learner_type or DEFAULT_META_LEARNER[self.task]
+
     def candidate_models(self) -> list[str]:
         """Models the search may use: allowed (or all) minus blocked."""
         names = self.allowed_models or REGISTRY.names(self.task)
@@ -240,6 +257,15 @@ class AutoMLConfig:
                 f"The 'weight_column_name' parameter of {owner} names the label column "
                 f"{self.label_column_name!r}; choose a separate column of non-negative weights."
             )
+        if self.stack_meta_learner_type is not None:
+            fits = (self.stack_meta_learner_type in CLASSIFICATION_META_LEARNERS) == (self.task == "classification")
+            if not fits:
+                valid = [m for m in META_LEARNERS
+                         if (m in CLASSIFICATION_META_LEARNERS) == (self.task == "classification")]
+                raise ConfigError(
+                    f"The 'stack_meta_learner_type' parameter of {owner} must be one of {', '.join(valid)} "
+                    f"for task {self.task!r}. Got {self.stack_meta_learner_type!r} instead."
+                )
         if self.positive_label is not None and self.task != "classification":
             raise ConfigError(f"The 'positive_label' parameter of {owner} only applies to task='classification'.")
 

@@ -9,12 +9,14 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from sklearn.pipeline import Pipeline
 
 from .config import AutoMLConfig
 from .data.guardrails import Guardrail
+from .ensemble.build import assemble, member_results
 from .data.prepare import PreparedData, prepare
 from .errors import ConfigError, NoTrialSucceededError
 from .models import REGISTRY
@@ -22,7 +24,7 @@ from .progress import Progress
 from .search.backends import BACKENDS, TrialContext, choose_backend
 from .search.stopping import Stopper
 from .search.sweeper import Sweeper
-from .search.trial import OK, TrialResult, build_estimator, fit_estimator
+from .search.trial import OK, TrialResult, fit_many
 from .tracking import Tracker
 
 log = logging.getLogger(__name__)
@@ -102,12 +104,14 @@ def best_result(results: list[TrialResult], metric: str | None = None) -> TrialR
     return min(ok, key=lambda r: (to_loss(metric, r.metrics.get(metric, float("nan"))), r.iteration))
 
 
-def refit(prepared: PreparedData, result: TrialResult, seed: int, n_jobs: int) -> Pipeline:
-    """The final model: featurizer + the candidate refit on every training row."""
-    data = prepared.search
-    est = build_estimator(result.model, result.params, data.task, data.classes, n_jobs, seed)
-    fit_estimator(est, result.model, data.task, data.X, data.y, data.weight)
-    return Pipeline([("featurizer", prepared.featurizer), ("model", est)])
+def refit(prepared: PreparedData, result: TrialResult, results: list[TrialResult], seed: int, n_jobs: int,
+          workers: int = 1, fitted: dict[int, Any] | None = None) -> Pipeline:
+    """The final model: featurizer + the candidate (or every ensemble member, `workers` at a
+    time) refit on all training rows. `fitted` caches member fits across calls."""
+    cache = fitted if fitted is not None else {}
+    todo = [m for m in member_results(result, results) if m.iteration not in cache]
+    cache.update(fit_many(prepared.search, todo, None, seed, n_jobs, workers))
+    return Pipeline([("featurizer", prepared.featurizer), ("model", assemble(result, cache, prepared.search))])
 
 
 def guardrail_records(guards: list[Guardrail]) -> list[dict]:

@@ -29,3 +29,7 @@ class TrialTimeoutError(TrialError, TimeoutError):
 
 class NoTrialSucceededError(AutoMLError):
     """The search finished without one successful trial, so there is no model to return."""
+
+
+class ExportError(AutoMLError):
+    """A step of the final model has no exact export (ONNX) equivalent."""

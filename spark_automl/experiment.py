@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -14,6 +15,7 @@ from pyspark.sql import SparkSession
 from .config import AutoMLConfig
 from .data.prepare import load_and_check, prepare
 from .engine import best_result, guardrail_records, refit, run_search
+from .ensemble.build import build_ensembles
 from .errors import ConfigError
 from .progress import Progress
 from .run import AutoMLRun
@@ -26,6 +28,11 @@ FINAL_RESERVE_FRACTION = 0.1  # of the budget kept for refit + model logging
 FINAL_RESERVE_MAX_SECONDS = 20.0
 REFIT_SAFETY = 1.3  # refit on all rows vs one fold's training part
 MODEL_LOGGING_SECONDS = 5.0  # mlflow.sklearn.log_model with signature + input example (STACK.md: ~4.5 s)
+ENSEMBLE_SIZE_ESTIMATE = 5  # members a voting ensemble usually ends with
+ENSEMBLE_SECONDS = 3.0  # Caruana selection + stack meta-learner + logging the ensemble child runs
+EXPLAIN_SECONDS = 3.0  # SHAP / permutation importance on <= 1000 rows, plus charts
+ONNX_SECONDS = 3.0  # conversion + onnxruntime check
+OVERRUN_LIMIT = 1.05  # optional artifacts stop once the run is 5% over its budget
 
 
 def model_signature(model, example: pd.DataFrame):
@@ -70,15 +77,14 @@ class Experiment:
                           config.enable_early_stopping, start=started, reserve=reserve)
         progress.stage(f"Experiment {self.name!r}: task={config.task}, primary_metric={config.metric}")
         prepared = prepare(spark, config, progress.stage, loaded)
-        n_splits = len(prepared.search.splits)
-        # The winner is refit on all rows and logged inside the budget: keep time for it.
-        stopper.reserve_for = lambda best: REFIT_SAFETY * best.fit_seconds / n_splits + MODEL_LOGGING_SECONDS
+        # Ensembles, the refit of their members and the artifacts run inside the budget: keep time for them.
+        stopper.reserve_for = FinishReserve(config, len(prepared.search.splits))
         _show_guardrails(progress, prepared)
         tracker.start_parent(run_name or f"automl_{time.strftime('%Y%m%d_%H%M%S')}",
                              params={k: v for k, v in config.to_dict().items() if v is not None},
                              tags={"task": config.task, "primary_metric": config.metric, "automl": "spark-automl",
                                    **(tags or {})})
-        status = "FAILED"
+        status, timings = "FAILED", {}
         try:
             tracker.log_dict(guardrail_records(prepared.guardrails), "guardrails.json")
             tracker.log_dict([p.describe() for p in prepared.plan.columns], "featurization.json")
@@ -89,24 +95,101 @@ class Experiment:
 
             outcome = run_search(spark, prepared, config, on_results, stopper, progress)
             progress.stage(f"Search stopped: {outcome.stop_reason}; {len(outcome.results)} trials")
+            with _timed(timings, "ensembling"):
+                ensembles = build_ensembles(outcome.results, prepared.search, config, config.max_concurrent_iterations,
+                                            progress.stage)
+                if ensembles:
+                    outcome.results.extend(ensembles)
+                    on_results(ensembles)
             best = best_result(outcome.results)
-            progress.stage(f"Refitting the best pipeline ({best.model}, {config.metric}={best.score:.5f}) on all training rows")
-            model = refit(prepared, best, config.seed, config.cores_per_trial)
-            example = signature_example(prepared.input_example)
-            best_run_id = tracker.child_run_ids.get(best.iteration) or tracker.parent_run_id
-            model_uri = tracker.log_model(model, best_run_id, example, model_signature(model, example))
-            run = AutoMLRun(config, prepared, outcome, tracker, model, best, model_uri, time.time() - started)
+            progress.stage(f"Refitting the best pipeline ({best.model}, {config.metric}={best.score:.5f}) on all "
+                           "training rows" + (" (ensemble members in parallel)" if best.ensemble else ""))
+            fitted: dict[int, Any] = {}
+            with _timed(timings, "refit"):
+                model = refit(prepared, best, outcome.results, config.seed, config.cores_per_trial,
+                              config.max_concurrent_iterations, fitted)
+            with _timed(timings, "model_logging"):
+                example = signature_example(prepared.input_example)
+                best_run_id = tracker.child_run_ids.get(best.iteration) or tracker.parent_run_id
+                model_uri = tracker.log_model(model, best_run_id, example, model_signature(model, example))
+            run = AutoMLRun(config, prepared, outcome, tracker, model, best, model_uri, time.time() - started,
+                            fitted=fitted)
             tracker.log_text(run.leaderboard.drop(columns=["params"]).to_csv(index=False), "leaderboard.csv")
+            _finish(run, config, progress, started, timings)
             status = "FINISHED"
+            run.wall_seconds = time.time() - started
+            run.timings = dict(timings)
             progress.stage(f"Best: iteration {best.iteration} {best.model} {config.metric}={best.score:.5f}; "
-                           f"model at {model_uri}; {time.time() - started:.1f}s in all")
+                           f"model at {model_uri}; {run.wall_seconds:.1f}s in all")
             return run
         finally:
-            summary = {}
+            summary = {f"seconds_{k}": v for k, v in timings.items()}
             if status == "FINISHED":
-                summary = {f"best_{k}": v for k, v in best.metrics.items()}
+                summary.update({f"best_{k}": v for k, v in best.metrics.items()})
                 summary["trials"] = len(outcome.results)
+                summary["wall_seconds"] = time.time() - started
             tracker.finish_parent(summary, {"stop_reason": stopper.reason or ""}, status=status)
+
+
+class FinishReserve:
+    """Seconds kept at the end of the budget for everything after the search.
+
+    Called with each successful trial; tracks the best few (the likely ensemble members),
+    since their refit on all rows, run `max_concurrent_iterations` at a time, is the bulk
+    of the cost. The fixed part covers model logging and the artifacts.
+    """
+
+    def __init__(self, config: AutoMLConfig, n_splits: int):
+        self.config, self.n_splits = config, max(n_splits, 1)
+        self.ensembles = config.enable_voting_ensemble or config.stack_enabled
+        self.top: list = []
+
+    def __call__(self, result) -> float:
+        self.top = sorted([*self.top, result], key=lambda r: (r.loss, r.iteration))[:ENSEMBLE_SIZE_ESTIMATE]
+        members = self.top if self.ensembles else self.top[:1]
+        per_fold = [REFIT_SAFETY * r.fit_seconds / self.n_splits for r in members]
+        workers = max(1, self.config.max_concurrent_iterations)
+        refit_seconds = max(max(per_fold), sum(per_fold) / workers)
+        if self.config.stack_enabled and self.n_splits == 1:  # holdout stack fits its members once more
+            refit_seconds *= 2
+        extras = MODEL_LOGGING_SECONDS + (ENSEMBLE_SECONDS if self.ensembles else 0.0)
+        extras += EXPLAIN_SECONDS if self.config.model_explainability else 0.0
+        extras += ONNX_SECONDS if self.config.enable_onnx_compatible_models else 0.0
+        return refit_seconds + extras
+
+
+def _finish(run: AutoMLRun, config: AutoMLConfig, progress: Progress, started: float, timings: dict) -> None:
+    """The artifacts after the model is logged. Each is optional: once the budget (plus the 10%
+    grace Azure users expect at most) is spent, the rest are skipped with a note, and can be made
+    later with the run's methods."""
+    steps = [("charts", True, "run.log_charts()", run.log_charts),
+             ("test", run.prepared.test_frame is not None, "run.test()", run.test),
+             ("explanations", config.model_explainability, "run.explain()", run.explain),
+             ("onnx", config.enable_onnx_compatible_models, "run.export_onnx()", run.export_onnx),
+             ("generated_code", True, "run.generate_code()", run.generate_code)]
+    limit = None if config.timeout_seconds is None else started + OVERRUN_LIMIT * config.timeout_seconds
+    for name, wanted, method, step in steps:
+        if not wanted:
+            continue
+        if limit is not None and time.time() > limit:
+            progress.stage(f"Skipping {name}: the experiment budget is spent; call {method} to make it")
+            continue
+        progress.stage(f"Logging {name.replace('_', ' ')}")
+        with _timed(timings, name):
+            try:
+                step()
+            except Exception as err:  # noqa: BLE001 - an artifact must not lose a finished experiment
+                log.warning("%s failed: %s", name, err)
+                progress.stage(f"{name} failed: {type(err).__name__}: {err}")
+
+
+@contextmanager
+def _timed(timings: dict, name: str):
+    t0 = time.time()
+    try:
+        yield
+    finally:
+        timings[name] = time.time() - t0
 
 
 def _show_guardrails(progress: Progress, prepared) -> None:

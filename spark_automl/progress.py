@@ -36,5 +36,5 @@ class Progress:
                 self.best = r.score
             score = f"{r.score:10.4f}" if r.status == "ok" else f"{'nan':>10}"
             best = f"{self.best:10.4f}" if self.best is not None else f"{'nan':>10}"
-            pipeline = f"AutoFeaturizer {r.model}"[:42]
+            pipeline = (r.model if r.origin == "ensemble" else f"AutoFeaturizer {r.model}")[:42]
             self._print(f"{r.iteration:>5}  {pipeline:<42}{r.duration:>9.1f}s  {score}  {best}  {r.status}")

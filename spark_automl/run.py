@@ -52,7 +52,8 @@ class AutoMLRun:
     """Parent run of an experiment: leaderboard, best model, registration."""
 
     def __init__(self, config: AutoMLConfig, prepared: PreparedData, outcome: SearchOutcome, tracker: Tracker,
-                 best_model, best: TrialResult, model_uri: str | None, wall_seconds: float):
+                 best_model, best: TrialResult, model_uri: str | None, wall_seconds: float,
+                 fitted: dict[int, Any] | None = None):
         self.config = config
         self.prepared = prepared
         self.outcome = outcome
@@ -61,8 +62,11 @@ class AutoMLRun:
         self.model_uri = model_uri
         self.wall_seconds = wall_seconds
         self._models = {best.iteration: best_model}
+        self._fitted = fitted if fitted is not None else {}  # member estimators refit on all rows, by iteration
         self._lock = threading.Lock()
         self.registered_model = None
+        self.test_run_id: str | None = None
+        self.timings: dict[str, float] = {}  # seconds of each step after the search (ensembling, refit, ...)
 
     # ---- identity -----------------------------------------------------------------
     @property
@@ -83,7 +87,8 @@ class AutoMLRun:
         """Every trial, best first (ties broken by iteration, so the order is deterministic)."""
         metric = self.config.metric
         rows = [{
-            "iteration": r.iteration, "pipeline": f"AutoFeaturizer, {r.model}", "model": r.model,
+            "iteration": r.iteration, "pipeline": r.model if r.ensemble else f"AutoFeaturizer, {r.model}",
+            "model": r.model,
             "status": r.status, metric: r.score, "duration_s": round(r.duration, 3), "origin": r.origin,
             "run_id": self.tracker.child_run_ids.get(r.iteration), "params": r.params,
         } for r in self.outcome.results]
@@ -120,18 +125,147 @@ class AutoMLRun:
         board = self.leaderboard
         return board.groupby("model").agg(trials=("iteration", "count"), best=(self.config.metric, "max" if METRICS[self.config.metric].greater_is_better else "min")).reset_index()
 
-    def print_model(self, iteration: int | None = None) -> str:
-        result = self._result(iteration, None)
+    def print_model(self, iteration: int | "ChildRun" | None = None) -> str:
+        """The featurization steps, the estimator and its hyperparameters; ensemble members with weights."""
+        result = self._result(_iteration_of(iteration), None)
         model = self._model(result)
         lines = [f"Pipeline (iteration {result.iteration}, {self.config.metric}={result.score:.5f})", "  featurizer:"]
         for plan in model.named_steps["featurizer"].plans:
             lines.append(f"    {plan.name:<28} {plan.purpose:<12} {plan.reason}")
         lines.append(f"  model: {result.model}")
-        for key, value in sorted(result.params.items()):
-            lines.append(f"    {key} = {value}")
+        if result.ensemble is not None:
+            spec = result.ensemble
+            if spec.meta_learner_name:
+                lines.append(f"    meta_learner = {spec.meta_learner_name}")
+            weights = spec.weights or (None,) * len(spec.iterations)
+            by_iteration = {r.iteration: r for r in self.outcome.results}
+            for it, name, w in zip(spec.iterations, spec.names, weights):
+                lines.append(f"    member iteration {it}: {name}" + (f"  weight={w:.4f}" if w is not None else ""))
+                for key, value in sorted(by_iteration[it].params.items()):
+                    lines.append(f"        {key} = {value}")
+        else:
+            for key, value in sorted(result.params.items()):
+                lines.append(f"    {key} = {value}")
         text = "\n".join(lines)
         print(text)
         return text
+
+    # ---- testing, explanations, charts, export -----------------------------------------
+    def test(self, child_or_iteration: "int | ChildRun | None" = None, data: Any = None,
+             log: bool = True) -> tuple[pd.DataFrame, dict[str, float]]:
+        """Score a child's model (best by default) on labelled data it never saw: (predictions, metrics).
+
+        data defaults to the experiment's test set (test_data / test_size). Logged as a test child run
+        with every metric and a predictions.csv artifact."""
+        from .evaluation import as_pandas, evaluate_on
+
+        result = self._result(_iteration_of(child_or_iteration), None)
+        if data is None:
+            if self.prepared.test_frame is None:
+                raise ConfigError("No test data: pass data=<labelled rows> to run.test(), or set test_data / "
+                                  "test_size in AutoMLConfig.")
+            frame = self.prepared.test_frame
+        else:
+            frame = as_pandas(data)
+        s = self.prepared.search
+        preds, metrics = evaluate_on(self._model(result), frame, self.prepared.label, self.config.task, s.classes,
+                                     s.positive_label, s.y_range, self.prepared.weight_column)
+        if log:
+            run_id = self.tracker.log_run(f"test_{result.iteration}_{result.model}", metrics,
+                                          {"tested_iteration": result.iteration, "model": result.model,
+                                           "rows": len(preds)},
+                                          {"run_type": "model_test", "iteration": str(result.iteration)})
+            if run_id:
+                from .charts import charts_for
+
+                prediction = (preds[[f"proba_{c}" for c in s.classes]].to_numpy()
+                              if self.config.task == "classification" else preds["predicted"].to_numpy())
+                files = {"predictions.csv": preds.to_csv(index=False)}
+                files.update({f"charts/{k}": v for k, v in charts_for(self.config.task, preds["actual"].to_numpy(),
+                                                                       prediction, s.classes).items()})
+                self.tracker.log_files(files, "test", run_id)
+            self.test_run_id = run_id
+        return preds, metrics
+
+    def explain(self, child_or_iteration: "int | ChildRun | None" = None, data: Any = None,
+                log: bool = True) -> pd.DataFrame:
+        """Global importance of each RAW input column (SHAP for tree models, else permutation),
+        on `data` (default: a sample of the validation rows). Logged as a table and a bar chart."""
+        from .charts import feature_importance_chart
+        from .evaluation import as_pandas
+        from .explain import explain_model
+
+        result = self._result(_iteration_of(child_or_iteration), None)
+        frame = self.prepared.holdout_frame if data is None else as_pandas(data, role="data")
+        label = self.prepared.label
+        y = frame[label].to_numpy() if label in frame.columns else None
+        if y is not None:
+            keep = pd.notna(y)
+            frame, y = frame[keep].reset_index(drop=True), y[keep]
+        importance = explain_model(self._model(result), frame[self.prepared.feature_columns], y, self.config.task,
+                                   self.prepared.search.classes, seed=self.config.seed)
+        if log:
+            run_id = self.tracker.child_run_ids.get(result.iteration) or self.tracker.parent_run_id
+            self.tracker.log_files({"feature_importance.csv": importance.to_csv(index=False),
+                                    "feature_importance.png": feature_importance_chart(importance)},
+                                   "explanations", run_id)
+        return importance
+
+    def log_charts(self, child_or_iteration: "int | ChildRun | None" = None) -> dict[int, list[str]]:
+        """Validation charts (from the out-of-fold / holdout predictions) for the chosen child, or by
+        default for the best child and every ensemble. Returns the chart names per iteration."""
+        from .charts import charts_for
+        from .search.trial import scored_rows
+
+        if child_or_iteration is None:
+            chosen = [self.best] + [r for r in self.outcome.results
+                                    if r.ensemble is not None and r.status == "ok" and r is not self.best]
+        else:
+            chosen = [self._result(_iteration_of(child_or_iteration), None)]
+        s = self.prepared.search
+        rows = scored_rows(s)
+        weight = s.weight[rows] if s.weight is not None else None
+        out = {}
+        for r in chosen:
+            charts = charts_for(self.config.task, s.y[rows], r.oof[rows], s.classes, weight)
+            run_id = self.tracker.child_run_ids.get(r.iteration) or self.tracker.parent_run_id
+            self.tracker.log_files(charts, "charts", run_id)
+            out[r.iteration] = sorted(charts)
+        return out
+
+    def export_onnx(self, child_or_iteration: "int | ChildRun | None" = None, path: str | None = None):
+        """The pipeline (featurizer included) as ONNX, checked against the Python model with
+        onnxruntime on validation rows. Returns (onnx model, check report); logged beside the model."""
+        import json
+
+        from .export.onnx import check_onnx, to_onnx
+
+        result = self._result(_iteration_of(child_or_iteration), None)
+        model = self._model(result)
+        features = self.prepared.feature_columns
+        onx = to_onnx(model, self.prepared.input_example[features])
+        check = check_onnx(model, onx, self.prepared.holdout_frame[features], self.config.task)
+        payload = onx.SerializeToString()
+        if path:
+            with open(path, "wb") as fh:
+                fh.write(payload)
+        run_id = self.tracker.child_run_ids.get(result.iteration) or self.tracker.parent_run_id
+        self.tracker.log_files({"model.onnx": payload, "onnx_check.json": json.dumps(check, indent=2, default=str)},
+                               "onnx", run_id)
+        return onx, check
+
+    def generate_code(self, child_or_iteration: "int | ChildRun | None" = None,
+                      log: bool = True) -> dict[str, str]:
+        """A standalone training script and a Databricks notebook that rebuild this child's pipeline
+        from the raw data and print its validation score."""
+        from .export.codegen import generate
+
+        result = self._result(_iteration_of(child_or_iteration), None)
+        files = generate(self.config, self.prepared, result, self.outcome.results)
+        if log:
+            run_id = self.tracker.child_run_ids.get(result.iteration) or self.tracker.parent_run_id
+            self.tracker.log_files(files, "generated_code", run_id)
+        return files
 
     # ---- registry -----------------------------------------------------------------
     def register_model(self, model_name: str | None = None, description: str | None = None,
@@ -160,6 +294,7 @@ class AutoMLRun:
         return metric
 
     def _result(self, iteration: int | None, metric: str | None) -> TrialResult:
+        iteration = _iteration_of(iteration)
         if iteration is None:
             return best_result(self.outcome.results, self._check_metric(metric)) if metric else self.best
         for r in self.outcome.results:
@@ -172,13 +307,20 @@ class AutoMLRun:
     def _model(self, result: TrialResult):
         with self._lock:
             if result.iteration not in self._models:
-                self._models[result.iteration] = refit(self.prepared, result, self.config.seed,
-                                                       self.config.cores_per_trial)
+                self._models[result.iteration] = refit(self.prepared, result, self.outcome.results,
+                                                       self.config.seed, self.config.cores_per_trial,
+                                                       self.config.max_concurrent_iterations, self._fitted)
             return self._models[result.iteration]
 
     def __repr__(self) -> str:
         return (f"AutoMLRun(id={self.id!r}, trials={len(self.outcome.results)}, best={self.best.model} "
                 f"{self.config.metric}={self.best.score:.5f})")
+
+
+def _iteration_of(child_or_iteration: "int | ChildRun | None") -> int | None:
+    if isinstance(child_or_iteration, ChildRun):
+        return child_or_iteration.iteration
+    return child_or_iteration
 
 
 def _metric_family(task: str) -> str:

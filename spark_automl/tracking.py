@@ -94,6 +94,33 @@ class Tracker:
             self.client.set_terminated(run.info.run_id, status=status, end_time=end)
             self.child_run_ids[r.iteration] = run.info.run_id
 
+    @_safe
+    def log_run(self, name: str, metrics: Mapping[str, float] | None = None, params: Mapping[str, Any] | None = None,
+                tags: Mapping[str, str] | None = None) -> str | None:
+        """A child run that is not a trial (model test, explanation on demand)."""
+        run = self.client.create_run(self.experiment_id, run_name=name,
+                                     tags={PARENT_TAG: self.parent_run_id, **dict(tags or {})})
+        self._log_batch(run.info.run_id, params=params, metrics=metrics)
+        self.client.set_terminated(run.info.run_id, status="FINISHED")
+        return run.info.run_id
+
+    @_safe
+    def log_files(self, files: Mapping[str, bytes | str], artifact_dir: str | None, run_id: str | None = None) -> None:
+        """Several in-memory artifacts (PNG charts, CSV tables, code) in one upload."""
+        if not files:
+            return
+        with tempfile.TemporaryDirectory() as tmp:
+            for name, content in files.items():
+                path = os.path.join(tmp, name)
+                os.makedirs(os.path.dirname(path), exist_ok=True)
+                with open(path, "wb") as fh:
+                    fh.write(content.encode("utf-8") if isinstance(content, str) else content)
+            self.client.log_artifacts(run_id or self.parent_run_id, tmp, artifact_dir)
+
+    @_safe
+    def log_metrics(self, run_id: str, metrics: Mapping[str, float]) -> None:
+        self._log_batch(run_id, metrics=metrics)
+
     def _log_batch(self, run_id: str, params: Mapping[str, Any] | None = None,
                    metrics: Mapping[str, float] | None = None, tags: Mapping[str, str] | None = None) -> None:
         now = int(time.time() * 1000)

@@ -57,6 +57,7 @@ class PreparedData:
     weight_column: str | None
     input_example: pd.DataFrame
     test_frame: pd.DataFrame | None = None
+    holdout_frame: pd.DataFrame | None = None  # raw validation rows (capped): ONNX checks, explanations
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -110,7 +111,8 @@ def prepare(spark: SparkSession, config: AutoMLConfig, progress=None, loaded=Non
     feature_columns = [c for c in user_columns if c not in excluded and c not in INTERNAL_COLUMNS]
     say("Computing featurization statistics with Spark")
     train_only = labelled.where(~F.col(IS_TEST))
-    plan = build_plan(train_only, prof, feature_columns, config.featurization)
+    plan = build_plan(train_only, prof, feature_columns, config.featurization,
+                      onnx_compatible=config.enable_onnx_compatible_models)
     featurizer = plan.featurizer()
 
     wanted = [c for c in [*feature_columns, label, weight, *(config.cv_split_column_names or [])] if c] + [FOLD, IS_TEST]
@@ -133,12 +135,24 @@ def prepare(spark: SparkSession, config: AutoMLConfig, progress=None, loaded=Non
     splits = _splits(train_pdf, technique, config.cv_split_column_names)
     search = SearchData(config.task, X, y if classification else y.astype(np.float64), w, splits, classes, y_range,
                         config.positive_label)
+    holdout = _holdout_sample(train_pdf, splits, user_columns, config.seed)
     guards = gr.evaluate(prof, plan.columns, technique, classification, prof.n_label_missing, sampled)
     return PreparedData(
         search=search, featurizer=featurizer, plan=plan, profile=prof, technique=technique, guardrails=guards,
         feature_columns=feature_columns, label=label, weight_column=weight,
-        input_example=train_pdf[feature_columns].head(5).copy(), test_frame=test_frame,
+        input_example=train_pdf[feature_columns].head(5).copy(), test_frame=test_frame, holdout_frame=holdout,
     )
+
+
+HOLDOUT_SAMPLE_ROWS = 2000
+
+
+def _holdout_sample(train_pdf: pd.DataFrame, splits, user_columns: list[str], seed: int) -> pd.DataFrame:
+    """Raw rows of the (last) validation split, a seeded sample of at most HOLDOUT_SAMPLE_ROWS."""
+    valid_idx = splits[-1][1]
+    if len(valid_idx) > HOLDOUT_SAMPLE_ROWS:
+        valid_idx = np.sort(np.random.default_rng(seed).choice(valid_idx, HOLDOUT_SAMPLE_ROWS, replace=False))
+    return train_pdf.loc[valid_idx, user_columns].reset_index(drop=True)
 
 
 def _expected_test_rows(prof: DataProfile, test_size: float | None) -> int:

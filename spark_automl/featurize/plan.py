@@ -43,7 +43,11 @@ def build_plan(
     profile: DataProfile,
     feature_columns: Sequence[str],
     featurization: str | FeaturizationConfig,
+    *,
+    onnx_compatible: bool = False,
 ) -> FeaturizationPlan:
+    """onnx_compatible: use only purposes spark_automl.export.onnx reproduces exactly
+    (hashed columns become one-hot over their most frequent values; datetime and text are dropped)."""
     custom = featurization if isinstance(featurization, FeaturizationConfig) else None
     if custom is not None:
         unknown = sorted(custom.referenced_columns() - set(profile.columns))
@@ -54,6 +58,8 @@ def build_plan(
             )
     mode = "off" if featurization == "off" else ("custom" if custom else "auto")
     plans = [_decide(profile.columns[name], profile.n_rows, mode, custom) for name in feature_columns]
+    if onnx_compatible:
+        plans = [_onnx_compatible(p, profile.columns[p.name], custom) for p in plans]
     _fill_vocabularies(df, [p for p in plans if p.purpose == "categorical"])
     if custom is not None:
         _apply_median_imputation(df, plans, custom)
@@ -101,6 +107,19 @@ def _decide(c: ColumnProfile, n_rows: int, mode: str, custom: FeaturizationConfi
         plan.reason = plan.reason or f"{c.distinct} categories: one-hot"
     elif plan.purpose == "datetime":
         plan.reason = plan.reason or "datetime parts (year .. second)"
+    return plan
+
+
+def _onnx_compatible(plan: ColumnPlan, c: ColumnProfile, custom: FeaturizationConfig | None) -> ColumnPlan:
+    """Swap purposes that have no exact ONNX graph (hash, datetime, text) for ones that do."""
+    if plan.purpose == "hash":
+        if custom and "OneHotEncoder" in custom.blocked_transformers:
+            return ColumnPlan(c.name, "drop", "dropped: not ONNX-convertible (hash) and OneHotEncoder blocked")
+        plan.purpose, plan.n_buckets = "categorical", 0
+        plan.reason = (f"high cardinality ({c.distinct} values): one-hot over the {MAX_ONE_HOT} most frequent, "
+                       "the rest as __other__ (ONNX-compatible)")
+    elif plan.purpose in ("datetime", "text"):
+        return ColumnPlan(c.name, "drop", f"dropped: not ONNX-convertible ({plan.purpose})")
     return plan
 
 

@@ -95,6 +95,7 @@ REGISTRY.register(
         },
         defaults=({"max_iter": 200},),
         priority=4,
+        onnx=False,  # skl2onnx 1.20 cannot convert scikit-learn 1.9's HistGradientBoosting
         notes="scikit-learn HistGradientBoosting (far faster than the classic GradientBoosting at equal quality)",
     )
 )

@@ -28,7 +28,7 @@ class Stopper:
     reason: str | None = None
     cancelled: bool = False
     reserve: float = 0.0  # seconds kept at the end of the budget for refit + model logging
-    reserve_for: Callable[[TrialResult], float] | None = None  # grows the reserve with the best trial's cost
+    reserve_for: Callable[[TrialResult], float] | None = None  # grows the reserve with the successful trials' cost
 
     @property
     def deadline(self) -> float | None:
@@ -42,10 +42,10 @@ class Stopper:
 
     def observe(self, result: TrialResult) -> None:
         self.completed += 1
+        if result.status == OK and self.reserve_for is not None:
+            self.reserve = max(self.reserve, self.reserve_for(result))
         if result.status == OK and result.loss < self.best_loss:
             self.best_loss, self.since_improvement = result.loss, 0
-            if self.reserve_for is not None:
-                self.reserve = max(self.reserve, self.reserve_for(result))
         else:
             self.since_improvement += 1
 

@@ -51,6 +51,7 @@ class TrialResult:
     duration: float = 0.0
     error: str = ""
     started_at: float = 0.0
+    ensemble: Any = None  # EnsembleSpec for VotingEnsemble / StackEnsemble results (driver only)
 
 
 def build_estimator(model: str, params: Mapping[str, Any], data_task: str, classes, n_jobs: int, seed: int):
@@ -69,6 +70,25 @@ def fit_estimator(estimator, model: str, task: str, X, y, weight):
     if task == "classification":
         return estimator.fit(X, y, sample_weight=weight)
     return estimator.fit(X, y, **{spec.weight_param: weight})
+
+
+def fit_many(data: SearchData, candidates: list, rows: np.ndarray | None, seed: int, n_jobs: int,
+             workers: int = 1) -> dict[int, Any]:
+    """Fit several candidates (anything with iteration/model/params) on `rows` (all when None),
+    `workers` at a time: ensemble members and the winner are refit in parallel on the driver."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    X, y = (data.X, data.y) if rows is None else (data.X[rows], data.y[rows])
+    w = data.weight if rows is None or data.weight is None else data.weight[rows]
+
+    def fit_one(c):
+        est = build_estimator(c.model, c.params, data.task, data.classes, n_jobs, seed)
+        return c.iteration, fit_estimator(est, c.model, data.task, X, y, w)
+
+    if workers <= 1 or len(candidates) <= 1:
+        return dict(fit_one(c) for c in candidates)
+    with ThreadPoolExecutor(max_workers=min(workers, len(candidates)), thread_name_prefix="spark-automl-refit") as pool:
+        return dict(pool.map(fit_one, candidates))
 
 
 def predict(estimator, task: str, X) -> np.ndarray:

@@ -1,0 +1,71 @@
+"""Model testing: score any fitted pipeline on labelled rows it never saw.
+
+Shared by the end-of-experiment test (test_data / test_size) and run.test(), so both give
+the same predictions table and the same metrics.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .errors import DataError
+from .metrics import compute_metrics
+
+
+def as_pandas(data: Any, spark=None, role: str = "test_data") -> pd.DataFrame:
+    """pandas as is; a Spark DataFrame, table name or path is collected (test sets are small)."""
+    if isinstance(data, pd.DataFrame):
+        return data
+    from .data.ingest import to_spark
+
+    if spark is None:
+        from pyspark.sql import SparkSession
+
+        spark = SparkSession.getActiveSession()
+    return to_spark(spark, data, role).toPandas()
+
+
+def predictions_frame(model, frame: pd.DataFrame, task: str, label: str | None) -> pd.DataFrame:
+    """actual (when labelled), predicted, and one probability column per class."""
+    out = pd.DataFrame(index=frame.index)
+    if label is not None and label in frame.columns:
+        out["actual"] = frame[label].to_numpy()
+    est = model.named_steps["model"] if hasattr(model, "named_steps") else model
+    if task == "classification":
+        proba = model.predict_proba(frame)
+        classes = list(est.classes_)
+        out["predicted"] = np.asarray(classes, dtype=object)[np.argmax(proba, axis=1)]
+        for j, c in enumerate(classes):
+            out[f"proba_{c}"] = proba[:, j]
+    else:
+        out["predicted"] = np.asarray(model.predict(frame), dtype=np.float64)
+    return out.reset_index(drop=True)
+
+
+def evaluate_on(model, frame: pd.DataFrame, label: str, task: str, classes=None, positive_label=None,
+               y_range: float | None = None, weight_column: str | None = None) -> tuple[pd.DataFrame, dict[str, float]]:
+    """(predictions, every scalar metric) on the labelled rows of `frame`."""
+    if label not in frame.columns:
+        raise DataError(f"The test data has no label column {label!r}; it has {list(frame.columns)[:20]}. "
+                        "Pass labelled rows to test a model.")
+    labelled = frame[frame[label].notna()].reset_index(drop=True)
+    if labelled.empty:
+        raise DataError(f"The test data has no rows with a value in the label column {label!r}.")
+    preds = predictions_frame(model, labelled, task, label)
+    weight = labelled[weight_column].to_numpy(dtype=np.float64) if weight_column and weight_column in labelled else None
+    if task == "classification":
+        prediction = preds[[f"proba_{c}" for c in classes]].to_numpy()
+        y = labelled[label].to_numpy()
+        unseen = sorted({repr(v) for v in y if v not in set(classes)})
+        if unseen:
+            raise DataError(f"The test data's label column {label!r} holds classes the model never saw: "
+                            f"{', '.join(unseen[:5])}. Known classes: {list(classes)}.")
+    else:
+        prediction = preds["predicted"].to_numpy()
+        y = labelled[label].to_numpy(dtype=np.float64)
+    metrics = compute_metrics(task, y, prediction, classes=classes, sample_weight=weight,
+                              positive_label=positive_label, y_range=y_range)
+    return preds, metrics

@@ -1,0 +1,1 @@
+"""spark_automl.export: the final model outside Python (ONNX)."""
