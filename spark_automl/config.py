@@ -24,17 +24,19 @@ from ._validation import (
 )
 from .errors import ConfigError
 from .featurize.config import FeaturizationConfig
+from .forecast.settings import STAT_MODEL_NAMES, ForecastingParameters
 from .metrics import default_primary_metric, primary_metric_names
 from .models import REGISTRY
 
-TASKS = ("classification", "regression")
+TASKS = ("classification", "regression", "forecasting")
 BACKENDS = ("auto", "local", "pandas_udf", "spark_trials")
 META_LEARNERS = (
     "LogisticRegression", "LogisticRegressionCV", "LightGBMClassifier",
     "ElasticNet", "ElasticNetCV", "LightGBMRegressor", "LinearRegression",
 )
 CLASSIFICATION_META_LEARNERS = ("LogisticRegression", "LogisticRegressionCV", "LightGBMClassifier")
-DEFAULT_META_LEARNER = {"classification": "LogisticRegression", "regression": "ElasticNetCV"}
+DEFAULT_META_LEARNER = {"classification": "LogisticRegression", "regression": "ElasticNetCV",
+                        "forecasting": "ElasticNetCV"}
 DEFAULT_ENSEMBLE_ITERATIONS = 15
 
 
@@ -142,13 +144,43 @@ class AutoMLConfig:
         backend: str = "auto",
         trials_per_task: int | None = None,
         max_rows_in_memory: int = 2_000_000,
+        forecasting_parameters: ForecastingParameters | None = None,
+        **forecasting_settings: Any,
     ) -> None:
         values = dict(locals())
         values.pop("self")
+        values.pop("forecasting_settings")
         validate_parameters("AutoMLConfig", values, PARAMETER_CONSTRAINTS)
         for name, value in values.items():
             setattr(self, name, list(value) if name in _LIST_PARAMS and value is not None else value)
+        self.forecasting_parameters = self._forecasting(forecasting_parameters, forecasting_settings)
         self._check_combinations()
+
+    def _forecasting(self, given: ForecastingParameters | None, settings: dict[str, Any]) -> ForecastingParameters | None:
+        """Azure takes forecasting settings as an object or as plain keywords; one of them, and only
+        for task='forecasting'."""
+        unknown = sorted(set(settings) - set(ForecastingParameters.names()))
+        if unknown:
+            raise ConfigError(f"AutoMLConfig got unexpected parameter(s) {unknown}. Forecasting settings are "
+                              f"{', '.join(ForecastingParameters.names())}; other valid parameters are "
+                              f"{', '.join(PARAMETER_CONSTRAINTS)}.")
+        if given is not None and settings:
+            raise ConfigError("Give forecasting settings either as forecasting_parameters=ForecastingParameters(...) "
+                              f"or as keywords ({', '.join(sorted(settings))}), not both.")
+        if given is not None and not isinstance(given, ForecastingParameters):
+            raise ConfigError("The 'forecasting_parameters' parameter of AutoMLConfig must be a ForecastingParameters. "
+                              f"Got {type(given).__name__} instead.")
+        params = given if given is not None else (ForecastingParameters(**settings) if settings else None)
+        if self.task != "forecasting":
+            if params is not None:
+                raise ConfigError(f"Forecasting settings were given for task={self.task!r}; "
+                                  "use task='forecasting' or drop them.")
+            return None
+        params = params or ForecastingParameters()
+        if params.time_column_name is None:
+            raise ConfigError("task='forecasting' needs time_column_name: the column that holds each row's time "
+                              "(pass time_column_name='date' or forecasting_parameters=ForecastingParameters(...)).")
+        return params
 
     # ---- derived settings (one place for each default rule) -------------------------
     @property
@@ -180,6 +212,8 @@ class AutoMLConfig:
     def stack_enabled(self) -> bool:
         """Azure: stacking is on by default and always off in ONNX mode (a meta-learner over
         member outputs has no ONNX export here)."""
+        if self.task == "forecasting":  # Azure: off by default for time series
+            return bool(self.enable_stack_ensemble) and not self.enable_onnx_compatible_models
         return bool(self.enable_stack_ensemble in (None, True)) and not self.enable_onnx_compatible_models
 
     @property
@@ -190,9 +224,16 @@ class AutoMLConfig:
     def meta_learner(self) -> str:
         return self.stack_meta_learner_type or DEFAULT_META_LEARNER[self.task]
 
+    def valid_models(self) -> list[str]:
+        """Forecasting: the per-series statistical models plus every regression learner (global
+        models over lag features)."""
+        if self.task == "forecasting":
+            return list(STAT_MODEL_NAMES) + REGISTRY.names("regression")
+        return REGISTRY.names(self.task)
+
     def candidate_models(self) -> list[str]:
         """Models the search may use: allowed (or all) minus blocked."""
-        names = self.allowed_models or REGISTRY.names(self.task)
+        names = self.allowed_models or self.valid_models()
         blocked = set(self.blocked_models or [])
         return [n for n in names if n not in blocked]
 
@@ -206,6 +247,8 @@ class AutoMLConfig:
             elif isinstance(value, FeaturizationConfig):
                 value = "FeaturizationConfig"
             out[name] = value
+        if self.forecasting_parameters is not None:
+            out.update(self.forecasting_parameters.to_dict())
         return out
 
     def __repr__(self) -> str:
@@ -228,7 +271,7 @@ class AutoMLConfig:
             )
         if self.experiment_exit_score is not None and not math.isfinite(self.experiment_exit_score):
             raise ConfigError(f"The 'experiment_exit_score' parameter of {owner} must be finite.")
-        valid_models = REGISTRY.names(self.task)
+        valid_models = self.valid_models()
         for name in ("allowed_models", "blocked_models"):
             check_choices(owner, name, getattr(self, name) or [], valid_models)
         if not self.candidate_models():

@@ -65,6 +65,10 @@ class Experiment:
                tags: dict[str, str] | None = None) -> AutoMLRun:
         if not isinstance(config, AutoMLConfig):
             raise ConfigError(f"Experiment.submit expects an AutoMLConfig; got {type(config).__name__}.")
+        if config.task == "forecasting":
+            from .forecast.experiment import submit_forecasting
+
+            return submit_forecasting(self, config, show_output, run_name, tags)
         started = time.time()
         progress = Progress(config.metric, enabled=show_output)
         spark = self._session()

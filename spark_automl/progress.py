@@ -10,8 +10,10 @@ from .metrics import METRICS
 
 
 class Progress:
-    def __init__(self, primary_metric: str, enabled: bool = True, stream: TextIO | None = None):
+    def __init__(self, primary_metric: str, enabled: bool = True, stream: TextIO | None = None,
+                 pipeline_prefix: str = "AutoFeaturizer "):
         self.metric = primary_metric
+        self.prefix = pipeline_prefix
         self.enabled = enabled
         self.stream = stream or sys.stdout
         self.best: float | None = None
@@ -36,5 +38,5 @@ class Progress:
                 self.best = r.score
             score = f"{r.score:10.4f}" if r.status == "ok" else f"{'nan':>10}"
             best = f"{self.best:10.4f}" if self.best is not None else f"{'nan':>10}"
-            pipeline = (r.model if r.origin == "ensemble" else f"AutoFeaturizer {r.model}")[:42]
+            pipeline = (r.model if r.origin == "ensemble" else f"{self.prefix}{r.model}")[:42]
             self._print(f"{r.iteration:>5}  {pipeline:<42}{r.duration:>9.1f}s  {score}  {best}  {r.status}")

@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
 PARENT_TAG = "mlflow.parentRunId"
 MAX_PARAM_LENGTH = 6000
+FORECASTING_PACKAGES = ("statsforecast", "prophet", "statsmodels", "holidays")
 
 
 def _safe(fn):
@@ -144,6 +145,16 @@ class Tracker:
             )
         return info.model_uri
 
+    def log_pyfunc(self, python_model, run_id: str, input_example, signature) -> str:
+        """A model that is not a scikit-learn estimator (the forecaster) as an MLflow pyfunc."""
+        with mlflow.start_run(run_id=run_id, nested=True, log_system_metrics=False):
+            info = mlflow.pyfunc.log_model(
+                name="model", python_model=python_model, signature=signature, input_example=input_example,
+                pip_requirements=_pip_requirements(FORECASTING_PACKAGES),
+                code_paths=[os.path.dirname(os.path.abspath(__file__))],
+            )
+        return info.model_uri
+
     def register(self, model_uri: str, name: str, alias: str | None, description: str | None,
                  tags: Mapping[str, str] | None):
         version = mlflow.register_model(model_uri, name, tags=dict(tags or {}))
@@ -154,12 +165,12 @@ class Tracker:
         return version
 
 
-def _pip_requirements() -> list[str]:
+def _pip_requirements(extra: tuple[str, ...] = ()) -> list[str]:
     """Pin what the logged pipeline imports, so serving rebuilds the same environment."""
     from importlib.metadata import PackageNotFoundError, version
 
     out = []
-    for pkg in ("scikit-learn", "lightgbm", "xgboost-cpu", "pandas", "numpy", "mlflow", "cloudpickle"):
+    for pkg in ("scikit-learn", "lightgbm", "xgboost-cpu", "pandas", "numpy", "mlflow", "cloudpickle", *extra):
         try:
             out.append(f"{pkg}=={version(pkg)}")
         except PackageNotFoundError:

@@ -1,0 +1,60 @@
+"""Rolling-origin cross-validation: n origins, cv_step_size apart, each forecasting
+forecast_horizon steps after it, placed from the end of every series (as Azure does)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..errors import DataError
+from .settings import SERIES_ID, TARGET
+
+DEFAULT_FOLDS = 3
+
+
+@dataclass(frozen=True)
+class Origin:
+    """One fold: per series, the first `cut` rows are history and the next `horizon` rows are scored."""
+
+    index: int
+    steps_from_end: int  # rows after the cut in each series (horizon + later origins' steps)
+    horizon: int
+
+
+def resolve_step(cv_step_size, horizon: int) -> int:
+    return horizon if cv_step_size in (None, "auto") else int(cv_step_size)
+
+
+def resolve_folds(n_cross_validations, shortest: int, horizon: int, step: int) -> int:
+    """n_cross_validations as given; 'auto'/None: up to 3, as many as the shortest series allows
+    with at least one horizon of history before the first origin."""
+    if isinstance(n_cross_validations, int):
+        return n_cross_validations
+    room = (shortest - 2 * horizon) // step + 1
+    return int(max(1, min(DEFAULT_FOLDS, room)))
+
+
+def origins(n_folds: int, horizon: int, step: int) -> list[Origin]:
+    """Oldest origin first; the last one scores the final `horizon` rows of every series."""
+    return [Origin(k, horizon + (n_folds - 1 - k) * step, horizon) for k in range(n_folds)]
+
+
+def split(frame: pd.DataFrame, origin: Origin) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(history, scored rows) of every series for one origin. frame is sorted by series and time."""
+    position = frame.groupby(SERIES_ID, sort=False).cumcount(ascending=False).to_numpy()  # 0 = last row
+    history = position >= origin.steps_from_end
+    scored = (position < origin.steps_from_end) & (position >= origin.steps_from_end - origin.horizon)
+    if not history.any():
+        raise DataError(f"Cross-validation origin {origin.index} leaves no history; use fewer n_cross_validations "
+                        "or a smaller forecast_horizon / cv_step_size.")
+    return frame.loc[history].reset_index(drop=True), frame.loc[scored].reset_index(drop=True)
+
+
+def scorable(rows: pd.DataFrame) -> np.ndarray:
+    """Rows that count in the metrics: an observed target, not padding."""
+    mask = rows[TARGET].notna().to_numpy()
+    if "_padded" in rows.columns:
+        mask &= ~rows["_padded"].to_numpy(dtype=bool)
+    return mask

@@ -1,0 +1,122 @@
+"""The fitted forecasters a trial evaluates and the final model holds.
+
+Two kinds behind one interface, fit(history) then predict(future rows):
+- statistical (per series: statsforecast / Prophet), fanned out over Spark when a session is given;
+- global (one regression learner over lag features of every series), forecasting recursively.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+from sklearn.impute import SimpleImputer
+from sklearn.pipeline import Pipeline
+
+from ..search.trial import build_estimator, fit_estimator
+from .settings import SERIES_ID, STAT_MODEL_NAMES, TARGET, TIME
+
+LEVELS = (80, 95)
+
+
+def step_of(future: pd.DataFrame) -> np.ndarray:
+    """0 for each series' first future row, 1 for the next..."""
+    return future.groupby(SERIES_ID, sort=False).cumcount().to_numpy()
+
+
+class StatisticalForecaster:
+    """Per-series model: 'fitting' is done at forecast time on the stored history, as
+    statsforecast does; the history is what the model carries."""
+
+    kind = "statistical"
+
+    def __init__(self, model: str, freq, season_length: int, covariates: Sequence[str] = (), spark=None):
+        self.model, self.freq, self.season_length = model, freq, season_length
+        self.covariates = list(covariates)
+        self.spark = spark
+
+    def fit(self, history: pd.DataFrame) -> "StatisticalForecaster":
+        self.history = history
+        return self
+
+    def predict(self, future: pd.DataFrame, levels: Sequence[int] = LEVELS) -> pd.DataFrame:
+        from .statistical import forecast_series, spark_forecast
+
+        horizon = int(step_of(future).max()) + 1 if len(future) else 0
+        history = self.history[self.history[SERIES_ID].isin(future[SERIES_ID].unique())]
+        future_cov = future[[SERIES_ID, TIME, *self.covariates]] if self.model == "Arimax" else None
+        # The library always makes intervals; CV asks for none, so take the cheapest and drop it.
+        kwargs = dict(levels=tuple(levels) or (80,), future_covariates=future_cov, covariates=self.covariates)
+        if self.spark is not None and history[SERIES_ID].nunique() > 1:
+            out = spark_forecast(self.spark, history, self.model, horizon, self.freq, self.season_length, **kwargs)
+        else:
+            out = forecast_series(history, self.model, horizon, self.freq, self.season_length, **kwargs)
+        if not levels:
+            out = out[[SERIES_ID, TIME, "yhat"]]
+        return future[[SERIES_ID, TIME]].merge(out, on=[SERIES_ID, TIME], how="left")
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state["spark"] = None  # a session does not pickle; the logged model forecasts locally
+        return state
+
+
+class GlobalForecaster:
+    """One regression learner over every series' lag features; multi-step forecasts feed each
+    step's predictions back as the next step's lags. Intervals come from the validation errors
+    at each horizon step (set by the engine)."""
+
+    kind = "global"
+
+    def __init__(self, model: str, params: dict[str, Any], featurizer_args: dict[str, Any], seed: int = 0,
+                 n_jobs: int = 1):
+        self.model, self.params = model, dict(params)
+        self.featurizer_args = dict(featurizer_args)
+        self.seed, self.n_jobs = seed, n_jobs
+        self.residual_quantiles: dict[int, dict[int, float]] = {}  # level -> step -> half-width
+
+    def fit(self, history: pd.DataFrame) -> "GlobalForecaster":
+        from .features import LagFeaturizer, training_matrix
+
+        self.featurizer = LagFeaturizer(**self.featurizer_args).fit(history)
+        X, y, _ = training_matrix(self.featurizer, history)
+        if len(y) == 0:
+            raise ValueError("no training rows with enough history for lag features")
+        est = build_estimator(self.model, self.params, "regression", None, self.n_jobs, self.seed)
+        # Covariates may be missing (gaps); linear learners need complete rows.
+        self.estimator = Pipeline([("impute", SimpleImputer(strategy="median", keep_empty_features=True)),
+                                   ("model", est)])
+        X = np.asarray(X, dtype=np.float64)
+        self.estimator.fit(X, y)
+        self.history = history
+        return self
+
+    def predict(self, future: pd.DataFrame, levels: Sequence[int] = LEVELS) -> pd.DataFrame:
+        future = future.reset_index(drop=True)
+        steps = step_of(future)
+        history = self.history[self.history[SERIES_ID].isin(future[SERIES_ID].unique())]
+        history = history.drop(columns=[c for c in ("_padded",) if c in history.columns])
+        yhat = np.full(len(future), np.nan)
+        for k in range(int(steps.max()) + 1 if len(future) else 0):
+            rows = future.loc[steps == k]
+            X = self.featurizer.next_step(history, rows)
+            pred = self.estimator.predict(np.asarray(X, dtype=np.float64))
+            yhat[rows.index] = pred
+            appended = rows.assign(**{TARGET: pred})
+            history = pd.concat([history, appended[[c for c in history.columns if c in appended.columns]]],
+                                ignore_index=True).sort_values([SERIES_ID, TIME], kind="mergesort")
+        out = future[[SERIES_ID, TIME]].copy()
+        out["yhat"] = yhat
+        for level in levels:
+            half = np.array([self.residual_quantiles.get(level, {}).get(int(s), np.nan) for s in steps])
+            out[f"yhat_lo_{level}"] = yhat - half
+            out[f"yhat_hi_{level}"] = yhat + half
+        return out
+
+
+def make_forecaster(model: str, params: dict[str, Any], *, freq, season_length: int, covariates: Sequence[str],
+                    featurizer_args: dict[str, Any], seed: int, n_jobs: int, spark=None):
+    if model in STAT_MODEL_NAMES:
+        return StatisticalForecaster(model, freq, season_length, covariates, spark)
+    return GlobalForecaster(model, params, featurizer_args, seed, n_jobs)

@@ -1,0 +1,62 @@
+"""Forecasting metrics: the regression metrics pooled over every scored point, plus the
+per-series ones (forecast MAPE, sMAPE, MASE) averaged over series, and their distribution.
+
+MASE divides each series' MAE by the in-sample MAE of the seasonal naive forecast on that
+series' own history (Hyndman & Koehler), so series of any scale count equally.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..metrics import compute_metrics
+from .settings import SERIES_ID, TARGET
+
+PER_SERIES = ("MASE", "forecast_symmetric_mean_absolute_percentage_error",
+              "forecast_mean_absolute_percentage_error")
+FORECAST_METRICS = PER_SERIES  # lower is better for all of them
+QUANTILES = {"p10": 0.1, "median": 0.5, "p90": 0.9}
+
+
+def naive_scales(history: pd.DataFrame, season_length: int) -> pd.Series:
+    """Per series: mean |y_t - y_{t-m}| over the history (m = season, or 1 when too short)."""
+    def scale(y: pd.Series) -> float:
+        values = y.to_numpy(dtype=np.float64)
+        m = season_length if len(values) > season_length > 1 else 1
+        diffs = np.abs(values[m:] - values[:-m])
+        diffs = diffs[np.isfinite(diffs)]
+        return float(diffs.mean()) if len(diffs) and diffs.mean() > 0 else np.nan
+
+    return history.groupby(SERIES_ID, sort=False)[TARGET].apply(scale)
+
+
+def _per_series(frame: pd.DataFrame, scales: pd.Series) -> pd.DataFrame:
+    a, p = frame[TARGET].to_numpy(np.float64), frame["yhat"].to_numpy(np.float64)
+    err = np.abs(a - p)
+    denom = np.abs(a) + np.abs(p)
+    parts = pd.DataFrame({
+        SERIES_ID: frame[SERIES_ID].to_numpy(),
+        "abs_err": err,
+        "smape": np.where(denom > 0, 200.0 * err / np.where(denom > 0, denom, 1.0), 0.0),
+        "ape": np.where(a != 0, 100.0 * err / np.where(a != 0, np.abs(a), 1.0), np.nan),
+    })
+    out = parts.groupby(SERIES_ID, sort=True).agg(mae=("abs_err", "mean"), smape=("smape", "mean"),
+                                                  mape=("ape", "mean"))
+    out["MASE"] = out["mae"] / scales.reindex(out.index)
+    return out.rename(columns={"smape": "forecast_symmetric_mean_absolute_percentage_error",
+                               "mape": "forecast_mean_absolute_percentage_error"})
+
+
+def forecast_metrics(scored: pd.DataFrame, scales: pd.Series, y_range: float) -> tuple[dict[str, float], pd.DataFrame]:
+    """scored: unique_id, y (actual), yhat for every scored point of every origin.
+    Returns (scalar metrics, per-series table)."""
+    metrics = compute_metrics("forecasting", scored[TARGET].to_numpy(np.float64), scored["yhat"].to_numpy(np.float64),
+                              y_range=y_range)
+    table = _per_series(scored, scales)
+    for name in PER_SERIES:
+        values = table[name].replace([np.inf, -np.inf], np.nan).dropna()
+        metrics[name] = float(values.mean()) if len(values) else float("nan")
+        for label, q in QUANTILES.items():
+            metrics[f"series_{label}_{name}"] = float(values.quantile(q)) if len(values) else float("nan")
+    return metrics, table

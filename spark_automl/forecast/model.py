@@ -1,0 +1,154 @@
+"""ForecastingModel: what get_output() returns for task='forecasting' and what MLflow logs.
+
+forecast(X_future) takes the user's own columns (series ids, time, known covariates),
+checks them, forecasts every step up to the furthest requested one (recursion needs them
+all) and returns the requested rows with prediction intervals.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import mlflow.pyfunc
+import numpy as np
+import pandas as pd
+
+from ..errors import DataError
+from .forecasters import LEVELS
+from .settings import SERIES_ID, TIME
+
+
+@dataclass
+class SeriesSchema:
+    """How user rows map to the canonical frame, and where each series ends."""
+
+    time_column: str
+    id_columns: list[str]
+    label: str
+    freq: Any
+    horizon: int
+    integer_time: bool
+    covariates: list[str]
+    last_time: dict[str, Any]  # unique_id -> last training time
+
+    def key(self, frame: pd.DataFrame) -> pd.Series:
+        from .data import series_key
+
+        return series_key(frame, self.id_columns)
+
+    def times_after(self, last, steps: int) -> list:
+        if self.integer_time:
+            return [int(last) + int(self.freq) * k for k in range(1, steps + 1)]
+        return list(pd.date_range(start=pd.Timestamp(last), periods=steps + 1, freq=self.freq)[1:])
+
+    def step_of(self, last, t) -> int:
+        if self.integer_time:
+            delta = (int(t) - int(last))
+            return delta // int(self.freq) if delta % int(self.freq) == 0 else -1
+        grid = pd.date_range(start=pd.Timestamp(last), periods=self.horizon + 1, freq=self.freq)
+        hits = np.flatnonzero(grid == pd.Timestamp(t))
+        return int(hits[0]) if len(hits) else -1
+
+
+class ForecastingModel:
+    """members: fitted forecasters (one, or a voting ensemble's), weights summing to 1."""
+
+    def __init__(self, members: Sequence[Any], weights: Sequence[float], names: Sequence[str],
+                 schema: SeriesSchema, uses_covariates: bool):
+        self.members, self.weights, self.names = list(members), list(weights), list(names)
+        self.schema = schema
+        self.uses_covariates = uses_covariates
+
+    # ---- public ------------------------------------------------------------------
+    def forecast(self, X_future: pd.DataFrame | None = None, levels: Sequence[int] = LEVELS) -> pd.DataFrame:
+        """Forecasts (and intervals) for the rows of X_future, or the next forecast_horizon steps
+        of every series when X_future is None."""
+        s = self.schema
+        requested = self._requested(X_future)
+        grid = self._grid(requested, X_future)
+        combined = None
+        for member, w in zip(self.members, self.weights):
+            out = member.predict(grid, levels=levels).set_index([SERIES_ID, TIME])
+            combined = out * w if combined is None else combined + out * w
+        combined = combined.reset_index()
+        result = requested.merge(combined, on=[SERIES_ID, TIME], how="left")
+        out = result[[*s.id_columns]].copy() if s.id_columns else pd.DataFrame(index=result.index)
+        out[s.time_column] = result[TIME].to_numpy()
+        out["prediction"] = result["yhat"].to_numpy()
+        for level in levels:
+            out[f"prediction_lower_{level}"] = result[f"yhat_lo_{level}"].to_numpy()
+            out[f"prediction_upper_{level}"] = result[f"yhat_hi_{level}"].to_numpy()
+        return out
+
+    def predict(self, X_future: pd.DataFrame) -> np.ndarray:
+        return self.forecast(X_future, levels=())["prediction"].to_numpy()
+
+    # ---- checks and the step grid -------------------------------------------------------
+    def _requested(self, X_future: pd.DataFrame | None) -> pd.DataFrame:
+        s = self.schema
+        if X_future is None:
+            if self.uses_covariates:
+                raise DataError("This model uses covariates known at forecast time: pass X_future with the "
+                                f"columns {[*s.id_columns, s.time_column, *s.covariates]} for the rows to forecast.")
+            rows = [(uid, t) for uid, last in s.last_time.items() for t in s.times_after(last, s.horizon)]
+            frame = pd.DataFrame(rows, columns=[SERIES_ID, TIME])
+            if s.id_columns:
+                parts = frame[SERIES_ID].str.split("|", expand=True, regex=False)
+                for i, c in enumerate(s.id_columns):
+                    frame[c] = parts[i]
+            return frame
+        if not isinstance(X_future, pd.DataFrame):
+            raise DataError(f"X_future must be a pandas DataFrame; got {type(X_future).__name__}.")
+        needed = [*s.id_columns, s.time_column] + (s.covariates if self.uses_covariates else [])
+        missing = [c for c in needed if c not in X_future.columns]
+        if missing:
+            raise DataError(f"X_future is missing column(s) {missing}; it needs {needed}.")
+        frame = X_future.copy()
+        frame[SERIES_ID] = s.key(frame).to_numpy()
+        unknown = sorted(set(frame[SERIES_ID]) - set(s.last_time))
+        if unknown:
+            raise DataError(f"X_future has {len(unknown)} series the model was not trained on "
+                            f"(ids {s.id_columns}): {unknown[:5]}. Known series include {sorted(s.last_time)[:5]}.")
+        times = frame[s.time_column]
+        frame[TIME] = times.astype("int64") if s.integer_time else pd.to_datetime(times, errors="coerce")
+        if frame[TIME].isna().any():
+            raise DataError(f"X_future's time column {s.time_column!r} has missing or unparsable values.")
+        steps = np.array([s.step_of(s.last_time[u], t) for u, t in zip(frame[SERIES_ID], frame[TIME])])
+        bad = (steps < 1) | (steps > s.horizon)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise DataError(
+                f"X_future row {i} (series {frame[SERIES_ID].iloc[i]!r}, {s.time_column}={frame[TIME].iloc[i]}) is not "
+                f"1..{s.horizon} steps of freq {s.freq!r} after that series' last training time "
+                f"{s.last_time[frame[SERIES_ID].iloc[i]]}: the model forecasts at most forecast_horizon={s.horizon} "
+                "steps ahead, on the training frequency.")
+        return frame
+
+    def _grid(self, requested: pd.DataFrame, X_future: pd.DataFrame | None) -> pd.DataFrame:
+        """Every step from 1 to the furthest requested one, per series, with the known covariates."""
+        s = self.schema
+        furthest = requested.groupby(SERIES_ID)[TIME].max()
+        rows = []
+        for uid, t_max in furthest.items():
+            last = s.last_time[uid]
+            n = s.step_of(last, t_max)
+            rows += [(uid, t) for t in s.times_after(last, n)]
+        grid = pd.DataFrame(rows, columns=[SERIES_ID, TIME])
+        if X_future is not None and s.covariates:
+            cov = [c for c in s.covariates if c in requested.columns]
+            grid = grid.merge(requested[[SERIES_ID, TIME, *cov]], on=[SERIES_ID, TIME], how="left")
+        for c in s.covariates:
+            if c not in grid.columns:
+                grid[c] = np.nan
+        return grid.sort_values([SERIES_ID, TIME], kind="mergesort").reset_index(drop=True)
+
+
+class ForecastPyfunc(mlflow.pyfunc.PythonModel):
+    """MLflow pyfunc wrapper: predict(X_future) returns the forecast table."""
+
+    def __init__(self, fitted: ForecastingModel):
+        self.fitted = fitted
+
+    def predict(self, context, model_input, params=None):  # noqa: ARG002 - MLflow's signature
+        return self.fitted.forecast(model_input)

@@ -1,0 +1,158 @@
+"""Forecasting end to end on the shared series: local Spark, a real MLflow store, real models."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from mlflow.tracking import MlflowClient
+
+from spark_automl import AutoMLConfig, ConfigError, DataError, Experiment, ForecastingParameters, forecast_spark
+
+from ..conftest import shared_csv
+
+pytestmark = pytest.mark.spark
+
+
+def _smape(a, p) -> float:
+    a, p = np.asarray(a, float), np.asarray(p, float)
+    return float(np.mean(200 * np.abs(a - p) / (np.abs(a) + np.abs(p))))
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    path = tmp_path_factory.mktemp("forecast")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(path)
+        yield f"sqlite:///{path}/mlflow.db"
+
+
+@pytest.fixture(scope="module")
+def airline():
+    return shared_csv("airline_passengers.csv")
+
+
+@pytest.fixture(scope="module")
+def airline_run(spark, store, airline):
+    """Train on 1949-1959, hold out 1960."""
+    cfg = AutoMLConfig(task="forecasting", training_data=airline.iloc[:-12], label_column_name="passengers",
+                       forecasting_parameters=ForecastingParameters(time_column_name="month", forecast_horizon=12),
+                       n_cross_validations=2, iterations=10, seed=0, primary_metric="normalized_mean_absolute_error",
+                       allowed_models=["Naive", "SeasonalNaive", "ExponentialSmoothing", "AutoArima", "LightGBM",
+                                       "ElasticNet"])
+    return Experiment("airline", spark=spark, tracking_uri=store).submit(cfg)
+
+
+def test_airline_best_model_beats_seasonal_naive_on_the_held_out_year(airline_run, airline):
+    out = airline_run.forecast()
+    assert len(out) == 12 and list(out.columns[:2]) == ["month", "prediction"]
+    assert list(out["month"]) == list(pd.date_range("1960-01-01", periods=12, freq="MS"))  # horizon + frequency
+    actual = airline["passengers"].iloc[-12:].to_numpy()
+    seasonal_naive = airline["passengers"].iloc[-24:-12].to_numpy()
+    assert _smape(actual, out["prediction"]) < _smape(actual, seasonal_naive)
+    assert (out["prediction_lower_95"] <= out["prediction_lower_80"]).all()
+    assert (out["prediction_lower_80"] <= out["prediction"]).all() and (out["prediction"] <= out["prediction_upper_80"]).all()
+    board = airline_run.leaderboard
+    assert {"MASE", "series_median_MASE"} <= set(board.columns)
+    sn = board.loc[board["model"] == "SeasonalNaive", "normalized_mean_absolute_error"].iloc[0]
+    assert board.iloc[0]["normalized_mean_absolute_error"] <= sn
+
+
+def test_airline_model_is_logged_registered_and_forecasts_the_same_from_mlflow(airline_run, store, spark):
+    import mlflow.pyfunc
+
+    version = airline_run.register_model("airline-forecaster")
+    client = MlflowClient(store, registry_uri=store)
+    assert client.get_model_version_by_alias("airline-forecaster", "champion").version == version.version
+    future = airline_run.forecast()[["month"]]
+    loaded = mlflow.pyfunc.load_model("models:/airline-forecaster@champion")
+    np.testing.assert_allclose(loaded.predict(future)["prediction"], airline_run.forecast(future)["prediction"])
+    scored = forecast_spark(spark, spark.createDataFrame(future), "models:/airline-forecaster@champion").toPandas()
+    np.testing.assert_allclose(scored.sort_values("month")["prediction"], airline_run.forecast(future)["prediction"])
+    best_run = airline_run.tracker.child_run_ids[airline_run.best.iteration]
+    names = [f.path for f in client.list_artifacts(best_run, "charts")]
+    assert "charts/forecast_vs_actual.png" in names
+
+
+def test_forecast_rejects_unknown_times_and_steps_past_the_horizon(airline_run):
+    with pytest.raises(DataError, match="forecast_horizon=12"):
+        airline_run.forecast(pd.DataFrame({"month": ["1961-06-01"]}))
+    with pytest.raises(DataError, match="missing column"):
+        airline_run.forecast(pd.DataFrame({"when": ["1960-01-01"]}))
+
+
+@pytest.mark.slow
+def test_txhousing_many_series_with_gaps(spark, store):
+    df = shared_csv("txhousing.csv")
+    cfg = AutoMLConfig(task="forecasting", training_data=df[["city", "date", "sales"]], label_column_name="sales",
+                       time_column_name="date", time_series_id_column_names=["city"], forecast_horizon=6,
+                       n_cross_validations=2, iterations=4, seed=0,
+                       allowed_models=["SeasonalNaive", "ExponentialSmoothing", "LightGBM"])
+    run = Experiment("txhousing", spark=spark, tracking_uri=store).submit(cfg)
+    guards = run.get_guardrails().set_index("guardrail")["status"]
+    assert guards["Missing target values"] == "done"
+    out = run.forecast()
+    assert len(out) == 46 * 6 and out["city"].nunique() == 46
+    assert out.groupby("city")["date"].min().eq(pd.Timestamp("2015-08-01")).all()
+    per_series = run.per_series_metrics()
+    assert len(per_series) == 46 and per_series["MASE"].notna().all()
+    with pytest.raises(DataError, match="not trained on"):
+        run.forecast(pd.DataFrame({"city": ["Atlantis"], "date": ["2015-08-01"]}))
+
+
+@pytest.mark.slow
+def test_oj_sales_913_series_with_covariates(spark, store):
+    df = shared_csv("oj_sales.csv.gz", compression="gzip")
+    keep = ["store", "brand", "week", "logmove", "price1", "price2", "deal", "feat"]
+    cfg = AutoMLConfig(task="forecasting", training_data=df[keep], label_column_name="logmove",
+                       time_column_name="week", time_series_id_column_names=["store", "brand"], forecast_horizon=4,
+                       n_cross_validations=2, iterations=3, seed=0, allowed_models=["Naive", "SeasonalNaive",
+                                                                                     "LightGBM"])
+    run = Experiment("oj", spark=spark, tracking_uri=store).submit(cfg)
+    assert run.series.n_series == 913 and run.series.integer_time
+    board = run.leaderboard
+    assert set(board["model"]) >= {"Naive", "SeasonalNaive", "LightGBM"}
+    last = df.sort_values("week").groupby(["store", "brand"]).tail(1)
+    future = last.assign(week=last["week"] + 1)[["store", "brand", "week", "price1", "price2", "deal", "feat"]]
+    model = run.get_output(board[board["model"] == "LightGBM"]["iteration"].iloc[0])[1]
+    out = model.forecast(future)
+    assert len(out) == 913 and out["prediction"].between(0, 15).all()
+    with pytest.raises(DataError, match="price1"):
+        model.forecast(future.drop(columns=["price1"]))
+
+
+@pytest.mark.slow
+def test_beijing_hourly_with_missing_targets(spark, store):
+    df = shared_csv("beijing_pm25.csv").iloc[:2400]
+    cfg = AutoMLConfig(task="forecasting", training_data=df[["timestamp", "pm25", "TEMP", "DEWP"]],
+                       label_column_name="pm25", time_column_name="timestamp", forecast_horizon=24,
+                       features_unknown_at_forecast_time=["TEMP", "DEWP"], n_cross_validations=2, iterations=3,
+                       seed=0, allowed_models=["Naive", "SeasonalNaive", "LightGBM"])
+    run = Experiment("beijing", spark=spark, tracking_uri=store).submit(cfg)
+    assert run.series.freq == "h" and run.series.season_length == 24
+    out = run.forecast()
+    stamps = pd.to_datetime(out["timestamp"])
+    assert len(out) == 24 and (stamps.diff().dropna() == pd.Timedelta(hours=1)).all()
+    assert out["prediction"].notna().all()
+
+
+def test_bad_forecasting_input_gets_clear_errors(spark, store, airline):
+    exp = Experiment("bad-forecast", spark=spark, tracking_uri=store)
+
+    def submit(data, **kw):
+        settings = {"time_column_name": "month", "forecast_horizon": 3, **kw}
+        return exp.submit(AutoMLConfig(task="forecasting", training_data=data, label_column_name="passengers",
+                                       iterations=1, allowed_models=["Naive"], **settings))
+
+    with pytest.raises(ConfigError, match="forecast_horizon"):
+        AutoMLConfig(task="forecasting", time_column_name="month", forecast_horizon=0)
+    with pytest.raises((ConfigError, DataError), match="when"):
+        submit(airline, time_column_name="when")
+    with pytest.raises((ConfigError, DataError), match="nope"):
+        submit(airline, time_series_id_column_names=["nope"])
+    bad_time = airline.assign(month=airline["month"].where(airline.index != 5, "not a month"))
+    with pytest.raises(DataError, match="not a month"):
+        submit(bad_time)
+    duplicated = pd.concat([airline, airline.iloc[:3]])
+    with pytest.raises(DataError, match="target_aggregation_function"):
+        submit(duplicated)
+    with pytest.raises(DataError, match="short"):
+        submit(airline.iloc[:8], short_series_handling_configuration=None)

@@ -1,0 +1,199 @@
+"""Statistical forecasters on real series: accuracy against the peer figures, exact baselines,
+intervals, gaps, integer time, Arimax covariates, and Spark giving the same numbers as pandas."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from spark_automl.errors import ConfigError, DataError
+from spark_automl.forecast.statistical import STAT_MODELS, forecast_series, spark_forecast
+
+from ..conftest import shared_csv
+
+LEVEL_COLUMNS = ["yhat_lo_80", "yhat_hi_80", "yhat_lo_95", "yhat_hi_95"]
+
+
+def smape(actual, forecast) -> float:
+    actual, forecast = np.asarray(actual, float), np.asarray(forecast, float)
+    return float(100 * np.mean(2 * np.abs(actual - forecast) / (np.abs(actual) + np.abs(forecast))))
+
+
+@pytest.fixture(scope="module")
+def airline() -> pd.DataFrame:
+    raw = shared_csv("airline_passengers.csv")
+    return pd.DataFrame({"unique_id": "air", "ds": pd.to_datetime(raw["month"]), "y": raw["passengers"].astype(float)})
+
+
+@pytest.fixture(scope="module")
+def txhousing() -> pd.DataFrame:
+    raw = shared_csv("txhousing.csv")
+    return pd.DataFrame({"unique_id": raw["city"], "ds": pd.to_datetime(raw["date"]), "y": raw["sales"].astype(float)})
+
+
+@pytest.fixture(scope="module")
+def oj50() -> pd.DataFrame:
+    """50 oj_sales series on their full integer-week grid (missing weeks as NaN rows)."""
+    raw = shared_csv("oj_sales.csv.gz")
+    raw["unique_id"] = raw["store"].astype(str) + "|" + raw["brand"].astype(str)
+    keep = sorted(raw["unique_id"].unique())[:50]
+    raw = raw[raw["unique_id"].isin(keep)].rename(columns={"week": "ds", "logmove": "y"})
+    parts = []
+    for uid, series in raw.groupby("unique_id"):
+        grid = pd.DataFrame({"ds": np.arange(series["ds"].min(), series["ds"].max() + 1, dtype="int64")})
+        parts.append(grid.merge(series[["ds", "y"]], on="ds", how="left").assign(unique_id=uid))
+    return pd.concat(parts, ignore_index=True)[["unique_id", "ds", "y"]]
+
+
+def check_intervals(out: pd.DataFrame) -> None:
+    assert not out[["yhat", *LEVEL_COLUMNS]].isna().any().any()
+    assert (out["yhat_lo_95"] < out["yhat_lo_80"]).all() and (out["yhat_lo_80"] <= out["yhat"]).all()
+    assert (out["yhat"] <= out["yhat_hi_80"]).all() and (out["yhat_hi_80"] < out["yhat_hi_95"]).all()
+
+
+def test_airline_accuracy_matches_the_peer_figures(airline):
+    train, test = airline.iloc[:-12], airline.iloc[-12:]
+    scores = {}
+    for model in ("SeasonalNaive", "ExponentialSmoothing", "AutoArima"):
+        out = forecast_series(train, model, 12, "MS", 12)
+        assert list(out.columns) == ["unique_id", "ds", "yhat", *LEVEL_COLUMNS]
+        assert list(out["ds"]) == list(pd.date_range("1960-01-01", periods=12, freq="MS"))
+        check_intervals(out)
+        scores[model] = smape(test["y"], out["yhat"])
+    assert scores["SeasonalNaive"] == pytest.approx(10.57, abs=0.5)
+    assert scores["AutoArima"] < 6
+    assert scores["ExponentialSmoothing"] < scores["SeasonalNaive"]
+    assert scores["AutoArima"] < scores["SeasonalNaive"]
+
+
+def test_baselines_are_exact(airline):
+    train = airline.iloc[:-12]
+    y = train["y"].to_numpy()
+    seasonal = forecast_series(train, "SeasonalNaive", 15, "MS", 12)["yhat"].to_numpy()
+    np.testing.assert_array_equal(seasonal[:12], y[-12:])
+    np.testing.assert_array_equal(seasonal[12:], y[-12:-9])  # wraps to the same season again
+    np.testing.assert_array_equal(forecast_series(train, "Naive", 5, "MS", 12)["yhat"], np.full(5, y[-1]))
+    np.testing.assert_allclose(forecast_series(train, "Average", 5, "MS", 12)["yhat"], np.full(5, y.mean()))
+
+
+def test_seasonal_average_carries_the_last_season_mean_with_residual_intervals(airline):
+    train = airline.iloc[:-12]
+    y = train["y"].to_numpy()
+    out = forecast_series(train, "SeasonalAverage", 6, "MS", 12)
+    np.testing.assert_allclose(out["yhat"], np.full(6, y[-12:].mean()))
+    check_intervals(out)
+    fitted = pd.Series(y).rolling(12).mean().shift(1).to_numpy()
+    sigma = np.sqrt(np.nanmean((y - fitted) ** 2))
+    expected = 1.959963984540054 * sigma * np.sqrt(np.arange(1, 7))
+    np.testing.assert_allclose(out["yhat_hi_95"] - out["yhat"], expected, rtol=1e-9)
+
+
+def test_short_series_fall_back_to_the_non_seasonal_model(airline):
+    short = airline.iloc[:20]  # under two seasons of 12
+    y = short["y"].to_numpy()
+    np.testing.assert_array_equal(forecast_series(short, "SeasonalNaive", 3, "MS", 12)["yhat"], np.full(3, y[-1]))
+    np.testing.assert_allclose(forecast_series(short, "SeasonalAverage", 3, "MS", 12)["yhat"], np.full(3, y.mean()))
+
+
+def test_missing_target_is_interpolated_within_the_series():
+    ds = pd.date_range("2021-01-01", periods=6, freq="D")
+    history = pd.DataFrame({"unique_id": ["a"] * 6 + ["b"] * 6, "ds": list(ds) * 2,
+                            "y": [1.0, np.nan, 3.0, 4.0, 5.0, np.nan, np.nan, 10.0, np.nan, 30.0, 40.0, 50.0],
+                            "_padded": [False] * 12})
+    out = forecast_series(history, "Average", 2, "D", 1)
+    # a: 1, 2, 3, 4, 5, 5 (interpolated, then carried forward); b: 10, 10, 20, 30, 40, 50
+    np.testing.assert_allclose(out["yhat"], [20 / 6] * 2 + [160 / 6] * 2)
+    assert list(out["ds"]) == [pd.Timestamp("2021-01-07"), pd.Timestamp("2021-01-08")] * 2
+
+
+def test_spark_gives_the_same_numbers_on_all_txhousing_series(spark, txhousing):
+    assert txhousing["y"].isna().sum() > 500  # the gaps are real
+    for model in ("SeasonalNaive", "ExponentialSmoothing"):
+        local = forecast_series(txhousing, model, 6, "MS", 12)
+        spread = spark_forecast(spark, txhousing, model, 6, "MS", 12)
+        assert len(local) == len(spread) == 46 * 6
+        assert not local.isna().any().any()
+        pd.testing.assert_frame_equal(local[["unique_id", "ds"]], spread[["unique_id", "ds"]])
+        np.testing.assert_allclose(spread[["yhat", *LEVEL_COLUMNS]], local[["yhat", *LEVEL_COLUMNS]], rtol=0, atol=1e-8)
+
+
+def test_integer_weeks(spark, oj50):
+    out = forecast_series(oj50, "SeasonalNaive", 12, 1, 52)
+    assert len(out) == 50 * 12 and out["ds"].dtype == np.int64
+    for uid, series in list(oj50.groupby("unique_id"))[:5]:
+        last = int(series["ds"].max())
+        rows = out[out["unique_id"] == uid]
+        assert list(rows["ds"]) == list(range(last + 1, last + 13))
+        season_ago = series.set_index("ds")["y"].interpolate(limit_area="inside")
+        np.testing.assert_allclose(rows["yhat"], season_ago.loc[last - 51:last - 40].to_numpy())
+    naive = forecast_series(oj50, "Naive", 3, 1, 52)
+    last_y = oj50.dropna().groupby("unique_id")["y"].last()
+    np.testing.assert_allclose(naive.groupby("unique_id")["yhat"].first(), last_y.sort_index())
+    spread = spark_forecast(spark, oj50, "SeasonalNaive", 12, 1, 52, n_buckets=3)
+    assert spread["ds"].dtype == np.int64
+    np.testing.assert_allclose(spread[["yhat", *LEVEL_COLUMNS]], out[["yhat", *LEVEL_COLUMNS]], atol=1e-8)
+
+
+def test_prophet_on_airline(airline):
+    train, test = airline.iloc[:-12], airline.iloc[-12:]
+    out = forecast_series(train, "Prophet", 12, "MS", 12)
+    assert len(out) == 12 and list(out["ds"]) == list(test["ds"])
+    check_intervals(out)
+    assert smape(test["y"], out["yhat"]) < 10
+
+
+def test_prophet_maps_integer_steps_and_back(oj50):
+    one = oj50[oj50["unique_id"] == oj50["unique_id"].iloc[0]]
+    out = forecast_series(one, "Prophet", 4, 1, 52)
+    last = int(one["ds"].max())
+    assert list(out["ds"]) == [last + 1, last + 2, last + 3, last + 4]
+    check_intervals(out)
+
+
+@pytest.fixture(scope="module")
+def driven_by_x() -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
+    """y = 10 + 2.5 x + noise, with x white noise: only a model that sees x can forecast y."""
+    rng = np.random.default_rng(0)
+    frames = []
+    for uid in ("a", "b", "c"):
+        x = 3 * rng.normal(size=110)
+        frames.append(pd.DataFrame({"unique_id": uid, "ds": pd.date_range("2020-01-01", periods=110, freq="D"),
+                                    "y": 10 + 2.5 * x + 0.5 * rng.normal(size=110), "x": x, "shop": "k"}))
+    full = pd.concat(frames, ignore_index=True)
+    future = full.groupby("unique_id").tail(10)
+    return full.groupby("unique_id").head(100), future.drop(columns="y"), future["y"].to_numpy()
+
+
+def test_arimax_uses_future_covariates(spark, driven_by_x):
+    history, future, truth = driven_by_x
+    arimax = forecast_series(history, "Arimax", 10, "D", 1, future_covariates=future, covariates=["x", "shop"])
+    plain = forecast_series(history, "AutoArima", 10, "D", 1)
+    mae_x, mae_plain = np.mean(np.abs(arimax["yhat"] - truth)), np.mean(np.abs(plain["yhat"] - truth))
+    assert mae_x < 0.6 and mae_plain > 3 * mae_x
+    check_intervals(arimax)
+    spread = spark_forecast(spark, history, "Arimax", 10, "D", 1, future_covariates=future, covariates=["x", "shop"])
+    np.testing.assert_allclose(spread[["yhat", *LEVEL_COLUMNS]], arimax[["yhat", *LEVEL_COLUMNS]], atol=1e-8)
+
+
+def test_arimax_without_future_covariates_names_them(spark, driven_by_x):
+    history, future, _ = driven_by_x
+    for call in (lambda: forecast_series(history, "Arimax", 10, "D", 1, covariates=["x"]),
+                 lambda: spark_forecast(spark, history, "Arimax", 10, "D", 1, covariates=["x"])):
+        with pytest.raises(ConfigError, match=r"\['x'\].*future_covariates"):
+            call()
+    with pytest.raises(DataError, match="no row for some of the 10 horizon steps of 3 series"):
+        forecast_series(history, "Arimax", 10, "D", 1, future_covariates=future.iloc[::2], covariates=["x"])
+
+
+def test_bad_arguments_say_what_to_do(airline):
+    with pytest.raises(ConfigError, match="Valid choices: .*SeasonalNaive"):
+        forecast_series(airline, "Theta", 3, "MS", 12)
+    with pytest.raises(ConfigError, match="freq=1 does not fit the time column 'ds'"):
+        forecast_series(airline, "Naive", 3, 1, 12)
+    with pytest.raises(ConfigError, match="levels"):
+        forecast_series(airline, "Naive", 3, "MS", 12, levels=(80, 100))
+    with pytest.raises(DataError, match="no observed 'y'"):
+        forecast_series(airline.assign(y=np.nan), "Naive", 3, "MS", 12)
+    assert set(STAT_MODELS) == {"Naive", "SeasonalNaive", "Average", "SeasonalAverage", "ExponentialSmoothing",
+                                "AutoArima", "Arimax", "Prophet"}
