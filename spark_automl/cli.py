@@ -13,6 +13,7 @@ from .config import PARAMETER_CONSTRAINTS, AutoMLConfig
 from .datasets import BUNDLED, dataset_path
 from .errors import ConfigError
 from .experiment import Experiment
+from .forecast.settings import ForecastingParameters
 from .spark_utils import local_session
 
 JOB_KEYS = {"experiment_name", "tracking_uri", "spark", "register", "automl", "show_output"}
@@ -41,9 +42,10 @@ def load_job_config(path: str) -> JobConfig:
     automl = raw.get("automl")
     if not isinstance(automl, dict):
         raise ConfigError(f"Job config {path} needs an 'automl' mapping of AutoMLConfig parameters.")
-    bad = sorted(set(automl) - set(PARAMETER_CONSTRAINTS))
+    valid = set(PARAMETER_CONSTRAINTS) | set(ForecastingParameters.names())
+    bad = sorted(set(automl) - valid)
     if bad:
-        raise ConfigError(f"Unknown AutoMLConfig parameter(s) {bad} in {path}. Valid: {sorted(PARAMETER_CONSTRAINTS)}.")
+        raise ConfigError(f"Unknown AutoMLConfig parameter(s) {bad} in {path}. Valid: {sorted(valid)}.")
     if "experiment_name" not in raw:
         raise ConfigError(f"Job config {path} needs 'experiment_name'.")
     return JobConfig(raw["experiment_name"], automl, raw.get("tracking_uri"), raw.get("spark") or {},

@@ -1,7 +1,8 @@
-"""Two small real datasets shipped with the package for the default job, examples and tests.
+"""Three small real datasets shipped with the package for the default jobs, examples and tests.
 
 penguins.csv: palmerpenguins 0.1.6 (CC0). credit_g.csv: UCI Statlog German Credit (CC BY 4.0),
-via OpenML 31. See docs/datasets.md for provenance.
+via OpenML 31. airline_passengers.csv: Box & Jenkins monthly airline passengers 1949-1960 (via
+river 0.26.1, BSD-3-Clause). See docs/datasets.md for provenance.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import os
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
-BUNDLED = {"penguins": "penguins.csv", "credit_g": "credit_g.csv"}
+BUNDLED = {"penguins": "penguins.csv", "credit_g": "credit_g.csv", "airline_passengers": "airline_passengers.csv"}
 
 
 def dataset_path(name: str) -> str:
