@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY      = $(VENV)/bin/python
 STAMP   = $(VENV)/.installed
 
-.PHONY: setup train test test-fast bench clean
+.PHONY: setup train forecast test test-fast bench clean
 
 $(STAMP): setup.cfg pyproject.toml requirements/constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -17,6 +17,10 @@ setup: $(STAMP)
 ## Train on the bundled credit_g data: local Spark, MLflow in ./mlflow.db, registers the best model.
 train: $(STAMP)
 	$(PY) jobs/train.py --config conf/base/train.yaml
+
+## Forecast the bundled airline series 12 months ahead (same embedded defaults).
+forecast: $(STAMP)
+	$(PY) jobs/train.py --config conf/base/forecast.yaml
 
 ## Set up and run the whole test suite (unit + Spark integration + slow end-to-end).
 test: $(STAMP)

@@ -9,7 +9,7 @@ from .errors import (AutoMLError, ConfigError, DataError, ExportError, NoTrialSu
                      TrialTimeoutError)
 from .experiment import Experiment
 from .featurize.config import FeaturizationConfig
-from .forecast.settings import ForecastingParameters
+from .forecasting.settings import ForecastingParameters
 from .models import REGISTRY
 from .run import AutoMLRun, ChildRun
 from .scoring import forecast_spark, score_spark

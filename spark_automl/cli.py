@@ -13,7 +13,7 @@ from .config import PARAMETER_CONSTRAINTS, AutoMLConfig
 from .datasets import BUNDLED, dataset_path
 from .errors import ConfigError
 from .experiment import Experiment
-from .forecast.settings import ForecastingParameters
+from .forecasting.settings import ForecastingParameters
 from .spark_utils import local_session
 
 JOB_KEYS = {"experiment_name", "tracking_uri", "spark", "register", "automl", "show_output"}

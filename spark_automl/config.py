@@ -24,7 +24,7 @@ from ._validation import (
 )
 from .errors import ConfigError
 from .featurize.config import FeaturizationConfig
-from .forecast.settings import STAT_MODEL_NAMES, ForecastingParameters
+from .forecasting.settings import STAT_MODEL_NAMES, ForecastingParameters
 from .metrics import default_primary_metric, primary_metric_names
 from .models import REGISTRY
 

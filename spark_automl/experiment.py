@@ -66,7 +66,7 @@ class Experiment:
         if not isinstance(config, AutoMLConfig):
             raise ConfigError(f"Experiment.submit expects an AutoMLConfig; got {type(config).__name__}.")
         if config.task == "forecasting":
-            from .forecast.experiment import submit_forecasting
+            from .forecasting.experiment import submit_forecasting
 
             return submit_forecasting(self, config, show_output, run_name, tags)
         started = time.time()

@@ -31,7 +31,7 @@ def forecast_spark(spark: SparkSession, future: DataFrame, model_uri: str, id_co
     import pandas as pd
     from pyspark.sql.types import DoubleType, StructField, StructType
 
-    from .forecast.forecasters import LEVELS
+    from .forecasting.forecasters import LEVELS
 
     model = mlflow.pyfunc.load_model(model_uri).unwrap_python_model().fitted
     schema_info = model.schema

@@ -16,7 +16,7 @@ SHORT_SERIES = ("auto", "pad", "drop", None)
 AGGREGATIONS = ("sum", "max", "min", "mean")
 STL_OPTIONS = ("season", "season_trend")
 
-# Azure's per-series statistical forecasters (forecast/statistical.py implements each).
+# Azure's per-series statistical forecasters (forecasting/statistical.py implements each).
 STAT_MODEL_NAMES = ("Naive", "SeasonalNaive", "Average", "SeasonalAverage", "ExponentialSmoothing", "AutoArima",
                     "Arimax", "Prophet")
 

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from spark_automl.errors import ConfigError, DataError
-from spark_automl.forecast.statistical import STAT_MODELS, forecast_series, spark_forecast
+from spark_automl.forecasting.statistical import STAT_MODELS, forecast_series, spark_forecast
 
 from ..conftest import shared_csv
 

@@ -5,9 +5,9 @@ import pandas as pd
 import pytest
 
 from spark_automl.errors import ConfigError, DataError
-from spark_automl.forecast.data import (PADDED, SINGLE_SERIES, check_series_schema, load_series, min_series_length,
+from spark_automl.forecasting.data import (PADDED, SINGLE_SERIES, check_series_schema, load_series, min_series_length,
                                         series_key)
-from spark_automl.forecast.settings import ForecastingParameters
+from spark_automl.forecasting.settings import ForecastingParameters
 
 from ..conftest import shared_csv
 
@@ -161,6 +161,14 @@ def test_schema_errors_name_the_column_and_the_fix(spark, airline, txhousing):
         load(spark, bad, "passengers", time_column_name="month")
     with pytest.raises(DataError, match=r"freq='fortnightly' is not a pandas offset alias"):
         load(spark, airline, "passengers", time_column_name="month", freq="fortnightly")
+    text_target = airline.astype({"passengers": str})
+    text_target.loc[3, "passengers"] = "n/a"
+    with pytest.raises(DataError, match=r"Target column 'passengers' has 1 value\(s\) that are not numbers.*'n/a'"):
+        load(spark, text_target, "passengers", time_column_name="month")
+    no_city = txhousing.copy()
+    no_city.loc[[7, 8], "city"] = None
+    with pytest.raises(DataError, match=r"empty values in \{'city': 2\} row\(s\)"):
+        load(spark, no_city, "sales", time_column_name="date", time_series_id_column_names=["city"])
 
 
 def test_duplicates_error_then_aggregate(spark, oj):
@@ -182,6 +190,7 @@ def test_aggregation_onto_a_coarser_freq(spark, beijing, txhousing):
     day = pd.to_datetime(beijing["timestamp"]).dt.floor("D")
     expected = beijing.groupby(day)["pm25"].mean()  # NaN hours skipped; the all-NaN first day stays NaN
     assert sd.freq == "D" and sd.season_length == 7 and len(sd.frame) == 125
+    assert guardrail(sd, "Frequency detection").status == "done"
     np.testing.assert_allclose(sd.frame["y"].to_numpy(), expected.to_numpy())
     quarterly = load(spark, txhousing, "sales", time_column_name="date", time_series_id_column_names=["city"],
                      freq="QS", target_aggregation_function="sum")

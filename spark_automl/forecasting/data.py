@@ -168,6 +168,9 @@ def load_series(spark: SparkSession, df: DataFrame, label: str, settings: Foreca
         snapped = agg is not None and (step is None or step.kind in ("month", "week") or share < 1.0)
         if snapped:
             frame = _snap(frame, freq, step, integer_time)
+            if share < FREQ_MATCH:  # data finer than freq, as asked: not an irregularity to alert on
+                freq_guardrail = Guardrail("Frequency detection", DONE, f"The data were aggregated onto frequency "
+                                           f"{freq!r} with {agg!r}.", freq_guardrail.details)
         if agg is not None and (snapped or deltas.dup_rows):
             frame = _aggregate(frame, agg, covariates, id_kept)
         pdf = _fill_and_collect(frame, freq, integer_time, id_kept,

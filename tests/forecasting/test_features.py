@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from spark_automl.errors import ConfigError, DataError
-from spark_automl.forecast.features import LagFeaturizer, default_lags, training_matrix
+from spark_automl.forecasting.features import LagFeaturizer, default_lags, training_matrix
 from ..conftest import shared_csv
 
 TX_COVARIATES = ["volume", "median", "listings", "inventory"]

@@ -244,7 +244,7 @@ def _statsforecast(frame: pd.DataFrame, model: Any, horizon: int, freq: Any, lev
                                                  for lv in levels for side in ("lo", "hi")}})
     if not native:
         sigma = _window_residual_sigma(frame, model.window_size)
-        out = _residual_intervals(out, sigma, levels, horizon)
+        out = _residual_intervals(out, sigma, levels)
     return out
 
 
@@ -255,7 +255,7 @@ def _window_residual_sigma(frame: pd.DataFrame, window: int) -> pd.Series:
     return ((frame[TARGET] - fitted) ** 2).groupby(frame[SERIES_ID], sort=False).mean().pow(0.5)
 
 
-def _residual_intervals(out: pd.DataFrame, sigma: pd.Series, levels: list[int], horizon: int) -> pd.DataFrame:
+def _residual_intervals(out: pd.DataFrame, sigma: pd.Series, levels: list[int]) -> pd.DataFrame:
     from scipy.stats import norm
 
     step = out.groupby(SERIES_ID, sort=False).cumcount().to_numpy() + 1
@@ -274,9 +274,8 @@ def _prophet(frame: pd.DataFrame, horizon: int, freq: Any, season_length: int, l
     to consecutive synthetic days; calendar seasonalities are then meaningless, so they are replaced by
     one seasonality of period ``season_length``."""
     logging.getLogger("prophet.plot").setLevel(logging.CRITICAL)  # "plotly failed": we never plot
-    from prophet import Prophet
-
     from cmdstanpy.utils import get_logger
+    from prophet import Prophet
 
     get_logger().setLevel(logging.WARNING)  # through get_logger: its first call would reset the level to DEBUG
     logging.getLogger("prophet").setLevel(logging.WARNING)
