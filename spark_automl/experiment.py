@@ -15,7 +15,7 @@ from pyspark.sql import SparkSession
 from .config import AutoMLConfig
 from .data.prepare import load_and_check, prepare
 from .engine import best_result, guardrail_records, refit, run_search
-from .ensemble.build import build_ensembles
+from .ensemble.build import build_ensembles, refit_seconds
 from .errors import ConfigError
 from .progress import Progress
 from .run import AutoMLRun
@@ -26,13 +26,13 @@ from .tracking import Tracker, configure
 log = logging.getLogger(__name__)
 FINAL_RESERVE_FRACTION = 0.1  # of the budget kept for refit + model logging
 FINAL_RESERVE_MAX_SECONDS = 20.0
-REFIT_SAFETY = 1.3  # refit on all rows vs one fold's training part
 MODEL_LOGGING_SECONDS = 5.0  # mlflow.sklearn.log_model with signature + input example (STACK.md: ~4.5 s)
 ENSEMBLE_SIZE_ESTIMATE = 5  # members a voting ensemble usually ends with
 ENSEMBLE_SECONDS = 3.0  # Caruana selection + stack meta-learner + logging the ensemble child runs
 EXPLAIN_SECONDS = 3.0  # SHAP / permutation importance on <= 1000 rows, plus charts
 ONNX_SECONDS = 3.0  # conversion + onnxruntime check
 OVERRUN_LIMIT = 1.05  # optional artifacts stop once the run is 5% over its budget
+EXPLAIN_MIN_SECONDS = 2.0
 
 
 def model_signature(model, example: pd.DataFrame):
@@ -100,8 +100,9 @@ class Experiment:
             outcome = run_search(spark, prepared, config, on_results, stopper, progress)
             progress.stage(f"Search stopped: {outcome.stop_reason}; {len(outcome.results)} trials")
             with _timed(timings, "ensembling"):
+                time_left = None if timeout is None else started + timeout - time.time() - MODEL_LOGGING_SECONDS
                 ensembles = build_ensembles(outcome.results, prepared.search, config, config.max_concurrent_iterations,
-                                            progress.stage)
+                                            progress.stage, time_left)
                 if ensembles:
                     outcome.results.extend(ensembles)
                     on_results(ensembles)
@@ -127,12 +128,9 @@ class Experiment:
                            f"model at {model_uri}; {run.wall_seconds:.1f}s in all")
             return run
         finally:
-            summary = {f"seconds_{k}": v for k, v in timings.items()}
-            if status == "FINISHED":
-                summary.update({f"best_{k}": v for k, v in best.metrics.items()})
-                summary["trials"] = len(outcome.results)
-                summary["wall_seconds"] = time.time() - started
-            tracker.finish_parent(summary, {"stop_reason": stopper.reason or ""}, status=status)
+            done = status == "FINISHED"
+            tracker.close_parent(status, timings, best if done else None, len(outcome.results) if done else 0,
+                                 stopper.reason or "", time.time() - started)
 
 
 class FinishReserve:
@@ -151,27 +149,32 @@ class FinishReserve:
     def __call__(self, result) -> float:
         self.top = sorted([*self.top, result], key=lambda r: (r.loss, r.iteration))[:ENSEMBLE_SIZE_ESTIMATE]
         members = self.top if self.ensembles else self.top[:1]
-        per_fold = [REFIT_SAFETY * r.fit_seconds / self.n_splits for r in members]
+        per_fold = [refit_seconds(r, self.n_splits) for r in members]
         workers = max(1, self.config.max_concurrent_iterations)
-        refit_seconds = max(max(per_fold), sum(per_fold) / workers)
-        if self.config.stack_enabled and self.n_splits == 1:  # holdout stack fits its members once more
-            refit_seconds *= 2
+        refit_cost = max(max(per_fold), sum(per_fold) / workers)
+        # (a holdout stack fits its members once more; build_ensembles skips it when that does not fit)
         extras = MODEL_LOGGING_SECONDS + (ENSEMBLE_SECONDS if self.ensembles else 0.0)
         extras += EXPLAIN_SECONDS if self.config.model_explainability else 0.0
         extras += ONNX_SECONDS if self.config.enable_onnx_compatible_models else 0.0
-        return refit_seconds + extras
+        return refit_cost + extras
 
 
 def _finish(run: AutoMLRun, config: AutoMLConfig, progress: Progress, started: float, timings: dict) -> None:
     """The artifacts after the model is logged. Each is optional: once the budget (plus the 10%
     grace Azure users expect at most) is spent, the rest are skipped with a note, and can be made
     later with the run's methods."""
+    limit = None if config.timeout_seconds is None else started + OVERRUN_LIMIT * config.timeout_seconds
+
+    def explain():
+        # permutation importance scales with columns x rows: bound it by what is left of the grace
+        left = None if limit is None else max(EXPLAIN_MIN_SECONDS, limit - time.time())
+        run.explain(max_seconds=left)
+
     steps = [("charts", True, "run.log_charts()", run.log_charts),
              ("test", run.prepared.test_frame is not None, "run.test()", run.test),
-             ("explanations", config.model_explainability, "run.explain()", run.explain),
+             ("explanations", config.model_explainability, "run.explain()", explain),
              ("onnx", config.enable_onnx_compatible_models, "run.export_onnx()", run.export_onnx),
              ("generated_code", True, "run.generate_code()", run.generate_code)]
-    limit = None if config.timeout_seconds is None else started + OVERRUN_LIMIT * config.timeout_seconds
     for name, wanted, method, step in steps:
         if not wanted:
             continue

@@ -19,6 +19,8 @@ Two public functions:
 
 from __future__ import annotations
 
+import time
+
 import warnings
 from typing import Any, Callable, Sequence
 
@@ -56,12 +58,14 @@ _SKLEARN_TREES = (
 # ---- public ----------------------------------------------------------------------------
 def explain_model(pipeline: Any, X_raw: pd.DataFrame, y: Any = None, task: str = "classification",
                   classes: Sequence | None = None, max_rows: int = 1000, seed: int = 0,
-                  method: str = "auto") -> pd.DataFrame:
+                  method: str = "auto", max_seconds: float | None = None) -> pd.DataFrame:
     """Importance of every raw input column, sorted descending.
 
     Columns: feature (raw column), importance (>= 0, sums to 1 unless all are 0), method
     ("shap" | "permutation"). method="auto" uses SHAP for tree models and falls back to
     permutation if SHAP fails; permutation needs `y`. At most `max_rows` rows (seeded sample).
+    max_seconds: permutation importance predicts (n_repeats x columns) times, which on wide
+    data and an ensemble can take minutes; fewer rows are used so it fits this time.
     """
     featurizer, model = _split(pipeline)
     X, y = _sample(X_raw, y, max_rows, seed)
@@ -77,6 +81,9 @@ def explain_model(pipeline: Any, X_raw: pd.DataFrame, y: Any = None, task: str =
                 raise
             shap_error = err
     _require_labels(y, model, shap_error)
+    if max_seconds is not None:
+        rows = _rows_within(pipeline, X[raw_columns], task, max_seconds)
+        X, y = X.iloc[:rows], np.asarray(y)[:rows]
     scores = _permutation(pipeline, X[raw_columns], y, task, classes)
     return _table(raw_columns, scores, "permutation")
 
@@ -224,6 +231,22 @@ def mean_abs_shap(values: Any, n_features: int) -> np.ndarray:
 
 
 # ---- permutation -----------------------------------------------------------------------------
+MIN_PERMUTATION_ROWS = 50
+
+
+def _rows_within(pipeline: Any, X: pd.DataFrame, task: str, max_seconds: float) -> int:
+    """Rows for which (n_repeats x columns + 1) predictions fit in max_seconds, timed on a probe."""
+    probe = X.iloc[: min(len(X), 100)]
+    predict = pipeline.predict_proba if task == "classification" and hasattr(pipeline, "predict_proba") \
+        else pipeline.predict
+    t0 = time.perf_counter()
+    predict(probe)
+    per_row = (time.perf_counter() - t0) / max(len(probe), 1)
+    calls = N_REPEATS * X.shape[1] + 1
+    fit = int(max_seconds / max(calls * per_row, 1e-9))
+    return int(min(len(X), max(MIN_PERMUTATION_ROWS, fit)))
+
+
 def _permutation(estimator: Any, X: Any, y: np.ndarray, task: str, classes: Sequence | None) -> np.ndarray:
     result = permutation_importance(estimator, X, y, scoring=_scorer(estimator, y, task, classes),
                                     n_repeats=N_REPEATS, random_state=0, n_jobs=None)

@@ -188,9 +188,10 @@ class AutoMLRun:
         return preds, metrics
 
     def explain(self, child_or_iteration: "int | ChildRun | None" = None, data: Any = None,
-                log: bool = True) -> pd.DataFrame:
+                log: bool = True, max_seconds: float | None = None) -> pd.DataFrame:
         """Global importance of each RAW input column (SHAP for tree models, else permutation),
-        on `data` (default: a sample of the validation rows). Logged as a table and a bar chart."""
+        on `data` (default: a sample of the validation rows). Logged as a table and a bar chart.
+        max_seconds bounds a permutation explanation (fewer rows on wide data / ensembles)."""
         from .charts import feature_importance_chart
         from .evaluation import as_pandas
         from .explain import explain_model
@@ -203,7 +204,7 @@ class AutoMLRun:
             keep = pd.notna(y)
             frame, y = frame[keep].reset_index(drop=True), y[keep]
         importance = explain_model(self._model(result), frame[self.prepared.feature_columns], y, self.config.task,
-                                   self.prepared.search.classes, seed=self.config.seed)
+                                   self.prepared.search.classes, seed=self.config.seed, max_seconds=max_seconds)
         if log:
             run_id = self.tracker.child_run_ids.get(result.iteration) or self.tracker.parent_run_id
             self.tracker.log_files({"feature_importance.csv": importance.to_csv(index=False),

@@ -66,6 +66,17 @@ class Tracker:
         self._log_batch(self.parent_run_id, metrics=metrics, tags=tags)
         self.client.set_terminated(self.parent_run_id, status=status)
 
+    def close_parent(self, status: str, timings: Mapping[str, float], best=None, n_trials: int = 0,
+                     stop_reason: str = "", wall_seconds: float | None = None) -> None:
+        """The parent run's summary (step timings; the best child's metrics when it finished)."""
+        summary = {f"seconds_{k}": v for k, v in timings.items()}
+        if best is not None:
+            summary.update({f"best_{k}": v for k, v in best.metrics.items()})
+            summary["trials"] = n_trials
+        if wall_seconds is not None:
+            summary["wall_seconds"] = wall_seconds
+        self.finish_parent(summary, {"stop_reason": stop_reason}, status=status)
+
     @_safe
     def log_dict(self, payload: Any, artifact_file: str, run_id: str | None = None) -> None:
         self.client.log_dict(run_id or self.parent_run_id, payload, artifact_file)

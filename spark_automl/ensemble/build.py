@@ -91,23 +91,54 @@ def stack_ensemble(voting: TrialResult, results: list[TrialResult], data: Search
     return _result(iteration, STACK, spec, oof, data, config.metric, started, fit_seconds)
 
 
+REFIT_SAFETY = 1.3  # a fit on all rows vs on one fold's training part
+
+
+def refit_seconds(result: TrialResult, n_splits: int) -> float:
+    """Expected time to refit a trial's model on every training row."""
+    return REFIT_SAFETY * result.fit_seconds / max(n_splits, 1)
+
+
+def affordable(results: list[TrialResult], n_splits: int, seconds: float | None, workers: int) -> list[TrialResult]:
+    """Trials whose refit fits in the time left: an ensemble member must be refit before the
+    budget ends, so a slow model the search found late is left out rather than overrun."""
+    if seconds is None:
+        return results
+    return [r for r in results if r.ensemble is None and refit_seconds(r, n_splits) <= seconds]
+
+
 def build_ensembles(results: list[TrialResult], data: SearchData, config: AutoMLConfig, workers: int,
-                    say=lambda msg: None) -> list[TrialResult]:
-    """The ensembles the config asks for, numbered after the last trial."""
+                    say=lambda msg: None, time_left: float | None = None) -> list[TrialResult]:
+    """The ensembles the config asks for, numbered after the last trial.
+
+    time_left: seconds until the budget ends, net of logging. Members are chosen among the
+    trials whose refit fits in it; the stack is skipped when its extra member fits (holdout) do
+    not fit beside the voting members' refit."""
     out: list[TrialResult] = []
     if not config.enable_voting_ensemble and not config.stack_enabled:
         return out
+    n_splits = len(data.splits)
     next_iteration = max((r.iteration for r in results), default=-1) + 1
-    voting = voting_ensemble(results, data, config, next_iteration)
+    candidates = affordable(results, n_splits, time_left, workers)
+    voting = voting_ensemble(candidates, data, config, next_iteration)
     if voting is None:
-        say("Ensembles skipped: fewer than two successful trials")
+        say("Ensembles skipped: fewer than two successful trials" + (" that can be refit in the time left"
+                                                                      if time_left is not None else ""))
+        return out
+    by_iteration = {r.iteration: r for r in results}
+    members_refit = sum(refit_seconds(by_iteration[i], n_splits) for i in voting.ensemble.iterations) / max(workers, 1)
+    if time_left is not None and members_refit > time_left:
+        say(f"VotingEnsemble skipped: refitting its members (~{members_refit:.0f}s) would overrun the budget")
         return out
     if config.enable_voting_ensemble:
         out.append(voting)
         next_iteration += 1
-    if config.stack_enabled:
+    stack_extra = members_refit if n_splits == 1 else 0.0  # holdout: members fit once more on a share
+    if config.stack_enabled and time_left is not None and members_refit + stack_extra > time_left:
+        say("StackEnsemble skipped: its member fits would overrun the budget")
+    elif config.stack_enabled:
         try:
-            stack = stack_ensemble(voting, results, data, config, next_iteration, workers)
+            stack = stack_ensemble(voting, candidates, data, config, next_iteration, workers)
         except Exception as err:  # noqa: BLE001 - a failed stack must not lose the experiment
             say(f"StackEnsemble failed: {type(err).__name__}: {err}")
             stack = None

@@ -21,7 +21,8 @@ from ..metrics import to_loss
 from ..models import REGISTRY
 from ..search.stopping import Stopper
 from ..search.sweeper import Sweeper
-from ..search.trial import FAILED, OK, Candidate, TrialResult
+from ..errors import TrialTimeoutError
+from ..search.trial import FAILED, OK, TIMED_OUT, Candidate, TrialResult, run_with_timeout
 from . import cv
 from .data import SeriesData
 from .forecasters import LEVELS, GlobalForecaster, make_forecaster, step_of
@@ -88,7 +89,31 @@ def future_rows(series_frame: pd.DataFrame, history: pd.DataFrame, horizon: int)
 
 
 def evaluate_candidate(candidate: Candidate, series: SeriesData, folds: Folds, config: AutoMLConfig,
-                       featurizer_args: dict[str, Any], spark) -> tuple[TrialResult, pd.DataFrame | None, pd.DataFrame | None]:
+                       featurizer_args: dict[str, Any], spark, timeout: float | None = None,
+                       timeout_reason: str = "iteration_timeout_minutes"):
+    """evaluate() under a time limit. A candidate past it is recorded as timed out and its Spark
+    jobs are cancelled (a driver-side fit cannot be killed and finishes in the background)."""
+    group = f"spark-automl-forecast-{candidate.iteration}-{time.time_ns()}"
+
+    def work():
+        if spark is not None:
+            spark.sparkContext.setJobGroup(group, f"forecast candidate {candidate.model}", interruptOnCancel=True)
+        return evaluate(candidate, series, folds, config, featurizer_args, spark)
+
+    started = time.time()
+    try:
+        return run_with_timeout(work, timeout, timeout_reason)
+    except TrialTimeoutError as err:
+        if spark is not None:
+            spark.sparkContext.cancelJobGroup(group)
+        result = TrialResult(candidate.iteration, candidate.model, dict(candidate.params), candidate.origin, TIMED_OUT,
+                             primary_metric=config.metric, started_at=started, error=f"TrialTimeoutError: {err}",
+                             duration=time.time() - started)
+        return result, None, None
+
+
+def evaluate(candidate: Candidate, series: SeriesData, folds: Folds, config: AutoMLConfig,
+             featurizer_args: dict[str, Any], spark) -> tuple[TrialResult, pd.DataFrame | None, pd.DataFrame | None]:
     """(result, per-series metrics, |error| by horizon step) for one candidate over every origin."""
     started = time.time()
     metric = config.metric
@@ -173,7 +198,12 @@ def run_forecast_search(spark, series: SeriesData, folds: Folds, config: AutoMLC
             queue = sweeper.ask(1)
             iteration = sweeper.next_iteration
         candidate = queue.pop(0)
-        result, table, steps = evaluate_candidate(candidate, series, folds, config, featurizer_args, spark)
+        remaining, limits = stopper.remaining(), [config.trial_timeout_seconds]
+        reason = "iteration_timeout_minutes"
+        if remaining is not None and (config.trial_timeout_seconds is None or remaining < config.trial_timeout_seconds):
+            limits, reason = [remaining], "experiment_timeout_minutes (the experiment's remaining budget)"
+        result, table, steps = evaluate_candidate(candidate, series, folds, config, featurizer_args, spark,
+                                                  limits[0], reason)
         if sweeper is not None and candidate.model not in STAT_MODEL_NAMES:
             sweeper.tell(result)
         if table is not None:

@@ -110,30 +110,28 @@ def submit_forecasting(experiment, config: AutoMLConfig, show_output: bool, run_
                        f"model at {run.model_uri}; {run.wall_seconds:.1f}s in all")
         return run
     finally:
-        summary = {f"seconds_{k}": v for k, v in timings.items()}
-        if status == "FINISHED":
-            summary.update({f"best_{k}": v for k, v in best.metrics.items()})
-            summary["trials"] = len(outcome.results)
-        tracker.finish_parent(summary, {"stop_reason": stopper.reason or ""}, status=status)
+        done = status == "FINISHED"
+        tracker.close_parent(status, timings, best if done else None, len(outcome.results) if done else 0,
+                             stopper.reason or "", time.time() - started)
 
 
 def log_forecaster(tracker, model: ForecastingModel, series, run_id: str) -> str:
     """Log as an MLflow pyfunc whose input is X_future (ids, time, known covariates)."""
     s = model.schema
-    if model.uses_covariates:
-        x_example = _future_example(series, model).head(5)
-    else:
-        x_example = model.forecast(None)[[*s.id_columns, s.time_column]].head(5)
-    output = model.forecast(x_example)
+    x_example = _future_example(series, model, limit=5)
+    if not model.uses_covariates:
+        x_example = x_example[[*s.id_columns, s.time_column]]
+    output = model.forecast(x_example)  # a few series only: the example must not cost a full forecast
     return tracker.log_pyfunc(ForecastPyfunc(model), run_id, x_example, infer_signature(x_example, output))
 
 
-def _future_example(series, model: ForecastingModel) -> pd.DataFrame:
-    """Covariate models need X_future; for the logged example, repeat each series' last covariates."""
+def _future_example(series, model: ForecastingModel, limit: int | None = None) -> pd.DataFrame:
+    """The next step of (the first `limit`) series, with each series' last covariates repeated:
+    an X_future for the logged input example."""
     s = model.schema
     last = series.frame.groupby(SERIES_ID).tail(1).set_index(SERIES_ID)
     rows = []
-    for uid, t in s.last_time.items():
+    for uid, t in list(s.last_time.items())[:limit]:
         for when in s.times_after(t, 1):
             row = {c: last.at[uid, c] for c in [*s.id_columns, *s.covariates]}
             row[s.time_column] = when

@@ -150,5 +150,5 @@ class ForecastPyfunc(mlflow.pyfunc.PythonModel):
     def __init__(self, fitted: ForecastingModel):
         self.fitted = fitted
 
-    def predict(self, context, model_input, params=None):  # noqa: ARG002 - MLflow's signature
+    def predict(self, context, model_input: pd.DataFrame, params: dict | None = None) -> pd.DataFrame:  # noqa: ARG002
         return self.fitted.forecast(model_input)

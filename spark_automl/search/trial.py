@@ -132,7 +132,7 @@ def evaluate(candidate: Candidate, data: SearchData, primary_metric: str, seed: 
                          primary_metric=primary_metric, started_at=started)
     try:
         deadline = started + timeout if timeout else None
-        oof, fit_s, pred_s = _run_with_timeout(
+        oof, fit_s, pred_s = run_with_timeout(
             lambda: _cross_validate(candidate, data, seed, n_jobs, deadline, timeout_reason), timeout, timeout_reason)
         rows = scored_rows(data)
         weight = data.weight[rows] if data.weight is not None else None
@@ -156,7 +156,7 @@ def evaluate(candidate: Candidate, data: SearchData, primary_metric: str, seed: 
     return result
 
 
-def _run_with_timeout(fn, timeout: float | None, reason: str = "iteration_timeout_minutes"):
+def run_with_timeout(fn, timeout: float | None, reason: str = "iteration_timeout_minutes"):
     """Enforce iteration_timeout_minutes. The worker thread cannot be killed, so a
     timed-out fit finishes in the background; the experiment moves on without it."""
     if not timeout:
