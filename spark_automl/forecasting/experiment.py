@@ -13,7 +13,8 @@ from ..config import AutoMLConfig
 from ..data.guardrails import to_frame
 from ..data.ingest import to_spark
 from ..engine import best_result
-from ..ensemble.selection import caruana
+from ..ensemble.build import refit_seconds
+from ..ensemble.selection import MAX_SEED, caruana
 from ..errors import ConfigError
 from ..metrics import to_loss
 from ..progress import Progress
@@ -30,6 +31,7 @@ from .settings import SERIES_ID, STAT_MODEL_NAMES, TIME
 
 VOTING = "VotingEnsemble"
 RESERVE_FRACTION, RESERVE_MAX = 0.1, 30.0
+LOGGING_SECONDS = 8.0  # pyfunc log_model + leaderboard + chart
 
 
 def featurizer_args(config: AutoMLConfig, series) -> dict[str, Any]:
@@ -66,6 +68,7 @@ def submit_forecasting(experiment, config: AutoMLConfig, show_output: bool, run_
     lengths = series.frame.groupby(SERIES_ID).size()
     n_folds = cv.resolve_folds(config.n_cross_validations, int(lengths.min()), fp.horizon, step)
     folds = build_folds(series, fp.horizon, n_folds, step)
+    stopper.reserve_for = RefitReserve(n_folds, config.max_concurrent_iterations)
     progress.stage(f"Data: {series.n_series} series, freq {series.freq!r}, season {series.season_length}, "
                    f"{len(series.frame)} rows; validation: {n_folds} rolling origins, {step} steps apart")
     for g in series.guardrails:
@@ -88,7 +91,8 @@ def submit_forecasting(experiment, config: AutoMLConfig, show_output: bool, run_
         progress.stage(f"Search stopped: {outcome.stop_reason}; {len(outcome.results)} trials")
         t0 = time.time()
         if config.enable_voting_ensemble:
-            ensemble = voting_ensemble(outcome, config)
+            time_left = None if timeout is None else started + timeout - time.time() - LOGGING_SECONDS
+            ensemble = voting_ensemble(outcome, config, time_left)
             if ensemble is not None:
                 outcome.results.append(ensemble)
                 on_results([ensemble])
@@ -139,12 +143,37 @@ def _future_example(series, model: ForecastingModel, limit: int | None = None) -
     return pd.DataFrame(rows)
 
 
-def voting_ensemble(outcome: ForecastOutcome, config: AutoMLConfig) -> TrialResult | None:
-    """Caruana selection over the validation forecasts of every origin, as for tabular tasks."""
+def refit_estimate(result: TrialResult, n_folds: int) -> float:
+    """A statistical model refits nothing (it forecasts from the stored history); a global
+    learner refits once on every row."""
+    return 0.0 if result.model in STAT_MODEL_NAMES else refit_seconds(result, n_folds)
+
+
+class RefitReserve:
+    """Seconds kept at the end of the search: the refit of the best global learners (the likely
+    ensemble members), `workers` at a time, plus model logging."""
+
+    def __init__(self, n_folds: int, workers: int):
+        self.n_folds, self.workers, self.top = n_folds, max(workers, 1), []
+
+    def __call__(self, result: TrialResult) -> float:
+        self.top = sorted([*self.top, result], key=lambda r: (r.loss, r.iteration))[:MAX_SEED]
+        costs = [refit_estimate(r, self.n_folds) for r in self.top]
+        return max(max(costs), sum(costs) / self.workers) + LOGGING_SECONDS
+
+
+def voting_ensemble(outcome: ForecastOutcome, config: AutoMLConfig, time_left: float | None = None) -> TrialResult | None:
+    """Caruana selection over the validation forecasts of every origin, as for tabular tasks,
+    among the candidates that can be refit in the time left."""
     started = time.time()
     data = outcome.folds.as_search_data()
-    chosen = caruana(outcome.results, data, config.metric, config.ensemble_steps)
+    n_folds = len(outcome.folds.origins)
+    library = [r for r in outcome.results if time_left is None or refit_estimate(r, n_folds) <= time_left]
+    chosen = caruana(library, data, config.metric, config.ensemble_steps)
     if chosen is None or len(chosen.iterations) < 2:
+        return None
+    if time_left is not None and sum(refit_estimate(r, n_folds) for r in library
+                                     if r.iteration in chosen.iterations) > time_left:
         return None
     by_iteration = {r.iteration: r for r in outcome.results}
     yhat = chosen.blend({i: by_iteration[i].oof for i in chosen.iterations})
