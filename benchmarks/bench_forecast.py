@@ -130,7 +130,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     from spark_automl import local_session
-    from spark_automl.forecasting.statistical import forecast_series, spark_forecast
+    from spark_automl.forecasting.statistical import spark_forecast
 
     spark = local_session(cores=2, **{"spark.ui.showConsoleProgress": "false"})
     C.quiet_spark(spark)

@@ -11,13 +11,12 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 from sklearn.pipeline import Pipeline
 
 from .config import AutoMLConfig
 from .data.guardrails import Guardrail
 from .ensemble.build import assemble, member_results
-from .data.prepare import PreparedData, prepare
+from .data.prepare import PreparedData
 from .errors import ConfigError, NoTrialSucceededError
 from .models import REGISTRY
 from .progress import Progress
@@ -25,7 +24,6 @@ from .search.backends import BACKENDS, TrialContext, choose_backend
 from .search.stopping import Stopper
 from .search.sweeper import Sweeper
 from .search.trial import OK, TrialResult, fit_many
-from .tracking import Tracker
 
 log = logging.getLogger(__name__)
 

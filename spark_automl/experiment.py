@@ -7,7 +7,6 @@ import time
 from contextlib import contextmanager
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from mlflow.models import infer_signature
 from pyspark.sql import SparkSession
@@ -15,7 +14,7 @@ from pyspark.sql import SparkSession
 from .config import AutoMLConfig
 from .data.prepare import load_and_check, prepare
 from .engine import best_result, guardrail_records, refit, run_search
-from .ensemble.build import build_ensembles, refit_seconds
+from .ensemble.build import build_ensembles, parallel_seconds, refit_seconds
 from .errors import ConfigError
 from .progress import Progress
 from .run import AutoMLRun
@@ -149,9 +148,8 @@ class FinishReserve:
     def __call__(self, result) -> float:
         self.top = sorted([*self.top, result], key=lambda r: (r.loss, r.iteration))[:ENSEMBLE_SIZE_ESTIMATE]
         members = self.top if self.ensembles else self.top[:1]
-        per_fold = [refit_seconds(r, self.n_splits) for r in members]
-        workers = max(1, self.config.max_concurrent_iterations)
-        refit_cost = max(max(per_fold), sum(per_fold) / workers)
+        refit_cost = parallel_seconds([refit_seconds(r, self.n_splits) for r in members],
+                                      self.config.max_concurrent_iterations)
         # (a holdout stack fits its members once more; build_ensembles skips it when that does not fit)
         extras = MODEL_LOGGING_SECONDS + (ENSEMBLE_SECONDS if self.ensembles else 0.0)
         extras += EXPLAIN_SECONDS if self.config.model_explainability else 0.0

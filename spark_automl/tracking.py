@@ -7,7 +7,6 @@ because a tracking server hiccupped.
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import os
@@ -128,10 +127,6 @@ class Tracker:
                 with open(path, "wb") as fh:
                     fh.write(content.encode("utf-8") if isinstance(content, str) else content)
             self.client.log_artifacts(run_id or self.parent_run_id, tmp, artifact_dir)
-
-    @_safe
-    def log_metrics(self, run_id: str, metrics: Mapping[str, float]) -> None:
-        self._log_batch(run_id, metrics=metrics)
 
     def _log_batch(self, run_id: str, params: Mapping[str, Any] | None = None,
                    metrics: Mapping[str, float] | None = None, tags: Mapping[str, str] | None = None) -> None:

@@ -33,18 +33,24 @@ class EnsembleSpec:
     meta_learner: Any = None  # fitted; the members are refit on all rows, the meta-learner is kept
 
 
-def _result(iteration: int, kind: str, spec: EnsembleSpec, oof: np.ndarray, data: SearchData, metric: str,
-            started: float, fit_seconds: float) -> TrialResult:
-    rows = scored_rows(data)
-    weight = data.weight[rows] if data.weight is not None else None
-    metrics = compute_metrics(data.task, data.y[rows], oof[rows], classes=data.classes, sample_weight=weight,
-                              positive_label=data.positive_label, y_range=data.y_range)
+def ensemble_params(spec: EnsembleSpec) -> dict[str, Any]:
+    """Azure's property names for an ensemble child run."""
     params: dict[str, Any] = {"ensembled_iterations": list(spec.iterations),
                               "ensembled_algorithms": list(spec.names)}
     if spec.weights:
         params["ensemble_weights"] = [round(w, 6) for w in spec.weights]
     if spec.meta_learner_name:
         params["meta_learner"] = spec.meta_learner_name
+    return params
+
+
+def _result(iteration: int, kind: str, spec: EnsembleSpec, oof: np.ndarray, data: SearchData, metric: str,
+            started: float, fit_seconds: float) -> TrialResult:
+    rows = scored_rows(data)
+    weight = data.weight[rows] if data.weight is not None else None
+    metrics = compute_metrics(data.task, data.y[rows], oof[rows], classes=data.classes, sample_weight=weight,
+                              positive_label=data.positive_label, y_range=data.y_range)
+    params = ensemble_params(spec)
     score = metrics.get(metric, float("nan"))
     loss = to_loss(metric, score)
     return TrialResult(iteration, kind, params, "ensemble", OK if np.isfinite(loss) else FAILED, metrics, loss, metric,
@@ -99,7 +105,12 @@ def refit_seconds(result: TrialResult, n_splits: int) -> float:
     return REFIT_SAFETY * result.fit_seconds / max(n_splits, 1)
 
 
-def affordable(results: list[TrialResult], n_splits: int, seconds: float | None, workers: int) -> list[TrialResult]:
+def parallel_seconds(costs: list[float], workers: int) -> float:
+    """Wall time of independent fits run `workers` at a time: never less than the longest one."""
+    return max(max(costs, default=0.0), sum(costs) / max(workers, 1))
+
+
+def affordable(results: list[TrialResult], n_splits: int, seconds: float | None) -> list[TrialResult]:
     """Trials whose refit fits in the time left: an ensemble member must be refit before the
     budget ends, so a slow model the search found late is left out rather than overrun."""
     if seconds is None:
@@ -119,14 +130,15 @@ def build_ensembles(results: list[TrialResult], data: SearchData, config: AutoML
         return out
     n_splits = len(data.splits)
     next_iteration = max((r.iteration for r in results), default=-1) + 1
-    candidates = affordable(results, n_splits, time_left, workers)
+    candidates = affordable(results, n_splits, time_left)
     voting = voting_ensemble(candidates, data, config, next_iteration)
     if voting is None:
         say("Ensembles skipped: fewer than two successful trials" + (" that can be refit in the time left"
                                                                       if time_left is not None else ""))
         return out
     by_iteration = {r.iteration: r for r in results}
-    members_refit = sum(refit_seconds(by_iteration[i], n_splits) for i in voting.ensemble.iterations) / max(workers, 1)
+    members_refit = parallel_seconds([refit_seconds(by_iteration[i], n_splits) for i in voting.ensemble.iterations],
+                                     workers)
     if time_left is not None and members_refit > time_left:
         say(f"VotingEnsemble skipped: refitting its members (~{members_refit:.0f}s) would overrun the budget")
         return out

@@ -25,7 +25,29 @@ def stack_features(predictions: Sequence[np.ndarray], task: str) -> np.ndarray:
     return np.column_stack(predictions)
 
 
-class VotingEnsembleEstimator(BaseEstimator):
+class _Ensemble(BaseEstimator):
+    """What both ensembles share: members arrive fitted, classes are the task's, and a
+    classifier predicts the class of its highest combined probability."""
+
+    def fit(self, X=None, y=None):  # members arrive fitted; nothing to learn
+        self.classes_ = np.asarray(self.classes) if self.classes is not None else None
+        return self
+
+    @property
+    def _estimator_type(self) -> str:
+        return "classifier" if self.task == "classification" else "regressor"
+
+    def _check_classification(self) -> None:
+        if self.task != "classification":
+            raise AttributeError("predict_proba is only defined for classification ensembles")
+
+    def predict(self, X) -> np.ndarray:
+        if self.task == "classification":
+            return np.asarray(self.classes)[np.argmax(self.predict_proba(X), axis=1)]
+        return self._regress(X)
+
+
+class VotingEnsembleEstimator(_Ensemble):
     """Soft voting: the weighted mean of the members' probabilities (or predictions).
 
     members: fitted estimators (classifiers share `classes` and column order);
@@ -40,31 +62,19 @@ class VotingEnsembleEstimator(BaseEstimator):
         self.task = task
         self.classes = classes
 
-    def fit(self, X=None, y=None):  # members arrive fitted; nothing to learn
-        self.classes_ = np.asarray(self.classes) if self.classes is not None else None
-        return self
-
-    @property
-    def _estimator_type(self) -> str:
-        return "classifier" if self.task == "classification" else "regressor"
-
     def _combine(self, X) -> np.ndarray:
         w = np.asarray(self.weights, dtype=np.float64)
         preds = member_predictions(self.members, self.task, X)
         return sum(wi * p for wi, p in zip(w, preds)) / w.sum()
 
     def predict_proba(self, X) -> np.ndarray:
-        if self.task != "classification":
-            raise AttributeError("predict_proba is only defined for classification ensembles")
+        self._check_classification()
         return self._combine(X)
 
-    def predict(self, X) -> np.ndarray:
-        if self.task == "classification":
-            return np.asarray(self.classes)[np.argmax(self._combine(X), axis=1)]
-        return self._combine(X)
+    _regress = _combine
 
 
-class StackEnsembleEstimator(BaseEstimator):
+class StackEnsembleEstimator(_Ensemble):
     """Members' outputs -> meta-learner. Classification meta-learners return calibrated
     probabilities over `classes` (rows sum to 1)."""
 
@@ -77,23 +87,12 @@ class StackEnsembleEstimator(BaseEstimator):
         self.task = task
         self.classes = classes
 
-    def fit(self, X=None, y=None):
-        self.classes_ = np.asarray(self.classes) if self.classes is not None else None
-        return self
-
-    @property
-    def _estimator_type(self) -> str:
-        return "classifier" if self.task == "classification" else "regressor"
-
     def meta_features(self, X) -> np.ndarray:
         return stack_features(member_predictions(self.members, self.task, X), self.task)
 
     def predict_proba(self, X) -> np.ndarray:
-        if self.task != "classification":
-            raise AttributeError("predict_proba is only defined for classification ensembles")
+        self._check_classification()
         return np.asarray(self.meta_learner.predict_proba(self.meta_features(X)), dtype=np.float64)
 
-    def predict(self, X) -> np.ndarray:
-        if self.task == "classification":
-            return np.asarray(self.classes)[np.argmax(self.predict_proba(X), axis=1)]
+    def _regress(self, X) -> np.ndarray:
         return np.asarray(self.meta_learner.predict(self.meta_features(X)), dtype=np.float64)

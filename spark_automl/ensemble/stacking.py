@@ -16,7 +16,7 @@ from sklearn.linear_model import ElasticNet, ElasticNetCV, LinearRegression, Log
 
 from ..data.prepare import SearchData
 from ..models import LabelEncodedClassifier
-from .estimators import stack_features
+from .estimators import member_predictions, stack_features
 
 
 @dataclass(frozen=True)
@@ -94,8 +94,6 @@ def holdout_rows(train_idx: np.ndarray, percentage: float, seed: int) -> tuple[n
 
 def holdout_stack(members_on_share: list, data: SearchData, meta_rows: np.ndarray, name: str, kwargs, seed: int):
     """members_on_share: members fit on the non-meta training rows. Returns (meta, validation predictions)."""
-    from .estimators import member_predictions
-
     _, valid_idx = data.splits[0]
     X_meta = stack_features(member_predictions(members_on_share, data.task, data.X[meta_rows]), data.task)
     w = data.weight[meta_rows] if data.weight is not None else None

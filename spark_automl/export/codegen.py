@@ -18,6 +18,7 @@ from sklearn.base import BaseEstimator
 
 from ..config import AutoMLConfig
 from ..data.prepare import PreparedData
+from ..ensemble.build import member_results
 from ..search.trial import TrialResult, build_estimator
 
 SETTINGS = ("task", "label_column_name", "weight_column_name", "cv_split_column_names", "n_cross_validations",
@@ -103,17 +104,10 @@ def _featurization_literal(featurization: Any) -> str:
                                          featurization.transformer_params, featurization.drop_columns)
 
 
-def _members(result: TrialResult, results: list[TrialResult]) -> list[TrialResult]:
-    if result.ensemble is None:
-        return [result]
-    by_iteration = {r.iteration: r for r in results}
-    return [by_iteration[i] for i in result.ensemble.iterations]
-
-
 def _sections(config: AutoMLConfig, prepared: PreparedData, result: TrialResult,
               results: list[TrialResult]) -> list[str]:
     data = prepared.search
-    members = _members(result, results)
+    members = member_results(result, results)
     builders, imports = [], {"from sklearn.pipeline import Pipeline"}
     for m in members:
         est = build_estimator(m.model, m.params, data.task, data.classes, config.cores_per_trial, config.seed)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 import traceback
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Callable
 
 import numpy as np
@@ -25,7 +26,7 @@ from ..errors import TrialTimeoutError
 from ..search.trial import FAILED, OK, TIMED_OUT, Candidate, TrialResult, run_with_timeout
 from . import cv
 from .data import SeriesData
-from .forecasters import LEVELS, GlobalForecaster, make_forecaster, step_of
+from .forecasters import LEVELS, make_forecaster
 from .metrics import forecast_metrics, naive_scales
 from .settings import SERIES_ID, STAT_MODEL_NAMES, TARGET, TIME
 
@@ -45,9 +46,20 @@ class Folds:
     scales: pd.Series
     y_range: float
 
+    @cached_property
+    def all_scored(self) -> pd.DataFrame:
+        """Every origin's scored rows, in the order of every candidate's validation forecasts."""
+        return pd.concat(self.scored, ignore_index=True)
+
     @property
     def actual(self) -> np.ndarray:
-        return np.concatenate([s[TARGET].to_numpy(np.float64) for s in self.scored])
+        return self.all_scored[TARGET].to_numpy(np.float64)
+
+    def score(self, yhat: np.ndarray) -> tuple[dict[str, float], pd.DataFrame, pd.DataFrame]:
+        """(metrics, per-series table, scored rows with yhat) for validation forecasts in that order."""
+        scored = self.all_scored.assign(yhat=yhat)
+        metrics, table = forecast_metrics(scored, self.scales, self.y_range)
+        return metrics, table, scored
 
     def as_search_data(self) -> SearchData:
         """The validation points as a SearchData, so Caruana selection runs unchanged."""
@@ -68,7 +80,8 @@ class ForecastOutcome:
 
 def build_folds(series: SeriesData, horizon: int, n_folds: int, step: int) -> Folds:
     histories, scored = [], []
-    for origin in cv.origins(n_folds, horizon, step):
+    origins = cv.origins(n_folds, horizon, step)
+    for origin in origins:
         history, rows = cv.split(series.frame, origin)
         histories.append(history)
         rows["_step"] = rows.groupby(SERIES_ID, sort=False).cumcount().to_numpy()  # 0 = first step after the cut
@@ -76,7 +89,7 @@ def build_folds(series: SeriesData, horizon: int, n_folds: int, step: int) -> Fo
     scales = naive_scales(histories[0], series.season_length)
     observed = series.frame[TARGET].dropna()
     y_range = float(observed.max() - observed.min()) or 1.0
-    return Folds(cv.origins(n_folds, horizon, step), histories, scored, scales, y_range)
+    return Folds(origins, histories, scored, scales, y_range)
 
 
 def future_rows(series_frame: pd.DataFrame, history: pd.DataFrame, horizon: int) -> pd.DataFrame:
@@ -137,9 +150,7 @@ def evaluate(candidate: Candidate, series: SeriesData, folds: Folds, config: Aut
         yhat = np.concatenate(preds)
         if not np.isfinite(yhat).all():
             raise ValueError(f"{int((~np.isfinite(yhat)).sum())} forecasts are NaN or infinite")
-        scored_all = pd.concat(folds.scored, ignore_index=True)
-        scored_all["yhat"] = yhat
-        metrics, table = forecast_metrics(scored_all, folds.scales, folds.y_range)
+        metrics, table, scored_all = folds.score(yhat)
         result.metrics, result.oof = metrics, yhat.astype(np.float32)
         result.score = metrics.get(metric, float("nan"))
         result.loss = to_loss(metric, result.score)

@@ -13,19 +13,19 @@ from ..config import AutoMLConfig
 from ..data.guardrails import to_frame
 from ..data.ingest import to_spark
 from ..engine import best_result
-from ..ensemble.build import refit_seconds
+from ..ensemble.build import (EnsembleSpec, ensemble_params, member_results, parallel_seconds,
+                              refit_seconds)
 from ..ensemble.selection import MAX_SEED, caruana
 from ..errors import ConfigError
 from ..metrics import to_loss
 from ..progress import Progress
-from ..run import AutoMLRun, ChildRun
+from ..run import AutoMLRun
 from ..search.stopping import Stopper
 from ..search.trial import OK, TrialResult
 from . import cv
 from .data import check_series_schema, load_series
 from .engine import ForecastOutcome, build_folds, residual_quantiles, run_forecast_search
 from .forecasters import GlobalForecaster, make_forecaster
-from .metrics import forecast_metrics
 from .model import ForecastingModel, ForecastPyfunc, SeriesSchema
 from .settings import SERIES_ID, STAT_MODEL_NAMES, TIME
 
@@ -158,8 +158,7 @@ class RefitReserve:
 
     def __call__(self, result: TrialResult) -> float:
         self.top = sorted([*self.top, result], key=lambda r: (r.loss, r.iteration))[:MAX_SEED]
-        costs = [refit_estimate(r, self.n_folds) for r in self.top]
-        return max(max(costs), sum(costs) / self.workers) + LOGGING_SECONDS
+        return parallel_seconds([refit_estimate(r, self.n_folds) for r in self.top], self.workers) + LOGGING_SECONDS
 
 
 def voting_ensemble(outcome: ForecastOutcome, config: AutoMLConfig, time_left: float | None = None) -> TrialResult | None:
@@ -177,19 +176,13 @@ def voting_ensemble(outcome: ForecastOutcome, config: AutoMLConfig, time_left: f
         return None
     by_iteration = {r.iteration: r for r in outcome.results}
     yhat = chosen.blend({i: by_iteration[i].oof for i in chosen.iterations})
-    scored = pd.concat(outcome.folds.scored, ignore_index=True)
-    scored["yhat"] = yhat
-    metrics, table = forecast_metrics(scored, outcome.folds.scales, outcome.folds.y_range)
+    metrics, table, _ = outcome.folds.score(yhat)
     iteration = max(r.iteration for r in outcome.results) + 1
-    params = {"ensembled_iterations": list(chosen.iterations),
-              "ensembled_algorithms": [by_iteration[i].model for i in chosen.iterations],
-              "ensemble_weights": [round(w, 6) for w in chosen.weights]}
+    spec = EnsembleSpec(VOTING, chosen.iterations, tuple(by_iteration[i].model for i in chosen.iterations),
+                        chosen.weights)
     score = metrics[config.metric]
-    from ..ensemble.build import EnsembleSpec
-
-    spec = EnsembleSpec(VOTING, chosen.iterations, tuple(params["ensembled_algorithms"]), chosen.weights)
     outcome.per_series[iteration] = table
-    return TrialResult(iteration, VOTING, params, "ensemble", OK, metrics, to_loss(config.metric, score),
+    return TrialResult(iteration, VOTING, ensemble_params(spec), "ensemble", OK, metrics, to_loss(config.metric, score),
                        config.metric, score, yhat.astype(np.float32),
                        sum(by_iteration[i].fit_seconds for i in chosen.iterations), 0.0, time.time() - started,
                        "", started, spec)
@@ -198,12 +191,8 @@ def voting_ensemble(outcome: ForecastOutcome, config: AutoMLConfig, time_left: f
 def final_model(result: TrialResult, outcome: ForecastOutcome, series, config: AutoMLConfig, args: dict,
                 spark) -> ForecastingModel:
     """The chosen forecaster(s) refit on every row of every series."""
-    by_iteration = {r.iteration: r for r in outcome.results}
-    if result.ensemble is not None:
-        members = [by_iteration[i] for i in result.ensemble.iterations]
-        weights = list(result.ensemble.weights)
-    else:
-        members, weights = [result], [1.0]
+    members = member_results(result, outcome.results)
+    weights = list(result.ensemble.weights) if result.ensemble is not None else [1.0]
     fitted = []
     for m in members:
         forecaster = make_forecaster(m.model, m.params, freq=series.freq, season_length=series.season_length,
@@ -217,10 +206,18 @@ def final_model(result: TrialResult, outcome: ForecastOutcome, series, config: A
     last = series.frame.groupby(SERIES_ID)[TIME].max()
     schema = SeriesSchema(fp.time_column_name, series.id_columns, config.label_column_name, series.freq, fp.horizon,
                           series.integer_time, list(series.covariates),
-                          {k: (int(v) if series.integer_time else pd.Timestamp(v)) for k, v in last.items()})
+                          {k: (int(v) if series.integer_time else pd.Timestamp(v)) for k, v in last.items()},
+                          _id_values(series))
     known = [c for c in series.covariates if c not in fp.unknown_features]
     uses_covariates = bool(known) and any(m.model not in STAT_MODEL_NAMES or m.model == "Arimax" for m in members)
     return ForecastingModel(fitted, weights, [m.model for m in members], schema, uses_covariates)
+
+
+def _id_values(series) -> dict[str, tuple]:
+    if not series.id_columns:
+        return {}
+    first = series.frame.groupby(SERIES_ID, sort=False)[series.id_columns].first()
+    return {uid: tuple(row) for uid, row in zip(first.index, first.itertuples(index=False))}
 
 
 class ForecastRun(AutoMLRun):
@@ -269,8 +266,7 @@ class ForecastRun(AutoMLRun):
         """Forecast vs actual on the last validation origin, for up to 6 series."""
         from .charts import forecast_vs_actual
 
-        result = self._result(child_or_iteration if not isinstance(child_or_iteration, ChildRun)
-                              else child_or_iteration.iteration, None)
+        result = self._result(child_or_iteration, None)
         folds = self.outcome.folds
         n_last = len(folds.scored[-1])
         scored = folds.scored[-1].assign(yhat=result.oof[-n_last:].astype(np.float64))

@@ -14,7 +14,7 @@ import pandas as pd
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
 
-from ..search.trial import build_estimator, fit_estimator
+from ..search.trial import build_estimator
 from .settings import SERIES_ID, STAT_MODEL_NAMES, TARGET, TIME
 
 LEVELS = (80, 95)

@@ -7,7 +7,7 @@ all) and returns the requested rows with prediction intervals.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 import mlflow.pyfunc
@@ -31,6 +31,7 @@ class SeriesSchema:
     integer_time: bool
     covariates: list[str]
     last_time: dict[str, Any]  # unique_id -> last training time
+    id_values: dict[str, tuple] = field(default_factory=dict)  # unique_id -> the id columns' own values
 
     def key(self, frame: pd.DataFrame) -> pd.Series:
         from .data import series_key
@@ -93,10 +94,8 @@ class ForecastingModel:
                                 f"columns {[*s.id_columns, s.time_column, *s.covariates]} for the rows to forecast.")
             rows = [(uid, t) for uid, last in s.last_time.items() for t in s.times_after(last, s.horizon)]
             frame = pd.DataFrame(rows, columns=[SERIES_ID, TIME])
-            if s.id_columns:
-                parts = frame[SERIES_ID].str.split("|", expand=True, regex=False)
-                for i, c in enumerate(s.id_columns):
-                    frame[c] = parts[i]
+            for i, c in enumerate(s.id_columns):  # the training values, not a split of the key
+                frame[c] = [s.id_values[uid][i] for uid in frame[SERIES_ID]]
             return frame
         if not isinstance(X_future, pd.DataFrame):
             raise DataError(f"X_future must be a pandas DataFrame; got {type(X_future).__name__}.")

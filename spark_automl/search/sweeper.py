@@ -14,7 +14,7 @@ import numpy as np
 from hyperopt import STATUS_FAIL, STATUS_OK, Trials, hp, space_eval, tpe
 from hyperopt.base import JOB_STATE_DONE, JOB_STATE_NEW, Domain
 
-from ..models import REGISTRY, ModelSpec
+from ..models import ModelSpec
 from .trial import OK, Candidate, TrialResult
 
 MODEL_LABEL = "model"
