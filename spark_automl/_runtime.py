@@ -9,3 +9,6 @@ Python workers inherit it from the driver.
 import os
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+# Artifact downloads (re-attaching a run, loading its model) would draw a progress bar per file.
+os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")

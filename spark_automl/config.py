@@ -24,7 +24,7 @@ from ._validation import (
 )
 from .errors import ConfigError
 from .featurize.config import FeaturizationConfig
-from .forecasting.settings import STAT_MODEL_NAMES, ForecastingParameters
+from .forecasting.settings import ForecastingParameters
 from .metrics import default_primary_metric, primary_metric_names
 from .models import REGISTRY
 
@@ -228,7 +228,7 @@ class AutoMLConfig:
         """Forecasting: the per-series statistical models plus every regression learner (global
         models over lag features)."""
         if self.task == "forecasting":
-            return list(STAT_MODEL_NAMES) + REGISTRY.names("regression")
+            return REGISTRY.names("forecasting") + REGISTRY.names("regression")
         return REGISTRY.names(self.task)
 
     def candidate_models(self) -> list[str]:
@@ -236,6 +236,17 @@ class AutoMLConfig:
         names = self.allowed_models or self.valid_models()
         blocked = set(self.blocked_models or [])
         return [n for n in names if n not in blocked]
+
+    def without_data(self) -> "AutoMLConfig":
+        """A copy that keeps table names and paths but drops in-memory data: what a run record
+        stores (small, and picklable without a SparkSession)."""
+        import copy
+
+        clone = copy.copy(self)
+        for name in ("training_data", "validation_data", "test_data"):
+            if not isinstance(getattr(clone, name), (str, type(None))):
+                setattr(clone, name, None)
+        return clone
 
     def to_dict(self) -> dict[str, Any]:
         """Loggable settings (data arguments reduced to a short description)."""

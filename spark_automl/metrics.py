@@ -547,3 +547,41 @@ def compute_metric(
             return float(spec.fn(inputs))
     except Exception:  # noqa: BLE001 - an undefined metric ranks last, like in a trial
         return _NAN
+
+
+@dataclass
+class ValidationTarget:
+    """What every candidate's validation predictions are scored against: the actual values at
+    the scored rows (`rows`: indices into a candidate's `oof`; None = all of it). Ensemble
+    selection and ensemble scoring read only this, whatever the task."""
+
+    task: str
+    y: np.ndarray
+    weight: np.ndarray | None = None
+    classes: Sequence | None = None
+    positive_label: Any = None
+    y_range: float | None = None
+    rows: np.ndarray | None = None
+
+    def take(self, oof: np.ndarray) -> np.ndarray:
+        return oof if self.rows is None else oof[self.rows]
+
+    @cached_property
+    def actual(self) -> np.ndarray:
+        return self.take(self.y)
+
+    @cached_property
+    def scored_weight(self) -> np.ndarray | None:
+        return None if self.weight is None else self.take(self.weight)
+
+    def loss(self, metric: str, prediction: np.ndarray) -> float:
+        """One metric of predictions already restricted to the scored rows (fast: selection loops)."""
+        value = compute_metric(metric, self.task, self.actual, prediction, self.classes, self.scored_weight,
+                               self.positive_label, self.y_range)
+        return to_loss(metric, value)
+
+    def score(self, oof: np.ndarray) -> dict[str, float]:
+        """Every metric of a full-length validation prediction."""
+        return compute_metrics(self.task, self.actual, self.take(oof), classes=self.classes,
+                               sample_weight=self.scored_weight, positive_label=self.positive_label,
+                               y_range=self.y_range)

@@ -1,4 +1,11 @@
-"""The objects a user holds after submit(): AutoMLRun and its child runs."""
+"""AutoMLRun: a handle over one experiment's parent run in MLflow.
+
+A run returned by submit() and one re-attached later by id (`AutoMLRun(experiment, run_id)`,
+`Experiment.get_run(run_id)`), in a new process, behave alike: everything they need (the
+trials, the settings, what tests and explanations read) is the run record logged at submit
+time, and the model is the logged one. The handle computes on demand and logs through the
+experiment's Tracker; it holds no training matrix unless it was submitted in this process.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +13,13 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from .config import AutoMLConfig
-from .data.guardrails import to_frame
-from .data.prepare import PreparedData
-from .engine import SearchOutcome, best_result, refit
 from .errors import ConfigError
 from .metrics import METRICS
 from .search.trial import TrialResult
+from .tasks import RunRecord, Task, task_for
 from .tracking import Tracker
 
 
@@ -45,28 +50,40 @@ class ChildRun:
 
     @classmethod
     def from_result(cls, r: TrialResult, run_id: str | None) -> "ChildRun":
-        return cls(run_id, r.iteration, r.model, r.status, dict(r.metrics), dict(r.params), r.duration, r.error)
+        return cls(run_id, r.iteration, r.model, r.status, dict(r.metrics), dict(r.params), r.duration, r.error,
+                   {"worker": r.worker} if r.worker else {})
 
 
 class AutoMLRun:
-    """Parent run of an experiment: leaderboard, best model, registration."""
+    """Parent run of an experiment: leaderboard, children, best model, tests, explanations,
+    exports and registration. `AutoMLRun(experiment, run_id)` re-attaches to a finished run."""
 
-    def __init__(self, config: AutoMLConfig, prepared: PreparedData, outcome: SearchOutcome, tracker: Tracker,
-                 best_model, best: TrialResult, model_uri: str | None, wall_seconds: float,
-                 fitted: dict[int, Any] | None = None):
-        self.config = config
-        self.prepared = prepared
-        self.outcome = outcome
-        self.tracker = tracker
-        self.best = best
-        self.model_uri = model_uri
-        self.wall_seconds = wall_seconds
-        self._models = {best.iteration: best_model}
-        self._fitted = fitted if fitted is not None else {}  # member estimators refit on all rows, by iteration
+    def __init__(self, experiment, run_id: str):
+        tracker = Tracker(experiment.name, experiment.tracking_uri, experiment.registry_uri)
+        tracker.find_experiment()
+        record, mlflow_run = tracker.load_record(run_id)
+        self._init(experiment, tracker, record, task_for(record.task))
+        self._status = mlflow_run.info.status
+
+    @classmethod
+    def _attached(cls, experiment, tracker: Tracker, record: RunRecord, task: Task, model=None, problem=None,
+                  cache: dict | None = None) -> "AutoMLRun":
+        """The handle submit() returns: the fitted model and the prepared problem in memory."""
+        run = cls.__new__(cls)
+        run._init(experiment, tracker, record, task)
+        run._models[record.best_iteration] = model
+        run._problem, run._fitted = problem, cache if cache is not None else {}
+        return run
+
+    def _init(self, experiment, tracker: Tracker, record: RunRecord, task: Task) -> None:
+        self.experiment, self.tracker, self.record, self.task = experiment, tracker, record, task
+        self._models: dict[int, Any] = {}
+        self._problem = None  # the prepared data, only in the process that submitted the run
+        self._fitted: dict[int, Any] = {}  # ensemble members refit on all rows, by iteration
         self._lock = threading.Lock()
+        self._status = "FINISHED"
         self.registered_model = None
         self.test_run_id: str | None = None
-        self.timings: dict[str, float] = {}  # seconds of each step after the search (ensembling, refit, ...)
 
     # ---- identity -----------------------------------------------------------------
     @property
@@ -75,70 +92,139 @@ class AutoMLRun:
 
     @property
     def status(self) -> str:
-        return "Completed"
+        return {"FINISHED": "Completed", "FAILED": "Failed", "RUNNING": "Running",
+                "KILLED": "Canceled"}.get(self._status, self._status)
+
+    @property
+    def config(self):
+        return self.record.config
 
     @property
     def primary_metric(self) -> str:
         return self.config.metric
+
+    @property
+    def results(self) -> list[TrialResult]:
+        return self.record.results
+
+    @property
+    def best(self) -> TrialResult:
+        return self._by_iteration()[self.record.best_iteration]
+
+    @property
+    def model_uri(self) -> str | None:
+        return self.record.model_uri
+
+    @property
+    def info(self) -> dict[str, Any]:
+        """The task's facts about the data (label, classes, feature columns, series...)."""
+        return self.record.info
+
+    @property
+    def wall_seconds(self) -> float:
+        return self.record.wall_seconds
+
+    @property
+    def timings(self) -> dict[str, float]:
+        return self.record.timings
+
+    @property
+    def backend(self) -> str:
+        return self.record.backend
+
+    @property
+    def stop_reason(self) -> str:
+        return self.record.stop_reason
 
     # ---- results ------------------------------------------------------------------
     @property
     def leaderboard(self) -> pd.DataFrame:
         """Every trial, best first (ties broken by iteration, so the order is deterministic)."""
         metric = self.config.metric
+        prefix = self.task.pipeline_prefix
         rows = [{
-            "iteration": r.iteration, "pipeline": r.model if r.ensemble else f"AutoFeaturizer, {r.model}",
-            "model": r.model,
-            "status": r.status, metric: r.score, "duration_s": round(r.duration, 3), "origin": r.origin,
-            "run_id": self.tracker.child_run_ids.get(r.iteration), "params": r.params,
-        } for r in self.outcome.results]
+            "iteration": r.iteration, "pipeline": r.model if r.ensemble else f"{prefix.strip()}{', ' if prefix else ''}{r.model}",
+            "model": r.model, "status": r.status, metric: r.score, "duration_s": round(r.duration, 3),
+            "origin": r.origin, "run_id": self.tracker.child_run_ids.get(r.iteration), "params": r.params,
+        } for r in self.results]
         frame = pd.DataFrame(rows)
         if frame.empty:
             return frame
         ok = frame["status"] == "ok"
-        frame["_loss"] = [r.loss if r.status == "ok" else float("inf") for r in self.outcome.results]
+        frame["_loss"] = [r.loss if r.status == "ok" else float("inf") for r in self.results]
         frame = frame.sort_values(["_loss", "iteration"], kind="mergesort").drop(columns="_loss")
         frame.attrs["ok_trials"] = int(ok.sum())
-        return frame.reset_index(drop=True)
+        frame = frame.reset_index(drop=True)
+        if "forecast" in self.task.capabilities:
+            by_iteration = self._by_iteration()
+            for name in ("MASE", "series_p10_MASE", "series_median_MASE", "series_p90_MASE",
+                         "forecast_symmetric_mean_absolute_percentage_error"):
+                frame[name] = [by_iteration[i].metrics.get(name, np.nan) for i in frame["iteration"]]
+        return frame
 
     def get_children(self) -> list[ChildRun]:
         return [ChildRun.from_result(r, self.tracker.child_run_ids.get(r.iteration))
-                for r in sorted(self.outcome.results, key=lambda r: r.iteration)]
+                for r in sorted(self.results, key=lambda r: r.iteration)]
 
     def get_best_child(self, metric: str | None = None) -> ChildRun:
-        r = best_result(self.outcome.results, self._check_metric(metric))
+        r = self._result(None, metric)
         return ChildRun.from_result(r, self.tracker.child_run_ids.get(r.iteration))
 
-    def get_metrics(self) -> dict[str, dict[str, float]]:
+    def get_metrics(self) -> dict[int, dict[str, float]]:
         """Metrics of every child run, keyed by iteration (Azure returns them per child)."""
-        return {r.iteration: dict(r.metrics) for r in self.outcome.results}
+        return {r.iteration: dict(r.metrics) for r in self.results}
 
     def get_guardrails(self) -> pd.DataFrame:
-        return to_frame(self.prepared.guardrails)
+        return pd.DataFrame(self.record.guardrails, columns=["name", "status", "description", "details"])
 
     def get_output(self, iteration: int | None = None, metric: str | None = None):
-        """(best or chosen ChildRun, fitted scikit-learn Pipeline). Non-best models are refit on demand."""
+        """(best or chosen ChildRun, fitted model): the logged model when there is one; another
+        child's model is refit on demand in the process that submitted the run."""
         result = self._result(iteration, metric)
         return ChildRun.from_result(result, self.tracker.child_run_ids.get(result.iteration)), self._model(result)
 
+    @property
+    def model(self):
+        """The best model (a scikit-learn Pipeline, or a ForecastingModel)."""
+        return self._model(self.best)
+
     def summary(self) -> pd.DataFrame:
         board = self.leaderboard
-        return board.groupby("model").agg(trials=("iteration", "count"), best=(self.config.metric, "max" if METRICS[self.config.metric].greater_is_better else "min")).reset_index()
+        greater = METRICS[self.config.metric].greater_is_better
+        return board.groupby("model").agg(trials=("iteration", "count"),
+                                          best=(self.config.metric, "max" if greater else "min")).reset_index()
 
-    def print_model(self, iteration: int | "ChildRun" | None = None) -> str:
+    def per_series_metrics(self, iteration: int | None = None) -> pd.DataFrame:
+        """Forecasting: MASE, sMAPE and MAPE of every series for one child (the best by default)."""
+        from .forecasting.trial import PER_SERIES
+
+        self._require("forecast", "per_series_metrics")
+        return self._result(iteration, None).details[PER_SERIES].reset_index()
+
+    def forecast(self, X_future: pd.DataFrame | None = None, iteration: int | None = None) -> pd.DataFrame:
+        """Forecasting: the model's forecast for X_future (default: every series, the whole horizon)."""
+        self._require("forecast", "forecast")
+        return self._model(self._result(iteration, None)).forecast(X_future)
+
+    def print_model(self, iteration: "int | ChildRun | None" = None) -> str:
         """The featurization steps, the estimator and its hyperparameters; ensemble members with weights."""
         result = self._result(_iteration_of(iteration), None)
-        model = self._model(result)
-        lines = [f"Pipeline (iteration {result.iteration}, {self.config.metric}={result.score:.5f})", "  featurizer:"]
-        for plan in model.named_steps["featurizer"].plans:
-            lines.append(f"    {plan.name:<28} {plan.purpose:<12} {plan.reason}")
+        info = self.info
+        lines = [f"Model (iteration {result.iteration}, {self.config.metric}={result.score:.5f})"]
+        if "featurization" in info:
+            lines.append("  featurizer:")
+            for plan in info["featurization"]:
+                lines.append(f"    {plan.get('name', ''):<28} {plan.get('purpose', ''):<12} {plan.get('reason', '')}")
+        else:
+            lines.append(f"  series: {info['n_series']}, freq {info['freq']!r}, season {info['season_length']}, "
+                         f"horizon {info['horizon']}")
         lines.append(f"  model: {result.model}")
         if result.ensemble is not None:
             spec = result.ensemble
             if spec.meta_learner_name:
                 lines.append(f"    meta_learner = {spec.meta_learner_name}")
             weights = spec.weights or (None,) * len(spec.iterations)
-            by_iteration = {r.iteration: r for r in self.outcome.results}
+            by_iteration = self._by_iteration()
             for it, name, w in zip(spec.iterations, spec.names, weights):
                 lines.append(f"    member iteration {it}: {name}" + (f"  weight={w:.4f}" if w is not None else ""))
                 for key, value in sorted(by_iteration[it].params.items()):
@@ -159,17 +245,21 @@ class AutoMLRun:
         with every metric and a predictions.csv artifact."""
         from .evaluation import as_pandas, evaluate_on
 
+        self._require("test", "test")
+        info = self.info
         result = self._result(_iteration_of(child_or_iteration), None)
         if data is None:
-            if self.prepared.test_frame is None:
+            if info.get("test_frame") is None:
                 raise ConfigError("No test data: pass data=<labelled rows> to run.test(), or set test_data / "
-                                  "test_size in AutoMLConfig.")
-            frame = self.prepared.test_frame
+                                  "test_size in AutoMLConfig." + (" (This run's test set was too large to keep "
+                                                                  "with its record; pass it again.)"
+                                                                  if info.get("has_test") else ""))
+            frame = info["test_frame"]
         else:
-            frame = as_pandas(data)
-        s = self.prepared.search
-        preds, metrics = evaluate_on(self._model(result), frame, self.prepared.label, self.config.task, s.classes,
-                                     s.positive_label, s.y_range, self.prepared.weight_column)
+            frame = as_pandas(data, self.experiment.session())
+        task = self.config.task
+        preds, metrics = evaluate_on(self._model(result), frame, info["label"], task, info["classes"],
+                                     info["positive_label"], info["y_range"], info["weight_column"])
         if log:
             run_id = self.tracker.log_run(f"test_{result.iteration}_{result.model}", metrics,
                                           {"tested_iteration": result.iteration, "model": result.model,
@@ -178,11 +268,12 @@ class AutoMLRun:
             if run_id:
                 from .charts import charts_for
 
-                prediction = (preds[[f"proba_{c}" for c in s.classes]].to_numpy()
-                              if self.config.task == "classification" else preds["predicted"].to_numpy())
+                classes = info["classes"]
+                prediction = (preds[[f"proba_{c}" for c in classes]].to_numpy()
+                              if task == "classification" else preds["predicted"].to_numpy())
                 files = {"predictions.csv": preds.to_csv(index=False)}
-                files.update({f"charts/{k}": v for k, v in charts_for(self.config.task, preds["actual"].to_numpy(),
-                                                                       prediction, s.classes).items()})
+                files.update({f"charts/{k}": v for k, v in charts_for(task, preds["actual"].to_numpy(),
+                                                                       prediction, classes).items()})
                 self.tracker.log_files(files, "test", run_id)
             self.test_run_id = run_id
         return preds, metrics
@@ -196,43 +287,59 @@ class AutoMLRun:
         from .evaluation import as_pandas
         from .explain import explain_model
 
+        self._require("explain", "explain")
+        info = self.info
         result = self._result(_iteration_of(child_or_iteration), None)
-        frame = self.prepared.holdout_frame if data is None else as_pandas(data, role="data")
-        label = self.prepared.label
+        frame = info["holdout_frame"] if data is None else as_pandas(data, self.experiment.session(), role="data")
+        label = info["label"]
+        missing = [c for c in info["feature_columns"] if c not in frame.columns]
+        if missing:
+            raise ConfigError(f"run.explain(data=...) lacks the feature column(s) {missing[:10]}; pass rows with "
+                              "every column the model was trained on.")
         y = frame[label].to_numpy() if label in frame.columns else None
         if y is not None:
             keep = pd.notna(y)
             frame, y = frame[keep].reset_index(drop=True), y[keep]
-        importance = explain_model(self._model(result), frame[self.prepared.feature_columns], y, self.config.task,
-                                   self.prepared.search.classes, seed=self.config.seed, max_seconds=max_seconds)
+        importance = explain_model(self._model(result), frame[info["feature_columns"]], y, self.config.task,
+                                   info["classes"], seed=self.config.seed, max_seconds=max_seconds)
         if log:
-            run_id = self.tracker.child_run_ids.get(result.iteration) or self.tracker.parent_run_id
             self.tracker.log_files({"feature_importance.csv": importance.to_csv(index=False),
                                     "feature_importance.png": feature_importance_chart(importance)},
-                                   "explanations", run_id)
+                                   "explanations", self.tracker.run_of(result.iteration))
         return importance
 
     def log_charts(self, child_or_iteration: "int | ChildRun | None" = None) -> dict[int, list[str]]:
         """Validation charts (from the out-of-fold / holdout predictions) for the chosen child, or by
         default for the best child and every ensemble. Returns the chart names per iteration."""
-        from .charts import charts_for
-        from .search.trial import scored_rows
-
         if child_or_iteration is None:
-            chosen = [self.best] + [r for r in self.outcome.results
+            chosen = [self.best] + [r for r in self.results
                                     if r.ensemble is not None and r.status == "ok" and r is not self.best]
         else:
             chosen = [self._result(_iteration_of(child_or_iteration), None)]
-        s = self.prepared.search
-        rows = scored_rows(s)
-        weight = s.weight[rows] if s.weight is not None else None
+        chosen = [r for r in chosen if r.oof is not None]
+        if not chosen:
+            raise ConfigError("The validation predictions of that child are not kept with the run record "
+                              "(only the best model's and the ensembles' are).")
         out = {}
         for r in chosen:
-            charts = charts_for(self.config.task, s.y[rows], r.oof[rows], s.classes, weight)
-            run_id = self.tracker.child_run_ids.get(r.iteration) or self.tracker.parent_run_id
-            self.tracker.log_files(charts, "charts", run_id)
+            charts = self._charts(r)
+            self.tracker.log_files(charts, "charts", self.tracker.run_of(r.iteration))
             out[r.iteration] = sorted(charts)
         return out
+
+    def _charts(self, r: TrialResult) -> dict[str, bytes]:
+        info = self.info
+        if "forecast" in self.task.capabilities:
+            from .forecasting.charts import forecast_vs_actual
+
+            n_last = info["n_last_scored"]
+            scored = info["chart_scored"].assign(yhat=r.oof[-n_last:].astype(np.float64))
+            return {"forecast_vs_actual.png": forecast_vs_actual(info["chart_history"], scored,
+                                                                 info["season_length"])}
+        from .charts import charts_for
+
+        target = info["target"]
+        return charts_for(self.config.task, target.actual, target.take(r.oof), info["classes"], target.scored_weight)
 
     def export_onnx(self, child_or_iteration: "int | ChildRun | None" = None, path: str | None = None):
         """The pipeline (featurizer included) as ONNX, checked against the Python model with
@@ -241,18 +348,19 @@ class AutoMLRun:
 
         from .export.onnx import check_onnx, to_onnx
 
+        self._require("onnx", "export_onnx")
+        info = self.info
         result = self._result(_iteration_of(child_or_iteration), None)
         model = self._model(result)
-        features = self.prepared.feature_columns
-        onx = to_onnx(model, self.prepared.input_example[features])
-        check = check_onnx(model, onx, self.prepared.holdout_frame[features], self.config.task)
+        features = info["feature_columns"]
+        onx = to_onnx(model, info["input_example"][features])
+        check = check_onnx(model, onx, info["holdout_frame"][features], self.config.task)
         payload = onx.SerializeToString()
         if path:
             with open(path, "wb") as fh:
                 fh.write(payload)
-        run_id = self.tracker.child_run_ids.get(result.iteration) or self.tracker.parent_run_id
         self.tracker.log_files({"model.onnx": payload, "onnx_check.json": json.dumps(check, indent=2, default=str)},
-                               "onnx", run_id)
+                               "onnx", self.tracker.run_of(result.iteration))
         return onx, check
 
     def generate_code(self, child_or_iteration: "int | ChildRun | None" = None,
@@ -261,68 +369,99 @@ class AutoMLRun:
         from the raw data and print its validation score."""
         from .export.codegen import generate
 
+        self._require("code", "generate_code")
         result = self._result(_iteration_of(child_or_iteration), None)
-        files = generate(self.config, self.prepared, result, self.outcome.results)
+        files = generate(self.config, self.info["classes"], result, self.results)
         if log:
-            run_id = self.tracker.child_run_ids.get(result.iteration) or self.tracker.parent_run_id
-            self.tracker.log_files(files, "generated_code", run_id)
+            self.tracker.log_files(files, "generated_code", self.tracker.run_of(result.iteration))
         return files
 
-    # ---- registry -----------------------------------------------------------------
+    # ---- logging and the registry ----------------------------------------------------
+    def log_model(self, iteration: int | None = None) -> str | None:
+        """Log the best (or chosen) model to its child run; returns its URI, or None when the
+        tracking store failed (with a warning: the model stays on this run, call again)."""
+        result = self._result(iteration, None)
+        model = self._model(result)
+        problem = self._problem
+        if problem is None:
+            raise ConfigError("This run was re-attached from MLflow: its model is already logged at "
+                              f"{self.model_uri!r}.")
+        flavor, payload, example, signature = self.task.model_payload(problem, model)
+        uri = self.tracker.log_model(flavor, payload, self.tracker.run_of(result.iteration), example, signature)
+        if uri is not None and result.iteration == self.record.best_iteration:
+            self.record.model_uri = uri
+            self.record.info["model_flavor"] = flavor
+        return uri
+
     def register_model(self, model_name: str | None = None, description: str | None = None,
                        tags: dict[str, str] | None = None, iteration: int | None = None, metric: str | None = None,
                        alias: str | None = "champion"):
         """Register the best (or chosen) model in the MLflow Model Registry and set an alias."""
         result = self._result(iteration, metric)
-        uri = self.model_uri if result.iteration == self.best.iteration else self._log_model(result)
-        name = model_name or f"{self.tracker.experiment_name}-model"
+        uri = self.model_uri if result.iteration == self.record.best_iteration else self.log_model(result.iteration)
+        if uri is None:
+            raise ConfigError("The model is not logged (the tracking store failed): call run.log_model() first.")
+        name = model_name or f"{self.experiment.name}-model"
         version = self.tracker.register(uri, name, alias, description,
                                         {**(tags or {}), "iteration": str(result.iteration), "model": result.model})
         self.registered_model = version
         return version
 
-    def _log_model(self, result: TrialResult) -> str:
-        from .experiment import model_signature
-
-        run_id = self.tracker.child_run_ids.get(result.iteration) or self.tracker.parent_run_id
-        example = self.prepared.input_example
-        return self.tracker.log_model(self._model(result), run_id, example, model_signature(self._model(result), example))
-
     # ---- helpers ------------------------------------------------------------------
+    def _require(self, capability: str, method: str) -> None:
+        if capability not in self.task.capabilities:
+            raise ConfigError(f"run.{method}() is not available for task={self.config.task!r}. "
+                              + ("For forecasting use run.forecast(X_future), run.per_series_metrics() and "
+                                 "run.log_charts()." if self.config.task == "forecasting" else ""))
+
+    def _by_iteration(self) -> dict[int, TrialResult]:
+        return {r.iteration: r for r in self.results}
+
     def _check_metric(self, metric: str | None) -> str | None:
-        if metric is not None and (metric not in METRICS or METRICS[metric].task != _metric_family(self.config.task)):
+        family = "classification" if self.config.task == "classification" else "regression"
+        if metric is not None and (metric not in METRICS or METRICS[metric].task != family):
             raise ConfigError(f"Unknown metric {metric!r} for task {self.config.task!r}.")
         return metric
 
     def _result(self, iteration: int | None, metric: str | None) -> TrialResult:
+        from .orchestrator import best_result
+
         iteration = _iteration_of(iteration)
         if iteration is None:
-            return best_result(self.outcome.results, self._check_metric(metric)) if metric else self.best
-        for r in self.outcome.results:
-            if r.iteration == iteration:
-                if r.status != "ok":
-                    raise ConfigError(f"Iteration {iteration} did not succeed ({r.status}): {r.error.splitlines()[0] if r.error else ''}")
-                return r
-        raise ConfigError(f"No iteration {iteration}; valid iterations: 0..{len(self.outcome.results) - 1}.")
+            return best_result(self.results, self._check_metric(metric)) if metric else self.best
+        r = self._by_iteration().get(iteration)
+        if r is None:
+            raise ConfigError(f"No iteration {iteration}; valid iterations: "
+                              f"{min(self._by_iteration())}..{max(self._by_iteration())}.")
+        if r.status != "ok":
+            raise ConfigError(f"Iteration {iteration} did not succeed ({r.status}): "
+                              f"{r.error.splitlines()[0] if r.error else ''}")
+        return r
 
     def _model(self, result: TrialResult):
         with self._lock:
-            if result.iteration not in self._models:
-                self._models[result.iteration] = refit(self.prepared, result, self.outcome.results,
-                                                       self.config.seed, self.config.cores_per_trial,
-                                                       self.config.max_concurrent_iterations, self._fitted)
+            if self._models.get(result.iteration) is None:
+                self._models[result.iteration] = self._load_or_refit(result)
             return self._models[result.iteration]
 
+    def _load_or_refit(self, result: TrialResult):
+        if result.iteration == self.record.best_iteration and self.model_uri:
+            return self.tracker.load_model(self.model_uri, self.info.get("model_flavor", "sklearn"))
+        if self._problem is None:
+            raise ConfigError(f"Iteration {result.iteration}'s model was not logged, and this run was re-attached "
+                              "from MLflow without its training data: only the best model (iteration "
+                              f"{self.record.best_iteration}) can be loaded. Register or log a model in the "
+                              "session that submitted the run to keep it.")
+        return self.task.fit_final(self._problem, result, self.results, self.config, self._fitted,
+                                   self.experiment.session())
+
     def __repr__(self) -> str:
-        return (f"AutoMLRun(id={self.id!r}, trials={len(self.outcome.results)}, best={self.best.model} "
-                f"{self.config.metric}={self.best.score:.5f})")
+        best = self.best
+        return (f"AutoMLRun(id={self.id!r}, trials={len(self.results)}, best={best.model} "
+                f"{self.config.metric}={best.score:.5f})")
 
 
 def _iteration_of(child_or_iteration: "int | ChildRun | None") -> int | None:
     if isinstance(child_or_iteration, ChildRun):
         return child_or_iteration.iteration
     return child_or_iteration
-
-
-def _metric_family(task: str) -> str:
-    return "classification" if task == "classification" else "regression"

@@ -2,26 +2,66 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
+from typing import Any
+
 import mlflow.pyfunc
 import pyspark.sql.functions as F
 from pyspark.sql import DataFrame, SparkSession
 
+from .errors import ConfigError
 from .spark_utils import col
+from .tracking import resolve_registry_uri, resolve_tracking_uri
 
 
-def score_spark(spark: SparkSession, df: DataFrame, model_uri: str, output_column: str = "prediction",
-                result_type: str = "string") -> DataFrame:
+def local_model_path(model: Any, tracking_uri: str | None = None, registry_uri: str | None = None) -> str:
+    """A local copy of a logged model, read with a client bound to the given stores (no global
+    MLflow URI): an AutoMLRun, 'runs:/<id>/model', 'models:/<name>@<alias>' or '.../<version>',
+    or a path."""
+    from mlflow.tracking import MlflowClient
+
+    if hasattr(model, "tracker") and hasattr(model, "model_uri"):  # an AutoMLRun
+        client, uri = model.tracker.client, model.model_uri
+    else:
+        tracking = resolve_tracking_uri(tracking_uri)
+        client, uri = MlflowClient(tracking, resolve_registry_uri(registry_uri, tracking)), model
+    if not isinstance(uri, str) or not uri:
+        raise ConfigError(f"model must be an AutoMLRun or a model URI; got {model!r}.")
+    dst = tempfile.mkdtemp(prefix="spark-automl-model-")
+    if uri.startswith("runs:/"):
+        run_id, _, path = uri[len("runs:/"):].partition("/")
+        return client.download_artifacts(run_id, path or "model", dst)
+    if uri.startswith("models:/"):
+        name, _, ref = uri[len("models:/"):].partition("/")
+        if "@" in name:
+            name, alias = name.split("@", 1)
+            version = client.get_model_version_by_alias(name, alias)
+        else:
+            version = client.get_model_version(name, ref)
+        import mlflow.artifacts
+
+        return mlflow.artifacts.download_artifacts(artifact_uri=version.source, dst_path=dst)
+    return uri if os.path.exists(uri) else mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=dst)
+
+
+def score_spark(spark: SparkSession, df: DataFrame, model_uri: Any, output_column: str = "prediction",
+                result_type: str = "string", tracking_uri: str | None = None,
+                registry_uri: str | None = None) -> DataFrame:
     """df + a prediction column, computed on executors by mlflow's pyfunc spark_udf.
 
-    model_uri: e.g. 'models:/<name>@champion' or 'runs:/<id>/model'. result_type: 'string'
-    for class labels, 'double' for regression.
+    model_uri: an AutoMLRun, 'models:/<name>@champion' or 'runs:/<id>/model' (read from
+    tracking_uri / registry_uri, default MLFLOW_TRACKING_URI or ./mlflow.db). result_type:
+    'string' for class labels, 'double' for regression.
     """
-    udf = mlflow.pyfunc.spark_udf(spark, model_uri, result_type=result_type, env_manager="local")
+    path = local_model_path(model_uri, tracking_uri, registry_uri)
+    udf = mlflow.pyfunc.spark_udf(spark, path, result_type=result_type, env_manager="local")
     return df.withColumn(output_column, udf(F.struct(*[col(c) for c in df.columns])))
 
 
-def forecast_spark(spark: SparkSession, future: DataFrame, model_uri: str, id_columns: list[str] | None = None,
-                   n_partitions: int | None = None) -> DataFrame:
+def forecast_spark(spark: SparkSession, future: DataFrame, model_uri: Any, id_columns: list[str] | None = None,
+                   n_partitions: int | None = None, tracking_uri: str | None = None,
+                   registry_uri: str | None = None) -> DataFrame:
     """Batch forecast on Spark: the rows of `future` (series ids, time, known covariates) grouped
     by series and forecast on executors with the logged forecaster; the result has the ids, the
     time, 'prediction' and the interval bounds.
@@ -33,7 +73,7 @@ def forecast_spark(spark: SparkSession, future: DataFrame, model_uri: str, id_co
 
     from .forecasting.forecasters import LEVELS
 
-    model = mlflow.pyfunc.load_model(model_uri).unwrap_python_model().fitted
+    model = mlflow.pyfunc.load_model(local_model_path(model_uri, tracking_uri, registry_uri)).unwrap_python_model().fitted
     schema_info = model.schema
     ids = list(id_columns if id_columns is not None else schema_info.id_columns)
     bounds = [f"prediction_{side}_{level}" for level in LEVELS for side in ("lower", "upper")]

@@ -1,98 +1,146 @@
-"""The one module that talks to MLflow. The driver is its only caller.
+"""The one module that talks to MLflow, always through an MlflowClient bound to explicit
+tracking and registry URIs: the library never sets process-global MLflow state, so two
+experiments with different stores in one session write where each was told.
 
-Child runs are written with MlflowClient.log_batch (~16 ms per run instead of ~60 ms
-for per-value calls). Failures of tracking become warnings; training never dies
-because a tracking server hiccupped.
+Child runs are written with log_batch (~16 ms per run instead of ~60 ms for per-value
+calls). Every write is guarded: a tracking failure becomes a warning and never loses a
+finished search (the run keeps its fitted model and can log it again).
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import os
+import pickle
 import tempfile
 import time
 import warnings
 from typing import Any, Iterable, Mapping
 
-import mlflow
 from mlflow.entities import Metric, Param, RunTag
 from mlflow.tracking import MlflowClient
+
+from .errors import AutoMLError, ConfigError
 
 log = logging.getLogger(__name__)
 
 DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
 PARENT_TAG = "mlflow.parentRunId"
 MAX_PARAM_LENGTH = 6000
+MAX_BATCH_PARAMS = 100  # MLflow caps a log_batch at 100 params
 FORECASTING_PACKAGES = ("statsforecast", "prophet", "statsmodels", "holidays")
+RECORD_PATH = "automl/run_record.pkl"
+MODEL_DIR = "model"
+
+
+class TrackingWarning(RuntimeWarning):
+    """An MLflow call failed; the experiment went on without it."""
+
+
+class TrackingError(AutoMLError):
+    """What a run needs from the tracking store (its record, its model) cannot be read."""
+
+
+def resolve_tracking_uri(tracking_uri: str | None) -> str:
+    """The store: the argument, else MLFLOW_TRACKING_URI, else an embedded SQLite file here."""
+    return tracking_uri or os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_TRACKING_URI
+
+
+def resolve_registry_uri(registry_uri: str | None, tracking_uri: str) -> str:
+    return registry_uri or os.environ.get("MLFLOW_REGISTRY_URI") or tracking_uri
 
 
 def _safe(fn):
-    def wrapper(*args, **kwargs):
+    @functools.wraps(fn)
+    def wrapper(self, *args, **kwargs):
         try:
-            return fn(*args, **kwargs)
+            return fn(self, *args, **kwargs)
         except Exception as err:  # noqa: BLE001 - tracking must not kill training
-            warnings.warn(f"MLflow tracking failed in {fn.__name__}: {err}", RuntimeWarning, stacklevel=2)
+            message = f"MLflow tracking failed in {fn.__name__}: {type(err).__name__}: {err}"
+            self.failures.append(message)
+            warnings.warn(message, TrackingWarning, stacklevel=2)
             return None
 
-    wrapper.__name__ = fn.__name__
-    wrapper.__doc__ = fn.__doc__
     return wrapper
 
 
 class Tracker:
-    """Parent run per experiment, one child run per trial, the model and the registry."""
+    """Parent run per experiment, one child run per trial, the model, the run record and the registry."""
 
     def __init__(self, experiment_name: str, tracking_uri: str | None = None, registry_uri: str | None = None):
-        self.tracking_uri = tracking_uri or mlflow.get_tracking_uri() or DEFAULT_TRACKING_URI
-        self.registry_uri = registry_uri or self.tracking_uri
+        self.tracking_uri = resolve_tracking_uri(tracking_uri)
+        self.registry_uri = resolve_registry_uri(registry_uri, self.tracking_uri)
         self.client = MlflowClient(tracking_uri=self.tracking_uri, registry_uri=self.registry_uri)
-        existing = self.client.get_experiment_by_name(experiment_name)
-        self.experiment_id = existing.experiment_id if existing else self.client.create_experiment(experiment_name)
         self.experiment_name = experiment_name
+        self.experiment_id: str | None = None
         self.parent_run_id: str | None = None
         self.child_run_ids: dict[int, str] = {}
+        self.failures: list[str] = []
 
-    # ---- parent -----------------------------------------------------------------
+    # ---- experiment and parent ---------------------------------------------------------
+    @_safe
+    def open_experiment(self) -> str:
+        existing = self.client.get_experiment_by_name(self.experiment_name)
+        self.experiment_id = existing.experiment_id if existing else self.client.create_experiment(
+            self.experiment_name)
+        return self.experiment_id
+
+    def find_experiment(self) -> str:
+        """The experiment's id for re-attaching: it must exist."""
+        existing = self.client.get_experiment_by_name(self.experiment_name)
+        if existing is None:
+            raise TrackingError(f"No MLflow experiment named {self.experiment_name!r} at {self.tracking_uri}.")
+        self.experiment_id = existing.experiment_id
+        return self.experiment_id
+
+    @_safe
     def start_parent(self, run_name: str, params: Mapping[str, Any], tags: Mapping[str, str]) -> str:
+        if self.experiment_id is None and self.open_experiment() is None:
+            return None
         run = self.client.create_run(self.experiment_id, run_name=run_name, tags=dict(tags))
         self.parent_run_id = run.info.run_id
         self._log_batch(self.parent_run_id, params=params)
         return self.parent_run_id
 
     @_safe
-    def finish_parent(self, metrics: Mapping[str, float], tags: Mapping[str, str], status: str = "FINISHED") -> None:
-        self._log_batch(self.parent_run_id, metrics=metrics, tags=tags)
+    def close_parent(self, status: str, summary: Mapping[str, float], tags: Mapping[str, str]) -> None:
+        if self.parent_run_id is None:
+            return
+        self._log_batch(self.parent_run_id, metrics=summary, tags=tags)
         self.client.set_terminated(self.parent_run_id, status=status)
-
-    def close_parent(self, status: str, timings: Mapping[str, float], best=None, n_trials: int = 0,
-                     stop_reason: str = "", wall_seconds: float | None = None) -> None:
-        """The parent run's summary (step timings; the best child's metrics when it finished)."""
-        summary = {f"seconds_{k}": v for k, v in timings.items()}
-        if best is not None:
-            summary.update({f"best_{k}": v for k, v in best.metrics.items()})
-            summary["trials"] = n_trials
-        if wall_seconds is not None:
-            summary["wall_seconds"] = wall_seconds
-        self.finish_parent(summary, {"stop_reason": stop_reason}, status=status)
 
     @_safe
     def log_dict(self, payload: Any, artifact_file: str, run_id: str | None = None) -> None:
-        self.client.log_dict(run_id or self.parent_run_id, payload, artifact_file)
+        if self._run(run_id):
+            self.client.log_dict(self._run(run_id), payload, artifact_file)
 
     @_safe
     def log_text(self, text: str, artifact_file: str, run_id: str | None = None) -> None:
-        self.client.log_text(run_id or self.parent_run_id, text, artifact_file)
+        if self._run(run_id):
+            self.client.log_text(self._run(run_id), text, artifact_file)
 
-    # ---- children ---------------------------------------------------------------
+    def _run(self, run_id: str | None) -> str | None:
+        return run_id or self.parent_run_id
+
+    def run_of(self, iteration: int) -> str | None:
+        """The child run of an iteration, else the parent."""
+        return self.child_run_ids.get(iteration) or self.parent_run_id
+
+    # ---- children ---------------------------------------------------------------------
     @_safe
     def log_trials(self, results: Iterable) -> None:
         """One child run per TrialResult, batched."""
+        if self.parent_run_id is None:
+            return
         for r in results:
             tags = {PARENT_TAG: self.parent_run_id, "model_name": r.model, "status": r.status,
                     "iteration": str(r.iteration), "origin": r.origin}
             if r.error:
                 tags["error"] = r.error[:5000]
+            if r.worker:
+                tags["worker"] = r.worker
             run = self.client.create_run(self.experiment_id, run_name=f"{r.iteration}_{r.model}",
                                          tags=tags, start_time=int(r.started_at * 1000) or None)
             metrics = dict(r.metrics)
@@ -109,6 +157,8 @@ class Tracker:
     def log_run(self, name: str, metrics: Mapping[str, float] | None = None, params: Mapping[str, Any] | None = None,
                 tags: Mapping[str, str] | None = None) -> str | None:
         """A child run that is not a trial (model test, explanation on demand)."""
+        if self.parent_run_id is None:
+            return None
         run = self.client.create_run(self.experiment_id, run_name=name,
                                      tags={PARENT_TAG: self.parent_run_id, **dict(tags or {})})
         self._log_batch(run.info.run_id, params=params, metrics=metrics)
@@ -118,7 +168,7 @@ class Tracker:
     @_safe
     def log_files(self, files: Mapping[str, bytes | str], artifact_dir: str | None, run_id: str | None = None) -> None:
         """Several in-memory artifacts (PNG charts, CSV tables, code) in one upload."""
-        if not files:
+        if not files or not self._run(run_id):
             return
         with tempfile.TemporaryDirectory() as tmp:
             for name, content in files.items():
@@ -126,7 +176,7 @@ class Tracker:
                 os.makedirs(os.path.dirname(path), exist_ok=True)
                 with open(path, "wb") as fh:
                     fh.write(content.encode("utf-8") if isinstance(content, str) else content)
-            self.client.log_artifacts(run_id or self.parent_run_id, tmp, artifact_dir)
+            self.client.log_artifacts(self._run(run_id), tmp, artifact_dir)
 
     def _log_batch(self, run_id: str, params: Mapping[str, Any] | None = None,
                    metrics: Mapping[str, float] | None = None, tags: Mapping[str, str] | None = None) -> None:
@@ -135,40 +185,104 @@ class Tracker:
              if v is not None and isinstance(v, (int, float)) and not math.isnan(float(v))]
         p = [Param(k, str(v)[:MAX_PARAM_LENGTH]) for k, v in (params or {}).items()]
         t = [RunTag(k, str(v)) for k, v in (tags or {}).items()]
-        for i in range(0, max(len(m), len(p), len(t), 1), 100):  # MLflow caps a batch at 100 params
-            self.client.log_batch(run_id, metrics=m[i:i + 1000] if i == 0 else [], params=p[i:i + 100],
-                                  tags=t[i:i + 100])
+        for i in range(0, max(len(m), len(p), len(t), 1), MAX_BATCH_PARAMS):
+            self.client.log_batch(run_id, metrics=m[i:i + 1000] if i == 0 else [], params=p[i:i + MAX_BATCH_PARAMS],
+                                  tags=t[i:i + MAX_BATCH_PARAMS])
 
-    # ---- model ------------------------------------------------------------------
-    def log_model(self, model, run_id: str, input_example, signature) -> str:
-        """Log the final scikit-learn Pipeline (cloudpickle: skops refuses LightGBM/XGBoost)."""
-        with mlflow.start_run(run_id=run_id, nested=True, log_system_metrics=False):
-            info = mlflow.sklearn.log_model(
-                model, name="model", serialization_format=mlflow.sklearn.SERIALIZATION_FORMAT_CLOUDPICKLE,
-                signature=signature, input_example=input_example,
-                pip_requirements=_pip_requirements(),
-                code_paths=[os.path.dirname(os.path.abspath(__file__))],  # self-contained on any cluster
-            )
-        return info.model_uri
+    # ---- the model and the run record -----------------------------------------------------
+    @_safe
+    def log_model(self, flavor: str, model, run_id: str, input_example, signature) -> str:
+        """Save the model as an MLflow model (sklearn with cloudpickle: skops refuses
+        LightGBM/XGBoost; pyfunc for the forecaster) and upload it to the run."""
+        import mlflow.pyfunc
+        import mlflow.sklearn
 
-    def log_pyfunc(self, python_model, run_id: str, input_example, signature) -> str:
-        """A model that is not a scikit-learn estimator (the forecaster) as an MLflow pyfunc."""
-        with mlflow.start_run(run_id=run_id, nested=True, log_system_metrics=False):
-            info = mlflow.pyfunc.log_model(
-                name="model", python_model=python_model, signature=signature, input_example=input_example,
-                pip_requirements=_pip_requirements(FORECASTING_PACKAGES),
-                code_paths=[os.path.dirname(os.path.abspath(__file__))],
-            )
-        return info.model_uri
+        if run_id is None:
+            return None
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, MODEL_DIR)
+            common = dict(signature=signature, input_example=input_example,
+                          code_paths=[os.path.dirname(os.path.abspath(__file__))])  # self-contained on any cluster
+            if flavor == "sklearn":
+                mlflow.sklearn.save_model(model, path, serialization_format=mlflow.sklearn.SERIALIZATION_FORMAT_CLOUDPICKLE,
+                                          pip_requirements=_pip_requirements(), **common)
+            else:
+                mlflow.pyfunc.save_model(path, python_model=model, pip_requirements=_pip_requirements(
+                    FORECASTING_PACKAGES), **common)
+            self.client.log_artifacts(run_id, path, MODEL_DIR)
+        return f"runs:/{run_id}/{MODEL_DIR}"
 
+    def load_model(self, model_uri: str, flavor: str):
+        """The logged model, read through this tracker's client (no global MLflow URI)."""
+        import mlflow.pyfunc
+        import mlflow.sklearn
+
+        run_id, path = _split_runs_uri(model_uri)
+        with tempfile.TemporaryDirectory() as tmp:
+            local = self.client.download_artifacts(run_id, path, tmp)
+            if flavor == "sklearn":
+                return mlflow.sklearn.load_model(local)
+            return mlflow.pyfunc.load_model(local).unwrap_python_model().fitted
+
+    @_safe
+    def log_record(self, record: Any) -> None:
+        """The run record (results, settings, what tests and explanations need): what lets
+        AutoMLRun(experiment, run_id) re-attach from the store alone."""
+        if self.parent_run_id is None:
+            return
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, os.path.basename(RECORD_PATH))
+            with open(path, "wb") as fh:
+                pickle.dump(record, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            self.client.log_artifact(self.parent_run_id, path, os.path.dirname(RECORD_PATH))
+
+    def load_record(self, run_id: str):
+        import cloudpickle  # noqa: F401  (the record may hold objects pickled by reference to it)
+
+        try:
+            run = self.client.get_run(run_id)
+        except Exception as err:  # noqa: BLE001
+            raise TrackingError(f"No run {run_id!r} in the tracking store {self.tracking_uri}: {err}") from None
+        if run.data.tags.get("automl") != "spark-automl":
+            raise ConfigError(f"Run {run_id!r} is not a spark-automl parent run.")
+        with tempfile.TemporaryDirectory() as tmp:
+            try:
+                local = self.client.download_artifacts(run_id, RECORD_PATH, tmp)
+            except Exception as err:  # noqa: BLE001
+                raise TrackingError(f"Run {run_id!r} has no run record ({RECORD_PATH}); it failed before the "
+                                    f"search finished, or its record could not be logged: {err}") from None
+            with open(local, "rb") as fh:
+                record = pickle.load(fh)
+        self.parent_run_id = run_id
+        self.experiment_id = run.info.experiment_id
+        self.child_run_ids = dict(record.child_run_ids)
+        return record, run
+
+    # ---- registry ---------------------------------------------------------------------
     def register(self, model_uri: str, name: str, alias: str | None, description: str | None,
                  tags: Mapping[str, str] | None):
-        version = mlflow.register_model(model_uri, name, tags=dict(tags or {}))
-        if description:
-            self.client.update_model_version(name, version.version, description=description)
+        """A new version of `name` in the registry (registry_uri), with an alias."""
+        from mlflow.exceptions import MlflowException
+
+        run_id, path = _split_runs_uri(model_uri)
+        source = f"{self.client.get_run(run_id).info.artifact_uri.rstrip('/')}/{path}"
+        try:
+            self.client.create_registered_model(name)
+        except MlflowException as err:
+            if "RESOURCE_ALREADY_EXISTS" not in str(err.error_code):
+                raise
+        version = self.client.create_model_version(name, source, run_id=run_id, tags=dict(tags or {}),
+                                                   description=description)
         if alias:
             self.client.set_registered_model_alias(name, alias, version.version)
         return version
+
+
+def _split_runs_uri(model_uri: str) -> tuple[str, str]:
+    if not model_uri or not model_uri.startswith("runs:/"):
+        raise ConfigError(f"Expected a runs:/<run_id>/<path> model URI; got {model_uri!r}.")
+    run_id, _, path = model_uri[len("runs:/"):].partition("/")
+    return run_id, path or MODEL_DIR
 
 
 def _pip_requirements(extra: tuple[str, ...] = ()) -> list[str]:
@@ -182,11 +296,3 @@ def _pip_requirements(extra: tuple[str, ...] = ()) -> list[str]:
         except PackageNotFoundError:
             continue
     return out
-
-
-def configure(tracking_uri: str | None) -> str:
-    """Point mlflow at a store; default to an embedded SQLite file in the working directory."""
-    uri = tracking_uri or os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_TRACKING_URI
-    mlflow.set_tracking_uri(uri)
-    mlflow.set_registry_uri(uri)
-    return uri

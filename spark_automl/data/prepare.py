@@ -43,6 +43,18 @@ class SearchData:
     def n_rows(self) -> int:
         return int(self.X.shape[0])
 
+    def scored_rows(self) -> np.ndarray:
+        """Rows that receive a validation prediction (all rows under k-fold CV)."""
+        return np.unique(np.concatenate([v for _, v in self.splits]))
+
+    @property
+    def target(self):
+        """The validation rows as a ValidationTarget (what ensembles are chosen and scored on)."""
+        from ..metrics import ValidationTarget
+
+        return ValidationTarget(self.task, self.y, self.weight, self.classes, self.positive_label, self.y_range,
+                                self.scored_rows())
+
 
 @dataclass
 class PreparedData:

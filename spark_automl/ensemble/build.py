@@ -12,10 +12,13 @@ from typing import Any
 
 import numpy as np
 
+from typing import Callable
+
+from ..budget import parallel_seconds
 from ..config import AutoMLConfig
 from ..data.prepare import SearchData
-from ..metrics import compute_metrics, to_loss
-from ..search.trial import OK, FAILED, TrialResult, fit_many, scored_rows
+from ..metrics import ValidationTarget, to_loss
+from ..search.trial import OK, FAILED, TrialResult, fit_many
 from .estimators import StackEnsembleEstimator, VotingEnsembleEstimator
 from .selection import MAX_SEED, caruana, library
 from .stacking import cross_validated_stack, holdout_rows, holdout_stack
@@ -44,12 +47,9 @@ def ensemble_params(spec: EnsembleSpec) -> dict[str, Any]:
     return params
 
 
-def _result(iteration: int, kind: str, spec: EnsembleSpec, oof: np.ndarray, data: SearchData, metric: str,
+def _result(iteration: int, kind: str, spec: EnsembleSpec, oof: np.ndarray, target: ValidationTarget, metric: str,
             started: float, fit_seconds: float) -> TrialResult:
-    rows = scored_rows(data)
-    weight = data.weight[rows] if data.weight is not None else None
-    metrics = compute_metrics(data.task, data.y[rows], oof[rows], classes=data.classes, sample_weight=weight,
-                              positive_label=data.positive_label, y_range=data.y_range)
+    metrics = target.score(oof)
     params = ensemble_params(spec)
     score = metrics.get(metric, float("nan"))
     loss = to_loss(metric, score)
@@ -58,10 +58,10 @@ def _result(iteration: int, kind: str, spec: EnsembleSpec, oof: np.ndarray, data
                        "" if np.isfinite(loss) else f"{metric} is not finite", started, spec)
 
 
-def voting_ensemble(results: list[TrialResult], data: SearchData, config: AutoMLConfig,
+def voting_ensemble(results: list[TrialResult], target: ValidationTarget, config: AutoMLConfig,
                     iteration: int) -> TrialResult | None:
     started = time.time()
-    chosen = caruana(results, data, config.metric, config.ensemble_steps)
+    chosen = caruana(results, target, config.metric, config.ensemble_steps)
     if chosen is None:
         return None
     by_iteration = {r.iteration: r for r in results}
@@ -69,7 +69,7 @@ def voting_ensemble(results: list[TrialResult], data: SearchData, config: AutoML
                         chosen.weights)
     oof = chosen.blend({i: by_iteration[i].oof for i in chosen.iterations})
     fit_seconds = sum(by_iteration[i].fit_seconds for i in chosen.iterations)
-    return _result(iteration, VOTING, spec, oof, data, config.metric, started, fit_seconds)
+    return _result(iteration, VOTING, spec, oof, target, config.metric, started, fit_seconds)
 
 
 def stack_ensemble(voting: TrialResult, results: list[TrialResult], data: SearchData, config: AutoMLConfig,
@@ -94,68 +94,55 @@ def stack_ensemble(voting: TrialResult, results: list[TrialResult], data: Search
         spec.meta_learner, oof = holdout_stack([fitted[i] for i in members], data, meta_rows, name, kwargs,
                                                config.seed)
     fit_seconds = time.time() - started
-    return _result(iteration, STACK, spec, oof, data, config.metric, started, fit_seconds)
+    return _result(iteration, STACK, spec, oof, data.target, config.metric, started, fit_seconds)
 
 
-REFIT_SAFETY = 1.3  # a fit on all rows vs on one fold's training part
+RefitCost = Callable[[TrialResult], float]
+StackBuilder = Callable[[TrialResult, list[TrialResult], int], "TrialResult | None"]
 
 
-def refit_seconds(result: TrialResult, n_splits: int) -> float:
-    """Expected time to refit a trial's model on every training row."""
-    return REFIT_SAFETY * result.fit_seconds / max(n_splits, 1)
-
-
-def parallel_seconds(costs: list[float], workers: int) -> float:
-    """Wall time of independent fits run `workers` at a time: never less than the longest one."""
-    return max(max(costs, default=0.0), sum(costs) / max(workers, 1))
-
-
-def affordable(results: list[TrialResult], n_splits: int, seconds: float | None) -> list[TrialResult]:
-    """Trials whose refit fits in the time left: an ensemble member must be refit before the
-    budget ends, so a slow model the search found late is left out rather than overrun."""
-    if seconds is None:
-        return results
-    return [r for r in results if r.ensemble is None and refit_seconds(r, n_splits) <= seconds]
-
-
-def build_ensembles(results: list[TrialResult], data: SearchData, config: AutoMLConfig, workers: int,
-                    say=lambda msg: None, time_left: float | None = None) -> list[TrialResult]:
+def build_ensembles(results: list[TrialResult], target: ValidationTarget, config: AutoMLConfig,
+                    refit_cost: RefitCost, say=lambda msg: None, time_left: float | None = None,
+                    stack: StackBuilder | None = None, holdout: bool = False) -> list[TrialResult]:
     """The ensembles the config asks for, numbered after the last trial.
 
-    time_left: seconds until the budget ends, net of logging. Members are chosen among the
-    trials whose refit fits in it; the stack is skipped when its extra member fits (holdout) do
-    not fit beside the voting members' refit."""
+    refit_cost: the task's estimate of one member's refit on all rows. time_left: seconds until
+    the budget ends, net of logging. Members are chosen among the trials whose refit fits in it.
+    stack: the task's StackEnsemble builder (tabular only); skipped when its extra member fits
+    (a holdout split fits the members once more) do not fit beside the voting members' refit."""
     out: list[TrialResult] = []
-    if not config.enable_voting_ensemble and not config.stack_enabled:
+    stack_wanted = stack is not None and config.stack_enabled
+    if not config.enable_voting_ensemble and not stack_wanted:
         return out
-    n_splits = len(data.splits)
+    workers = config.max_concurrent_iterations
     next_iteration = max((r.iteration for r in results), default=-1) + 1
-    candidates = affordable(results, n_splits, time_left)
-    voting = voting_ensemble(candidates, data, config, next_iteration)
+    candidates = [r for r in results if r.ensemble is None and (time_left is None or refit_cost(r) <= time_left)]
+    voting = voting_ensemble(candidates, target, config, next_iteration)
     if voting is None:
         say("Ensembles skipped: fewer than two successful trials" + (" that can be refit in the time left"
                                                                       if time_left is not None else ""))
         return out
     by_iteration = {r.iteration: r for r in results}
-    members_refit = parallel_seconds([refit_seconds(by_iteration[i], n_splits) for i in voting.ensemble.iterations],
-                                     workers)
+    members_refit = parallel_seconds([refit_cost(by_iteration[i]) for i in voting.ensemble.iterations], workers)
     if time_left is not None and members_refit > time_left:
         say(f"VotingEnsemble skipped: refitting its members (~{members_refit:.0f}s) would overrun the budget")
         return out
-    if config.enable_voting_ensemble:
+    if config.enable_voting_ensemble and len(voting.ensemble.iterations) >= 2:
         out.append(voting)
         next_iteration += 1
-    stack_extra = members_refit if n_splits == 1 else 0.0  # holdout: members fit once more on a share
-    if config.stack_enabled and time_left is not None and members_refit + stack_extra > time_left:
+    if not stack_wanted:
+        return out
+    stack_extra = members_refit if holdout else 0.0
+    if time_left is not None and members_refit + stack_extra > time_left:
         say("StackEnsemble skipped: its member fits would overrun the budget")
-    elif config.stack_enabled:
-        try:
-            stack = stack_ensemble(voting, candidates, data, config, next_iteration, workers)
-        except Exception as err:  # noqa: BLE001 - a failed stack must not lose the experiment
-            say(f"StackEnsemble failed: {type(err).__name__}: {err}")
-            stack = None
-        if stack is not None:
-            out.append(stack)
+        return out
+    try:
+        stacked = stack(voting, candidates, next_iteration)
+    except Exception as err:  # noqa: BLE001 - a failed stack must not lose the experiment
+        say(f"StackEnsemble failed: {type(err).__name__}: {err}")
+        stacked = None
+    if stacked is not None:
+        out.append(stacked)
     return out
 
 

@@ -11,9 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..data.prepare import SearchData
-from ..metrics import compute_metric, to_loss
-from ..search.trial import OK, TrialResult, scored_rows
+from ..metrics import ValidationTarget
+from ..search.trial import OK, TrialResult
 
 SEED_WITHIN = 0.05  # seed with top models scoring within 5% of the best
 MAX_SEED = 5
@@ -43,7 +42,7 @@ def library(results: list[TrialResult]) -> list[TrialResult]:
     return sorted(ok, key=lambda r: (r.loss, r.iteration))[:MAX_LIBRARY]
 
 
-def caruana(results: list[TrialResult], data: SearchData, metric: str, iterations: int) -> Selection | None:
+def caruana(results: list[TrialResult], target: ValidationTarget, metric: str, iterations: int) -> Selection | None:
     """Greedy forward selection with replacement, as Azure's VotingEnsemble.
 
     Seeded with up to min(5, iterations // 2) top models within 5% of the best; each step adds
@@ -54,15 +53,10 @@ def caruana(results: list[TrialResult], data: SearchData, metric: str, iteration
     lib = library(results)
     if len(lib) < 2:
         return None
-    rows = scored_rows(data)
-    y = data.y[rows]
-    weight = data.weight[rows] if data.weight is not None else None
-    preds = [r.oof[rows].astype(np.float64) for r in lib]
+    preds = [target.take(r.oof).astype(np.float64) for r in lib]
 
     def loss_of(prediction: np.ndarray) -> float:
-        value = compute_metric(metric, data.task, y, prediction, data.classes, weight, data.positive_label,
-                               data.y_range)
-        return to_loss(metric, value)
+        return target.loss(metric, prediction)
 
     best_score = lib[0].score
     n_seed = max(1, min(MAX_SEED, iterations // 2))

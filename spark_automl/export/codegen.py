@@ -17,7 +17,6 @@ from typing import Any
 from sklearn.base import BaseEstimator
 
 from ..config import AutoMLConfig
-from ..data.prepare import PreparedData
 from ..ensemble.build import member_results
 from ..search.trial import TrialResult, build_estimator
 
@@ -104,13 +103,11 @@ def _featurization_literal(featurization: Any) -> str:
                                          featurization.transformer_params, featurization.drop_columns)
 
 
-def _sections(config: AutoMLConfig, prepared: PreparedData, result: TrialResult,
-              results: list[TrialResult]) -> list[str]:
-    data = prepared.search
+def _sections(config: AutoMLConfig, classes, result: TrialResult, results: list[TrialResult]) -> list[str]:
     members = member_results(result, results)
     builders, imports = [], {"from sklearn.pipeline import Pipeline"}
     for m in members:
-        est = build_estimator(m.model, m.params, data.task, data.classes, config.cores_per_trial, config.seed)
+        est = build_estimator(m.model, m.params, config.task, classes, config.cores_per_trial, config.seed)
         imports.update(_imports(est))
         code = estimator_code(est, indent=4)
         builders.append(f"def build_iteration_{m.iteration}():\n"
@@ -250,10 +247,9 @@ def _final_model_code(result: TrialResult) -> str:
                                           META_LEARNER, {spec.meta_learner_name!r}, data.task, data.classes).fit()''')
 
 
-def generate(config: AutoMLConfig, prepared: PreparedData, result: TrialResult,
-             results: list[TrialResult]) -> dict[str, str]:
+def generate(config: AutoMLConfig, classes, result: TrialResult, results: list[TrialResult]) -> dict[str, str]:
     """{'training_script.py': ..., 'training_notebook.py': ...} for one child."""
-    sections = _sections(config, prepared, result, results)
+    sections = _sections(config, classes, result, results)
     script = "\n\n\n".join(sections) + "\n"
     notebook_body = sections[1:-1] + [sections[-1].replace(
         'if __name__ == "__main__":\n    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])\n'

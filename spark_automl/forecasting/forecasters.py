@@ -15,7 +15,7 @@ from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
 
 from ..search.trial import build_estimator
-from .settings import SERIES_ID, STAT_MODEL_NAMES, TARGET, TIME
+from .settings import SERIES_ID, TARGET, TIME
 
 LEVELS = (80, 95)
 
@@ -115,8 +115,15 @@ class GlobalForecaster:
         return out
 
 
+def is_statistical(model: str) -> bool:
+    """A per-series model from the registry (models/statistical.py), not a global learner."""
+    from ..models import REGISTRY, STATISTICAL
+
+    return model in REGISTRY.names("forecasting") and REGISTRY.get(model, "forecasting").kind == STATISTICAL
+
+
 def make_forecaster(model: str, params: dict[str, Any], *, freq, season_length: int, covariates: Sequence[str],
                     featurizer_args: dict[str, Any], seed: int, n_jobs: int, spark=None):
-    if model in STAT_MODEL_NAMES:
+    if is_statistical(model):
         return StatisticalForecaster(model, freq, season_length, covariates, spark)
     return GlobalForecaster(model, params, featurizer_args, seed, n_jobs)

@@ -16,10 +16,6 @@ SHORT_SERIES = ("auto", "pad", "drop", None)
 AGGREGATIONS = ("sum", "max", "min", "mean")
 STL_OPTIONS = ("season", "season_trend")
 
-# Azure's per-series statistical forecasters (forecasting/statistical.py implements each).
-STAT_MODEL_NAMES = ("Naive", "SeasonalNaive", "Average", "SeasonalAverage", "ExponentialSmoothing", "AutoArima",
-                    "Arimax", "Prophet")
-
 # The canonical long frame every forecasting module works on (statsforecast's convention).
 SERIES_ID, TIME, TARGET = "unique_id", "ds", "y"
 

@@ -29,91 +29,35 @@ Semantics worth knowing:
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
 
 from ..errors import ConfigError, DataError
+from ..models import REGISTRY, STATISTICAL, ModelSpec
+from ..models.statistical import ALIAS, PROPHET
 from .settings import SERIES_ID, TARGET, TIME
 
 DEFAULT_LEVELS = (80, 95)
-PROPHET = "prophet"  # factory marker: Prophet is not a statsforecast model
-_ALIAS = "model"
+_ALIAS = ALIAS
 _FUTURE = "__future__"
 _PROPHET_EPOCH = pd.Timestamp("2000-01-01")  # integer steps become days from here for Prophet
-
-
-@dataclass(frozen=True)
-class StatModelSpec:
-    """One Azure forecasting model; ``factory(season_length)`` builds it (season 1: non-seasonal)."""
-
-    name: str
-    needs_season: bool
-    uses_covariates: bool
-    native_intervals: bool
-    factory: Callable[[int], Any]
-
-
-def _naive(m: int):
-    from statsforecast.models import Naive
-
-    return Naive(alias=_ALIAS)
-
-
-def _seasonal_naive(m: int):
-    from statsforecast.models import SeasonalNaive
-
-    return SeasonalNaive(season_length=m, alias=_ALIAS) if m > 1 else _naive(1)
-
-
-def _average(m: int):
-    from statsforecast.models import HistoricAverage
-
-    return HistoricAverage(alias=_ALIAS)
-
-
-def _seasonal_average(m: int):
-    from statsforecast.models import WindowAverage
-
-    return WindowAverage(window_size=m, alias=_ALIAS) if m > 1 else _average(1)
-
-
-def _ets(m: int):
-    from statsforecast.models import AutoETS
-
-    return AutoETS(season_length=m, alias=_ALIAS)
-
-
-def _arima(m: int):
-    from statsforecast.models import AutoARIMA
-
-    return AutoARIMA(season_length=m, alias=_ALIAS)
-
-
-STAT_MODELS: dict[str, StatModelSpec] = {
-    spec.name: spec
-    for spec in (
-        StatModelSpec("Naive", False, False, True, _naive),
-        StatModelSpec("SeasonalNaive", True, False, True, _seasonal_naive),
-        StatModelSpec("Average", False, False, True, _average),
-        StatModelSpec("SeasonalAverage", True, False, False, _seasonal_average),
-        StatModelSpec("ExponentialSmoothing", True, False, True, _ets),
-        StatModelSpec("AutoArima", True, False, True, _arima),
-        StatModelSpec("Arimax", True, True, True, _arima),
-        StatModelSpec("Prophet", False, False, True, lambda m: PROPHET),
-    )
-}
 
 
 # ----------------------------------------------------------------------------- checks
 
 
-def _spec(model: str) -> StatModelSpec:
-    if model not in STAT_MODELS:
-        raise ConfigError(f"model={model!r} is not a statistical forecaster. Valid choices: {', '.join(STAT_MODELS)}.")
-    return STAT_MODELS[model]
+def _spec(model: str) -> ModelSpec:
+    """The registry entry of a statistical forecaster (models/statistical.py)."""
+    names = [s.name for s in REGISTRY.for_task("forecasting") if s.kind == STATISTICAL]
+    if model not in names:
+        raise ConfigError(f"model={model!r} is not a statistical forecaster. Valid choices: {', '.join(names)}.")
+    return REGISTRY.get(model, "forecasting")
+
+
+def _build(spec: ModelSpec, season_length: int):
+    return spec.build({"season_length": season_length}, "forecasting")
 
 
 def _levels(levels: Sequence[int]) -> list[int]:
@@ -342,7 +286,7 @@ def forecast_series(history: pd.DataFrame, model: str, horizon: int, freq: Any, 
         return pd.DataFrame({c: pd.Series(dtype=frame[c].dtype if c in frame else float) for c in columns})
     _check_freq(frame[TIME], freq)
     x_future = _future_x(frame, future_covariates, covs, horizon, freq) if covs else None
-    if spec.factory(1) is PROPHET:
+    if _build(spec, 1) is PROPHET:
         return _prophet(frame, horizon, freq, season_length, levels)[columns]
 
     sizes = frame.groupby(SERIES_ID, sort=False)[TIME].transform("size")
@@ -352,7 +296,7 @@ def forecast_series(history: pd.DataFrame, model: str, horizon: int, freq: Any, 
         if mask.any():
             part = frame[mask]
             x_part = x_future[x_future[SERIES_ID].isin(part[SERIES_ID].unique())] if x_future is not None else None
-            parts.append(_statsforecast(part, spec.factory(m), horizon, freq, levels, x_part, n_jobs))
+            parts.append(_statsforecast(part, _build(spec, m), horizon, freq, levels, x_part, n_jobs))
     out = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
     out[SERIES_ID] = out[SERIES_ID].astype(str)
     return out.sort_values([SERIES_ID, TIME], kind="stable").reset_index(drop=True)[columns]

@@ -1,8 +1,8 @@
 """Model registry; importing the family modules registers their specs."""
 
-from . import boosting, kernel, linear, trees  # noqa: F401  (registration side effect)
-from .registry import REGISTRY, ModelRegistry, ModelSpec
+from . import boosting, kernel, linear, statistical, trees  # noqa: F401  (registration side effect)
+from .registry import LEARNER, REGISTRY, STATISTICAL, ModelRegistry, ModelSpec
 from .space import Param
 from .wrappers import LabelEncodedClassifier
 
-__all__ = ["REGISTRY", "ModelRegistry", "ModelSpec", "Param", "LabelEncodedClassifier"]
+__all__ = ["LEARNER", "STATISTICAL", "REGISTRY", "ModelRegistry", "ModelSpec", "Param", "LabelEncodedClassifier"]

@@ -15,7 +15,8 @@ import pandas as pd
 from ..errors import ConfigError
 from .space import Param
 
-TASKS = ("classification", "regression")
+TASKS = ("classification", "regression", "forecasting")
+LEARNER, STATISTICAL = "learner", "statistical"
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,16 @@ class ModelSpec:
     max_rows: int | None = None  # above this the default search skips the model (too slow)
     weight_param: str = "sample_weight"
     notes: str = ""
+    # learner: a scikit-learn estimator (tabular tasks; global forecasters over lag features).
+    # statistical: a per-series forecaster; build() gives the library's model for a season length.
+    kind: str = LEARNER
+    needs_season: bool = False  # statistical: falls back to its non-seasonal form on short series
+    uses_covariates: bool = False  # statistical: regresses on the known covariates (Arimax)
+    slow: bool = False  # tried after the first learners of the portfolio
+
+    @property
+    def tunable(self) -> bool:
+        return bool(self.space)
 
     def build(self, params: Mapping[str, Any], task: str, n_jobs: int = 1, seed: int = 0) -> Any:
         return self.factory(dict(params), task=task, n_jobs=n_jobs, seed=seed)
@@ -76,6 +87,7 @@ class ModelRegistry:
                 "sample_weight": s.supports_weights,
                 "onnx": s.onnx,
                 "max_rows": s.max_rows,
+                "kind": s.kind,
             }
             for s in sorted(self._specs.values(), key=lambda s: (s.tasks, s.priority, s.name))
         ]

@@ -39,21 +39,33 @@ def portfolio(specs: Sequence[ModelSpec]) -> list[tuple[str, dict[str, Any]]]:
     return [(name, params) for _, name, _, params in sorted(ranked, key=lambda r: (r[0], r[2], r[1]))]
 
 
-class Sweeper:
-    """Ask/tell wrapper around hyperopt's TPE (the loop fmin runs internally)."""
+DUPLICATE_RETRIES = 20  # TPE proposals of an already-evaluated point answered from memory before giving up
 
-    def __init__(self, specs: Sequence[ModelSpec], seed: int = 0, n_startup_jobs: int | None = None):
+
+class Sweeper:
+    """Ask/tell wrapper around hyperopt's TPE (the loop fmin runs internally).
+
+    queue: the portfolio in run order (default: `portfolio(specs)`); a task may order it
+    (forecasting runs the cheap statistical baselines first). A TPE proposal of a point that
+    was already evaluated is answered with the known loss instead of being run again, so
+    models without hyperparameters (the statistical forecasters) are never run twice."""
+
+    def __init__(self, specs: Sequence[ModelSpec], seed: int = 0, n_startup_jobs: int | None = None,
+                 queue: list[tuple[str, dict[str, Any]]] | None = None):
         self.specs = list(specs)
+        self.seed = seed
         self.space = build_space(self.specs)
         self.domain = Domain(lambda _: 0.0, self.space)
         self.labels = sorted(self.domain.params)
         self.trials = Trials()
         self.rng = np.random.default_rng(seed)
-        self.queue = portfolio(self.specs)
+        self.queue = list(queue) if queue is not None else portfolio(self.specs)
         n_startup = n_startup_jobs if n_startup_jobs is not None else len(self.queue) + 4
         self.algo = functools.partial(tpe.suggest, n_startup_jobs=n_startup)
         self.next_iteration = 0
         self._tid = {}
+        self._known: dict[str, dict] = {}  # point key -> hyperopt result of its evaluation
+        self._key_of: dict[int, str] = {}  # iteration -> point key, until told
 
     # ---- encoding ----------------------------------------------------------------
     def encode(self, model: str, params: Mapping[str, Any]) -> dict[str, list]:
@@ -76,20 +88,29 @@ class Sweeper:
 
     # ---- ask / tell -------------------------------------------------------------
     def ask(self, n: int) -> list[Candidate]:
+        """Up to n candidates; fewer (maybe none) once the space holds nothing new to try."""
         out = []
         while self.queue and len(out) < n:
             model, params = self.queue.pop(0)
             out.append(self._insert(self.encode(model, params), origin="portfolio", explicit=(model, params)))
-        for _ in range(n - len(out)):
+        retries = 0
+        while len(out) < n and retries <= DUPLICATE_RETRIES:
             # TPE proposes one point per call; pending points are inserted before the next.
             ids = self.trials.new_trial_ids(1)
             self.trials.refresh()
             docs = self.algo(ids, self.domain, self.trials, int(self.rng.integers(2**31 - 1)))
+            for doc in docs:
+                point = self.point_of(doc["misc"]["vals"])
+                known = self._known.get(_key(point["model"], point["params"]))
+                if known is not None:  # already evaluated: answer from memory, ask again
+                    doc["state"], doc["result"] = JOB_STATE_DONE, dict(known)
+                    retries += 1
             self.trials.insert_trial_docs(docs)
             self.trials.refresh()
             for doc in docs:
-                point = self.point_of(doc["misc"]["vals"])
-                out.append(self._candidate(doc["tid"], point["model"], point["params"], "tpe"))
+                if doc["state"] != JOB_STATE_DONE:
+                    point = self.point_of(doc["misc"]["vals"])
+                    out.append(self._candidate(doc["tid"], point["model"], point["params"], "tpe"))
         return out
 
     def _insert(self, vals, origin: str, explicit=None) -> Candidate:
@@ -100,19 +121,28 @@ class Sweeper:
     def _candidate(self, tid: int, model: str, params: Mapping[str, Any], origin: str) -> Candidate:
         cand = Candidate(self.next_iteration, model, dict(params), origin)
         self._tid[cand.iteration] = tid
+        self._key_of[cand.iteration] = _key(model, params)
         self.next_iteration += 1
         return cand
 
     def tell(self, result: TrialResult) -> None:
         tid = self._tid.pop(result.iteration, None)
+        key = self._key_of.pop(result.iteration, None)
         if tid is None:
             return
+        outcome = {"loss": result.loss, "status": STATUS_OK} if result.status == OK else {"status": STATUS_FAIL}
+        if key is not None and result.status == OK:
+            self._known[key] = outcome  # (a failed or timed-out point may succeed with more time)
         for doc in self.trials._dynamic_trials:
             if doc["tid"] == tid:
                 doc["state"] = JOB_STATE_DONE
-                doc["result"] = {"loss": result.loss, "status": STATUS_OK} if result.status == OK else {"status": STATUS_FAIL}
+                doc["result"] = outcome
                 break
         self.trials.refresh()
+
+
+def _key(model: str, params: Mapping[str, Any]) -> str:
+    return model + repr(sorted((k, v.item() if hasattr(v, "item") else v) for k, v in params.items()))
 
 
 def insert_pending(trials: Trials, vals: Mapping[str, list]) -> int:

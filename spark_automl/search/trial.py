@@ -52,6 +52,8 @@ class TrialResult:
     error: str = ""
     started_at: float = 0.0
     ensemble: Any = None  # EnsembleSpec for VotingEnsemble / StackEnsemble results (driver only)
+    details: dict[str, Any] = field(default_factory=dict)  # task-specific extras (per-series metrics, ...)
+    worker: str = ""  # where it ran: "driver" or the Spark task, as the backend saw it
 
 
 def build_estimator(model: str, params: Mapping[str, Any], data_task: str, classes, n_jobs: int, seed: int):
@@ -118,7 +120,7 @@ def _cross_validate(candidate: Candidate, data: SearchData, seed: int, n_jobs: i
 
 def scored_rows(data: SearchData) -> np.ndarray:
     """Rows that received a validation prediction (all rows under k-fold CV)."""
-    return np.unique(np.concatenate([v for _, v in data.splits]))
+    return data.scored_rows()
 
 
 def evaluate(candidate: Candidate, data: SearchData, primary_metric: str, seed: int = 0, n_jobs: int = 1,
@@ -154,6 +156,34 @@ def evaluate(candidate: Candidate, data: SearchData, primary_metric: str, seed: 
         result.error += "\n" + "".join(traceback.format_tb(err.__traceback__)[-3:])
     result.duration = time.time() - started
     return result
+
+
+class Evaluator:
+    """What a backend ships to wherever trials run (a thread, a Spark task): the task's
+    validation data and the fixed trial settings. Calling it evaluates one candidate; it is
+    pure and picklable. Each task (tabular, forecasting) supplies one."""
+
+    primary_metric: str
+
+    def __call__(self, candidate: Candidate, timeout: float | None = None,
+                 timeout_reason: str = "iteration_timeout_minutes") -> TrialResult:  # pragma: no cover
+        raise NotImplementedError
+
+    def failed(self, candidate: Candidate, status: str, error: str) -> TrialResult:
+        return TrialResult(candidate.iteration, candidate.model, dict(candidate.params), candidate.origin, status,
+                           primary_metric=self.primary_metric, error=error, started_at=time.time())
+
+
+@dataclass
+class TabularEvaluator(Evaluator):
+    data: SearchData
+    primary_metric: str
+    seed: int = 0
+    n_jobs: int = 1
+
+    def __call__(self, candidate: Candidate, timeout: float | None = None,
+                 timeout_reason: str = "iteration_timeout_minutes") -> TrialResult:
+        return evaluate(candidate, self.data, self.primary_metric, self.seed, self.n_jobs, timeout, timeout_reason)
 
 
 def run_with_timeout(fn, timeout: float | None, reason: str = "iteration_timeout_minutes"):

@@ -2,25 +2,22 @@
 
 from __future__ import annotations
 
-import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Callable
 
-from ...data.prepare import SearchData
+from ...budget import trial_limit
 from ..stopping import Stopper
 from ..sweeper import Sweeper
-from ..trial import TrialResult
+from ..trial import Evaluator, TrialResult
 
 OnResults = Callable[[list[TrialResult]], None]
-GRACE_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
 class TrialContext:
-    primary_metric: str
-    seed: int
-    n_jobs: int
+    """How trials are scheduled (what the evaluator computes is the evaluator's business)."""
+
     concurrency: int
     trial_timeout: float | None
 
@@ -28,27 +25,21 @@ class TrialContext:
         return trial_limit(self.trial_timeout, stopper.deadline)
 
 
-def trial_limit(trial_timeout: float | None, deadline: float | None) -> tuple[float | None, str]:
-    """A trial may not outlive the experiment: the smaller of iteration_timeout_minutes and the
-    time left before the deadline. Returns (seconds, which limit) so the error names it.
-    Pure, so Spark tasks apply the same rule as the driver."""
-    caps = []
-    if trial_timeout is not None:
-        caps.append((trial_timeout, "iteration_timeout_minutes"))
-    if deadline is not None:
-        left = max(deadline - time.time(), 0.0) + GRACE_SECONDS
-        caps.append((left, "experiment_timeout_minutes (the experiment's remaining budget)"))
-    return min(caps) if caps else (None, "")
-
-
 class Backend:
     name = "base"
+    needs_spark = False
 
     def __init__(self, spark=None, trials_per_task: int | None = None):
+        from ...errors import ConfigError
+
+        if self.needs_spark and spark is None:
+            raise ConfigError(f"backend={self.name!r} needs a SparkSession; pass spark= to Experiment or use "
+                              "backend='local'.")
         self.spark = spark
         self.trials_per_task = trials_per_task
 
-    def run(self, sweeper: Sweeper, data: SearchData, ctx: TrialContext, stopper: Stopper, on_results: OnResults) -> None:
+    def run(self, sweeper: Sweeper, evaluator: Evaluator, ctx: TrialContext, stopper: Stopper,
+            on_results: OnResults) -> None:
         """Default: batch ask/tell. Backends override evaluate_batch (or run, for fmin-driven ones).
 
         Pipelined: as soon as a batch returns, TPE learns from it and the next batch is
@@ -56,25 +47,28 @@ class Backend:
         so the executors never wait for the driver's bookkeeping.
         """
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="automl-batch") as pool:
-            pending = self._launch(pool, sweeper, data, ctx, stopper)
+            pending = self._launch(pool, sweeper, evaluator, ctx, stopper)
             while pending is not None:
                 results = pending.result()
                 for r in results:
                     sweeper.tell(r)
                     stopper.observe(r)
-                pending = self._launch(pool, sweeper, data, ctx, stopper)
+                pending = self._launch(pool, sweeper, evaluator, ctx, stopper)
                 on_results(results)
 
-    def _launch(self, pool, sweeper, data, ctx, stopper) -> Future | None:
+    def _launch(self, pool, sweeper, evaluator, ctx, stopper) -> Future | None:
         n = min(self.batch_size(ctx), stopper.slots_left())
         if stopper.should_stop() or n <= 0:
             return None
-        return pool.submit(self.evaluate_batch, sweeper.ask(n), data, ctx, stopper)
+        candidates = sweeper.ask(n)
+        if not candidates:
+            return None
+        return pool.submit(self.evaluate_batch, candidates, evaluator, ctx, stopper)
 
     def batch_size(self, ctx: TrialContext) -> int:
         return ctx.concurrency
 
-    def evaluate_batch(self, candidates, data, ctx, stopper) -> list[TrialResult]:  # pragma: no cover
+    def evaluate_batch(self, candidates, evaluator, ctx, stopper) -> list[TrialResult]:  # pragma: no cover
         raise NotImplementedError
 
     def close(self) -> None:

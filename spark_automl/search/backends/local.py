@@ -8,14 +8,16 @@ from __future__ import annotations
 
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
-from ..trial import evaluate
-from .base import GRACE_SECONDS, Backend
+from ...budget import STRAGGLER_PATIENCE_SECONDS, TRIAL_GRACE_SECONDS
+from .base import Backend
+
+WORKER = "driver"
 
 
 class LocalBackend(Backend):
     name = "local"
 
-    def run(self, sweeper, data, ctx, stopper, on_results) -> None:
+    def run(self, sweeper, evaluator, ctx, stopper, on_results) -> None:
         # No `with`: leaving the block would join a fit that outlived its timeout.
         pool = ThreadPoolExecutor(max_workers=ctx.concurrency, thread_name_prefix="automl-trial")
         try:
@@ -24,16 +26,16 @@ class LocalBackend(Backend):
             def submit_more():
                 while len(running) < ctx.concurrency and not stopper.should_stop() \
                         and stopper.slots_left() - len(running) > 0:
-                    (cand,) = sweeper.ask(1)
+                    asked = sweeper.ask(1)
+                    if not asked:
+                        return
                     timeout, reason = ctx.timeout_for(stopper)
-                    future = pool.submit(evaluate, cand, data, ctx.primary_metric, ctx.seed, ctx.n_jobs,
-                                         timeout, reason)
-                    running[future] = cand
+                    running[pool.submit(evaluator, asked[0], timeout, reason)] = asked[0]
 
             submit_more()
             while running:
                 remaining = stopper.remaining()
-                patience = None if remaining is None else remaining + GRACE_SECONDS + 5
+                patience = None if remaining is None else remaining + TRIAL_GRACE_SECONDS + STRAGGLER_PATIENCE_SECONDS
                 done, _ = wait(list(running), timeout=patience, return_when=FIRST_COMPLETED)
                 if not done:  # experiment deadline passed: stop waiting for stragglers
                     stopper.should_stop()
@@ -42,6 +44,7 @@ class LocalBackend(Backend):
                 for future in done:
                     running.pop(future)
                     result = future.result()
+                    result.worker = WORKER
                     sweeper.tell(result)
                     stopper.observe(result)
                     results.append(result)

@@ -7,32 +7,38 @@ candidates in a row, so the ~1 s cost of a Spark job is shared by
 
 from __future__ import annotations
 
+import os
 import pickle
 import time
 from typing import Iterator
 
 import pandas as pd
 
-from ..trial import FAILED, TIMED_OUT, TrialResult, evaluate
-from .base import Backend, trial_limit
+from ...budget import trial_limit
+from ..trial import FAILED, TIMED_OUT, TrialResult
+from .base import Backend
 
 SCHEMA = "iteration long, payload binary"
 DEFAULT_TRIALS_PER_TASK = 4
 
 
-def _task_fn(broadcast, primary_metric: str, seed: int, n_jobs: int, trial_timeout, deadline):
+def _task_fn(broadcast, trial_timeout, deadline):
     def run(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
-        data = broadcast.value
+        from pyspark import TaskContext
+
+        evaluator = broadcast.value
+        task = TaskContext.get()
+        worker = f"spark task {task.stageId()}.{task.partitionId()} (pid {os.getpid()})" if task else "spark task"
         for batch in batches:
             out = []
             for iteration, payload in zip(batch["iteration"], batch["payload"]):
                 cand = pickle.loads(payload)
                 if deadline is not None and time.time() >= deadline:
-                    result = TrialResult(cand.iteration, cand.model, dict(cand.params), cand.origin, TIMED_OUT,
-                                         primary_metric=primary_metric, error="experiment timeout reached before start")
+                    result = evaluator.failed(cand, TIMED_OUT, "experiment timeout reached before start")
                 else:
                     timeout, reason = trial_limit(trial_timeout, deadline)
-                    result = evaluate(cand, data, primary_metric, seed, n_jobs, timeout, reason)
+                    result = evaluator(cand, timeout, reason)
+                result.worker = worker
                 out.append((int(iteration), pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)))
             yield pd.DataFrame(out, columns=["iteration", "payload"])
 
@@ -41,11 +47,10 @@ def _task_fn(broadcast, primary_metric: str, seed: int, n_jobs: int, trial_timeo
 
 class PandasUDFBackend(Backend):
     name = "pandas_udf"
+    needs_spark = True
 
     def __init__(self, spark=None, trials_per_task: int | None = None):
         super().__init__(spark, trials_per_task)
-        if spark is None:
-            raise ValueError("the pandas_udf backend needs a SparkSession")
         self._broadcast = None
         self._data_id = None
         self._seconds: dict[str, list[float]] = {}  # observed trial durations per model
@@ -53,28 +58,26 @@ class PandasUDFBackend(Backend):
     def batch_size(self, ctx) -> int:
         return ctx.concurrency * (self.trials_per_task or DEFAULT_TRIALS_PER_TASK)
 
-    def _broadcast_data(self, data):
-        if self._data_id != id(data):
+    def _broadcast_data(self, evaluator):
+        if self._data_id != id(evaluator):
             self.close()
-            self._broadcast = self.spark.sparkContext.broadcast(data)
-            self._data_id = id(data)
+            self._broadcast = self.spark.sparkContext.broadcast(evaluator)
+            self._data_id = id(evaluator)
         return self._broadcast
 
-    def evaluate_batch(self, candidates, data, ctx, stopper) -> list[TrialResult]:
-        bc = self._broadcast_data(data)
+    def evaluate_batch(self, candidates, evaluator, ctx, stopper) -> list[TrialResult]:
+        bc = self._broadcast_data(evaluator)
         n_tasks = max(1, min(ctx.concurrency, len(candidates)))
         keyed = [(task, (c.iteration, bytearray(pickle.dumps(c))))
                  for c, task in zip(candidates, self._balance(candidates, n_tasks))]
         # Exact placement: partition k holds exactly the candidates assigned to task k.
         rdd = self.spark.sparkContext.parallelize(keyed, n_tasks).partitionBy(n_tasks, lambda k: k).values()
         frame = self.spark.createDataFrame(rdd, SCHEMA)
-        fn = _task_fn(bc, ctx.primary_metric, ctx.seed, ctx.n_jobs, ctx.trial_timeout, stopper.deadline)
+        fn = _task_fn(bc, ctx.trial_timeout, stopper.deadline)
         try:
             collected = frame.mapInPandas(fn, SCHEMA).collect()
         except Exception as err:  # a task crashed (e.g. lost executor): record, keep going
-            return [TrialResult(c.iteration, c.model, dict(c.params), c.origin, FAILED,
-                                primary_metric=ctx.primary_metric, error=f"Spark task failed: {err}")
-                    for c in candidates]
+            return [evaluator.failed(c, FAILED, f"Spark task failed: {err}") for c in candidates]
         results = {r["iteration"]: pickle.loads(r["payload"]) for r in collected}
         ordered = [results[c.iteration] for c in candidates]
         for r in ordered:

@@ -14,7 +14,7 @@ import numpy as np
 from hyperopt import STATUS_FAIL, STATUS_OK, fmin
 
 from ..sweeper import insert_pending
-from ..trial import OK, Candidate, evaluate
+from ..trial import OK, Candidate
 from .base import Backend
 
 log = logging.getLogger(__name__)
@@ -22,18 +22,21 @@ log = logging.getLogger(__name__)
 
 class SparkTrialsBackend(Backend):
     name = "spark_trials"
+    needs_spark = True
 
-    def run(self, sweeper, data, ctx, stopper, on_results) -> None:
+    def run(self, sweeper, evaluator, ctx, stopper, on_results) -> None:
         from hyperopt import SparkTrials
 
-        if self.spark is None:
-            raise ValueError("the spark_trials backend needs a SparkSession")
-        broadcast = self.spark.sparkContext.broadcast(data)
-        metric, seed, n_jobs, trial_timeout = ctx.primary_metric, ctx.seed, ctx.n_jobs, ctx.trial_timeout
+        broadcast = self.spark.sparkContext.broadcast(evaluator)
+        trial_timeout = ctx.trial_timeout
 
         def objective(point):
+            from pyspark import TaskContext
+
             cand = Candidate(-1, point["model"], point["params"], "hyperopt")
-            result = evaluate(cand, broadcast.value, metric, seed, n_jobs, trial_timeout)
+            result = broadcast.value(cand, trial_timeout)
+            task = TaskContext.get()
+            result.worker = f"spark task {task.stageId()}.{task.partitionId()}" if task else "spark task"
             status = STATUS_OK if result.status == OK else STATUS_FAIL
             out = {"status": status, "trial_result": pickle.dumps(result)}
             if status == STATUS_OK:
@@ -70,7 +73,7 @@ class SparkTrialsBackend(Backend):
         max_evals = len(portfolio) + max(stopper.slots_left() - len(portfolio), 0)
         try:
             fmin(objective, sweeper.space, algo=sweeper.algo, max_evals=max_evals, trials=trials,
-                 rstate=np.random.default_rng(seed), early_stop_fn=hook, show_progressbar=False)
+                 rstate=np.random.default_rng(sweeper.seed), early_stop_fn=hook, show_progressbar=False)
         finally:
             hook(trials)  # results that arrived after the last check
             sweeper.queue.clear()

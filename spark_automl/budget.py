@@ -1,0 +1,132 @@
+"""Every time rule of an experiment, as pure functions over named constants.
+
+The one rule: `experiment_timeout_minutes` covers everything from `submit()` to the
+returned run: data preparation, the search, ensemble selection, the refit of the final
+model, model logging and the artifacts the user asked for. The search therefore stops
+early enough to leave a *reserve* for what comes after it:
+
+- the refit of the likely final model on all rows (the best few trials when ensembles are
+  on, since their members are refit, `max_concurrent_iterations` at a time);
+- fixed seconds for ensemble selection and model logging;
+- fixed seconds for each artifact that was asked for (explanations, ONNX).
+
+Artifacts the user asked for explicitly (`model_explainability=True`,
+`enable_onnx_compatible_models=True`, test data) are part of the plan and are always made.
+Optional ones (charts, generated code) are skipped with a note once the run is
+`OPTIONAL_OVERRUN` past its budget. When the budget cannot cover one trial plus what was
+asked, `check_budget` says so before any work, with the smallest budget that would.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Sequence
+
+from .errors import ConfigError
+
+# ---- the reserve kept after the search -----------------------------------------------
+INITIAL_RESERVE_FRACTION = 0.1  # of the budget, before any trial has told us its cost
+INITIAL_RESERVE_MAX_SECONDS = 20.0
+MODEL_LOGGING_SECONDS = 5.0  # save + upload of the final model with signature and example
+FORECAST_LOGGING_SECONDS = 8.0  # the forecaster's pyfunc, its example forecast and the chart
+ENSEMBLE_SECONDS = 3.0  # Caruana selection + stack meta-learner + the ensemble child runs
+EXPLAIN_SECONDS = 3.0  # SHAP / permutation importance on <= 1000 rows, plus its chart
+ONNX_SECONDS = 3.0  # conversion + onnxruntime check
+ENSEMBLE_SIZE_ESTIMATE = 5  # members a voting ensemble usually ends with
+REFIT_SAFETY = 1.3  # a fit on all rows vs a fit on one fold's training part
+
+# ---- trials ---------------------------------------------------------------------------
+TRIAL_GRACE_SECONDS = 2.0  # a trial may finish this long after the search deadline
+STRAGGLER_PATIENCE_SECONDS = 5.0  # then the driver stops waiting for it
+MIN_TRIAL_SECONDS = 5.0  # the least a trial plus preparation needs on a small data set
+
+# ---- after the search -----------------------------------------------------------------
+OPTIONAL_OVERRUN = 1.05  # optional artifacts stop once the run is 5% over its budget
+EXPLAIN_MIN_SECONDS = 2.0  # a requested explanation always gets at least this long
+
+
+def initial_reserve(timeout: float | None) -> float:
+    """Seconds kept back before the first trial reports its cost."""
+    return 0.0 if timeout is None else min(INITIAL_RESERVE_FRACTION * timeout, INITIAL_RESERVE_MAX_SECONDS)
+
+
+def refit_seconds(fit_seconds: float, n_splits: int) -> float:
+    """Expected time to refit a trial's model on every training row, from its CV fit time."""
+    return REFIT_SAFETY * fit_seconds / max(n_splits, 1)
+
+
+def parallel_seconds(costs: Sequence[float], workers: int) -> float:
+    """Wall time of independent fits run `workers` at a time: never less than the longest one."""
+    return max(max(costs, default=0.0), sum(costs) / max(workers, 1))
+
+
+def fixed_finish_seconds(*, ensembles: bool, explain: bool, onnx: bool, forecasting: bool = False) -> float:
+    """The part of the reserve that does not depend on the trials."""
+    seconds = FORECAST_LOGGING_SECONDS if forecasting else MODEL_LOGGING_SECONDS
+    seconds += ENSEMBLE_SECONDS if ensembles else 0.0
+    seconds += EXPLAIN_SECONDS if explain else 0.0
+    seconds += ONNX_SECONDS if onnx else 0.0
+    return seconds
+
+
+def trial_limit(trial_timeout: float | None, deadline: float | None,
+                now: float | None = None) -> tuple[float | None, str]:
+    """A trial may not outlive the experiment: the smaller of iteration_timeout_minutes and the
+    time left before the search deadline. Returns (seconds, which limit) so an error names it.
+    Pure, so Spark tasks apply the same rule as the driver."""
+    caps = []
+    if trial_timeout is not None:
+        caps.append((trial_timeout, "iteration_timeout_minutes"))
+    if deadline is not None:
+        left = max(deadline - (time.time() if now is None else now), 0.0) + TRIAL_GRACE_SECONDS
+        caps.append((left, "experiment_timeout_minutes (the experiment's remaining budget)"))
+    return min(caps) if caps else (None, "")
+
+
+def optional_deadline(started: float, timeout: float | None) -> float | None:
+    """When optional artifacts stop being made."""
+    return None if timeout is None else started + OPTIONAL_OVERRUN * timeout
+
+
+def minimum_budget_seconds(*, explain: bool, onnx: bool, forecasting: bool = False) -> float:
+    """The smallest budget that covers one trial, logging the model and what was asked for."""
+    return MIN_TRIAL_SECONDS + fixed_finish_seconds(ensembles=False, explain=explain, onnx=onnx,
+                                                    forecasting=forecasting)
+
+
+def check_budget(timeout: float | None, *, explain: bool, onnx: bool, forecasting: bool = False) -> None:
+    """Refuse, before any work, a budget that cannot cover one trial plus the requested artifacts."""
+    if timeout is None:
+        return
+    needed = minimum_budget_seconds(explain=explain, onnx=onnx, forecasting=forecasting)
+    if timeout < needed:
+        asked = [name for name, on in (("model_explainability", explain), ("enable_onnx_compatible_models", onnx))
+                 if on]
+        raise ConfigError(
+            f"experiment_timeout_minutes={timeout / 60:.3g} ({timeout:.0f} s) cannot cover one trial, the model "
+            f"logging{' and ' + ', '.join(asked) if asked else ''}. Give at least "
+            f"experiment_timeout_minutes={needed / 60:.2f}.")
+
+
+@dataclass
+class FinishReserve:
+    """Seconds kept at the end of the budget for everything after the search.
+
+    Called with each successful trial; tracks the best few (the likely ensemble members),
+    whose refit on all rows, `workers` at a time, is the bulk of the cost.
+    `refit_cost(result)` is the task's estimate for one member (a statistical forecaster
+    refits nothing)."""
+
+    n_splits: int
+    workers: int
+    ensembles: bool
+    fixed_seconds: float
+    refit_cost: object = None  # Callable[[TrialResult], float]; default: refit_seconds from fit time
+    top: list = field(default_factory=list)
+
+    def __call__(self, result) -> float:
+        self.top = sorted([*self.top, result], key=lambda r: (r.loss, r.iteration))[:ENSEMBLE_SIZE_ESTIMATE]
+        members = self.top if self.ensembles else self.top[:1]
+        cost = self.refit_cost or (lambda r: refit_seconds(r.fit_seconds, self.n_splits))
+        return parallel_seconds([cost(r) for r in members], self.workers) + self.fixed_seconds

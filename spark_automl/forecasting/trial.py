@@ -1,0 +1,180 @@
+"""One forecasting candidate scored by rolling-origin CV over every series: the forecasting
+task's Evaluator, run by the same backends as tabular trials (driver threads, pandas-UDF
+tasks, SparkTrials).
+
+Statistical models fit per series (over Spark when the evaluator runs on the driver with a
+session; locally inside a Spark task); global learners train once over every series' lag
+features. Each candidate becomes a TrialResult, so child runs, the leaderboard and ensemble
+selection work as for tabular tasks.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..ensemble.selection import ValidationTarget
+from ..errors import TrialTimeoutError
+from ..metrics import to_loss
+from ..search.trial import FAILED, OK, TIMED_OUT, Candidate, Evaluator, TrialResult, run_with_timeout
+from . import cv
+from .data import SeriesData
+from .forecasters import LEVELS, is_statistical, make_forecaster
+from .metrics import forecast_metrics, naive_scales
+from .settings import SERIES_ID, TARGET, TIME
+
+PER_SERIES, RESIDUALS = "per_series", "residual_quantiles"  # keys of TrialResult.details
+
+
+@dataclass
+class Folds:
+    """The CV folds, their scored rows in one fixed order, and the MASE scales."""
+
+    origins: list[cv.Origin]
+    histories: list[pd.DataFrame]
+    scored: list[pd.DataFrame]  # the scorable rows of each origin
+    scales: pd.Series
+    y_range: float
+
+    @cached_property
+    def all_scored(self) -> pd.DataFrame:
+        """Every origin's scored rows, in the order of every candidate's validation forecasts."""
+        return pd.concat(self.scored, ignore_index=True)
+
+    @property
+    def actual(self) -> np.ndarray:
+        return self.all_scored[TARGET].to_numpy(np.float64)
+
+    def score(self, yhat: np.ndarray) -> tuple[dict[str, float], pd.DataFrame, pd.DataFrame]:
+        """(metrics, per-series table, scored rows with yhat) for validation forecasts in that order."""
+        scored = self.all_scored.assign(yhat=yhat)
+        metrics, table = forecast_metrics(scored, self.scales, self.y_range)
+        return metrics, table, scored
+
+    @property
+    def target(self) -> ValidationTarget:
+        """The validation points every candidate forecasts, in order: what ensemble selection scores."""
+        return ValidationTarget("regression", self.actual, y_range=self.y_range)
+
+
+def build_folds(series: SeriesData, horizon: int, n_folds: int, step: int) -> Folds:
+    histories, scored = [], []
+    origins = cv.origins(n_folds, horizon, step)
+    for origin in origins:
+        history, rows = cv.split(series.frame, origin)
+        histories.append(history)
+        rows["_step"] = rows.groupby(SERIES_ID, sort=False).cumcount().to_numpy()  # 0 = first step after the cut
+        scored.append(rows.loc[cv.scorable(rows)].reset_index(drop=True))
+    scales = naive_scales(histories[0], series.season_length)
+    observed = series.frame[TARGET].dropna()
+    y_range = float(observed.max() - observed.min()) or 1.0
+    return Folds(origins, histories, scored, scales, y_range)
+
+
+def future_rows(series_frame: pd.DataFrame, history: pd.DataFrame, horizon: int) -> pd.DataFrame:
+    """Every row after each series' history up to `horizon` steps (scorable or not): what the
+    model must forecast through, so recursion sees every step."""
+    pos = series_frame.groupby(SERIES_ID, sort=False).cumcount()
+    n_hist = series_frame[SERIES_ID].map(history.groupby(SERIES_ID).size()).fillna(0).astype(int)
+    mask = (pos >= n_hist) & (pos < n_hist + horizon)
+    return series_frame.loc[mask.to_numpy()].drop(columns=[TARGET]).reset_index(drop=True)
+
+
+@dataclass
+class ForecastEvaluator(Evaluator):
+    """Everything a forecasting trial reads: the series, the folds and the fixed settings."""
+
+    series: SeriesData
+    folds: Folds
+    primary_metric: str
+    horizon: int
+    featurizer_args: dict[str, Any]
+    seed: int = 0
+    n_jobs: int = 1
+    spark: Any = None  # on the driver only: statistical candidates fan out over the series
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state["spark"] = None  # a session does not pickle; inside a Spark task models run locally
+        return state
+
+    def __call__(self, candidate: Candidate, timeout: float | None = None,
+                 timeout_reason: str = "iteration_timeout_minutes") -> TrialResult:
+        """evaluate() under a time limit. A candidate past it is recorded as timed out and its Spark
+        jobs are cancelled (a driver-side fit cannot be killed and finishes in the background)."""
+        spark = self.spark
+        group = f"spark-automl-forecast-{candidate.iteration}-{time.time_ns()}"
+
+        def work():
+            if spark is not None:
+                spark.sparkContext.setJobGroup(group, f"forecast candidate {candidate.model}", interruptOnCancel=True)
+            return self.evaluate(candidate)
+
+        started = time.time()
+        try:
+            return run_with_timeout(work, timeout, timeout_reason)
+        except TrialTimeoutError as err:
+            if spark is not None:
+                spark.sparkContext.cancelJobGroup(group)
+            result = self.failed(candidate, TIMED_OUT, f"TrialTimeoutError: {err}")
+            result.started_at, result.duration = started, time.time() - started
+            return result
+
+    def make(self, model: str, params: dict[str, Any]):
+        s = self.series
+        return make_forecaster(model, params, freq=s.freq, season_length=s.season_length, covariates=s.covariates,
+                               featurizer_args=self.featurizer_args, seed=self.seed, n_jobs=self.n_jobs,
+                               spark=self.spark)
+
+    def evaluate(self, candidate: Candidate) -> TrialResult:
+        """One candidate over every origin; details hold its per-series metrics and, for a global
+        learner, the |error| quantiles by horizon step that become its prediction intervals."""
+        started = time.time()
+        metric, folds = self.primary_metric, self.folds
+        result = TrialResult(candidate.iteration, candidate.model, dict(candidate.params), candidate.origin, FAILED,
+                             primary_metric=metric, started_at=started)
+        try:
+            preds, fit_s = [], 0.0
+            for history, scored in zip(folds.histories, folds.scored):
+                model = self.make(candidate.model, dict(candidate.params))
+                t0 = time.time()
+                model.fit(history)
+                out = model.predict(future_rows(self.series.frame, history, self.horizon), levels=())
+                fit_s += time.time() - t0
+                merged = scored[[SERIES_ID, TIME]].merge(out[[SERIES_ID, TIME, "yhat"]], on=[SERIES_ID, TIME],
+                                                         how="left")
+                preds.append(merged["yhat"].to_numpy(np.float64))
+            yhat = np.concatenate(preds)
+            if not np.isfinite(yhat).all():
+                raise ValueError(f"{int((~np.isfinite(yhat)).sum())} forecasts are NaN or infinite")
+            metrics, table, scored_all = folds.score(yhat)
+            result.metrics, result.oof = metrics, yhat.astype(np.float32)
+            result.score = metrics.get(metric, float("nan"))
+            result.loss = to_loss(metric, result.score)
+            result.fit_seconds = fit_s
+            result.status = OK if np.isfinite(result.loss) else FAILED
+            result.details[PER_SERIES] = table
+            if not is_statistical(candidate.model):
+                steps = scored_all.assign(abs_err=np.abs(scored_all[TARGET] - yhat))[["_step", "abs_err"]]
+                result.details[RESIDUALS] = residual_quantiles(steps)
+        except Exception as err:  # noqa: BLE001 - a failed candidate is recorded, the search goes on
+            result.error = "".join(traceback.format_exception_only(type(err), err)).strip()
+            result.error += "\n" + "".join(traceback.format_tb(err.__traceback__)[-3:])
+        result.duration = time.time() - started
+        return result
+
+
+def residual_quantiles(steps: pd.DataFrame, levels=LEVELS) -> dict[int, dict[int, float]]:
+    """Per level and horizon step, the empirical quantile of |validation error|: the
+    half-width of a global model's prediction interval (split conformal)."""
+    out: dict[int, dict[int, float]] = {}
+    for level in levels:
+        q = steps.groupby("_step")["abs_err"].quantile(level / 100.0)
+        out[level] = {int(k): float(v) for k, v in q.items()}
+    return out

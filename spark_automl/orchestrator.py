@@ -1,0 +1,195 @@
+"""The one flow from submit() to the logged model, for every task.
+
+The task strategy (tasks/) prepares the problem, supplies the evaluator, the candidates, the
+ensembles and the final model. This module alone owns the budget, the backends, tracking,
+refit, logging and the finishing artifacts; computing and logging stay apart: results are
+computed first, then logged through the Tracker, whose failures are warnings.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from . import budget
+from .config import AutoMLConfig
+from .errors import NoTrialSucceededError
+from .metrics import to_loss
+from .progress import Progress
+from .search.backends import BACKENDS, TrialContext, choose_backend
+from .search.stopping import Stopper
+from .search.trial import OK, TrialResult
+from .tasks import Problem, RunRecord, Task, task_for
+from .tracking import Tracker
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SearchOutcome:
+    results: list[TrialResult]
+    stop_reason: str
+    backend: str
+    search_seconds: float
+
+
+def best_result(results: list[TrialResult], metric: str | None = None) -> TrialResult:
+    ok = [r for r in results if r.status == OK]
+    if not ok:
+        errors = "; ".join(sorted({r.error.splitlines()[0] for r in results if r.error})[:3])
+        raise NoTrialSucceededError(
+            f"No trial succeeded ({len(results)} tried). First errors: {errors or 'none recorded'}. "
+            "Raise experiment_timeout_minutes or iteration_timeout_minutes, or check the data."
+        )
+    if metric is None:
+        return min(ok, key=lambda r: (r.loss, r.iteration))
+    return min(ok, key=lambda r: (to_loss(metric, r.metrics.get(metric, float("nan"))), r.iteration))
+
+
+def run_search(spark, problem: Problem, config: AutoMLConfig, on_results, stopper: Stopper,
+               progress: Progress) -> SearchOutcome:
+    """The sweeper proposes, the backend evaluates (threads or Spark tasks), the stopper ends it."""
+    for name, why in problem.skipped.items():
+        progress.stage(f"Skipping {name}: {why}")
+    is_local = spark is None or spark.sparkContext.master.startswith("local")
+    backend_name = choose_backend(config.backend, problem.n_rows, problem.n_features, is_local)
+    backend = BACKENDS[backend_name](spark=spark, trials_per_task=config.trials_per_task)
+    ctx = TrialContext(config.max_concurrent_iterations, config.trial_timeout_seconds)
+    progress.stage(f"Searching {len(problem.sweeper.specs)} models with the {backend_name} backend "
+                   f"({config.max_concurrent_iterations} concurrent)")
+    results: list[TrialResult] = []
+
+    def collect(batch):
+        results.extend(batch)
+        on_results(batch)
+
+    t0 = time.time()
+    try:
+        backend.run(problem.sweeper, problem.evaluator, ctx, stopper, collect)
+    finally:
+        backend.close()
+    return SearchOutcome(results, stopper.should_stop() or "search space exhausted", backend_name, time.time() - t0)
+
+
+def run_experiment(experiment, config: AutoMLConfig, show_output: bool = False, run_name: str | None = None,
+                   tags: dict[str, str] | None = None):
+    """Prepare, search, ensemble, refit, log, finish; returns an AutoMLRun."""
+    from .run import AutoMLRun
+
+    started = time.time()
+    task = task_for(config.task)
+    forecasting = config.task == "forecasting"
+    timeout = config.timeout_seconds
+    budget.check_budget(timeout, explain=bool(config.model_explainability),
+                        onnx=bool(config.enable_onnx_compatible_models), forecasting=forecasting)
+    progress = Progress(config.metric, enabled=show_output, pipeline_prefix=task.pipeline_prefix)
+    spark = experiment.session()
+    loaded = task.check(spark, config)  # schema errors before any MLflow or Spark work
+    tracker = Tracker(experiment.name, experiment.tracking_uri, experiment.registry_uri)
+    stopper = Stopper(config.metric, config.max_iterations, timeout, config.experiment_exit_score,
+                      config.enable_early_stopping, start=started, reserve=budget.initial_reserve(timeout))
+    progress.stage(f"Experiment {experiment.name!r}: task={config.task}, primary_metric={config.metric}")
+    problem = task.prepare(spark, config, loaded, progress.stage)
+    ensembles_on = bool(config.enable_voting_ensemble or config.stack_enabled)
+    stopper.reserve_for = budget.FinishReserve(
+        problem.n_splits, config.max_concurrent_iterations, ensembles_on,
+        budget.fixed_finish_seconds(ensembles=ensembles_on, explain=bool(config.model_explainability),
+                                    onnx=bool(config.enable_onnx_compatible_models), forecasting=forecasting),
+        refit_cost=lambda r: task.refit_cost(problem, r))
+    progress.stage(f"Data: {problem.description}")
+    for g in problem.guardrails:
+        progress.stage(f"Guardrail {g.name}: {g.status.upper()} - {g.description}")
+    tracker.start_parent(run_name or f"automl_{time.strftime('%Y%m%d_%H%M%S')}",
+                         params={k: v for k, v in config.to_dict().items() if v is not None},
+                         tags={"task": config.task, "primary_metric": config.metric, "automl": "spark-automl",
+                               **(tags or {})})
+    if tracker.parent_run_id is None:
+        progress.stage("MLflow tracking is unavailable: the experiment goes on; nothing will be logged")
+    tracker.log_dict(guardrail_records(problem.guardrails), "guardrails.json")
+    timings: dict[str, float] = {}
+    status, outcome, best = "FAILED", None, None
+    try:
+        def on_results(batch):
+            tracker.log_trials(batch)
+            progress.trials(batch)
+
+        outcome = run_search(spark, problem, config, on_results, stopper, progress)
+        progress.stage(f"Search stopped: {outcome.stop_reason}; {len(outcome.results)} trials")
+        with timed(timings, "ensembling"):
+            time_left = None if timeout is None else started + timeout - time.time() - budget.MODEL_LOGGING_SECONDS
+            ensembles = task.ensembles(problem, outcome.results, config, progress.stage, time_left)
+            if ensembles:
+                outcome.results.extend(ensembles)
+                on_results(ensembles)
+        best = best_result(outcome.results)
+        progress.stage(f"Refitting the best model ({best.model}, {config.metric}={best.score:.5f}) on all rows"
+                       + (" (ensemble members in parallel)" if best.ensemble else ""))
+        cache: dict[int, Any] = {}
+        with timed(timings, "refit"):
+            model = task.fit_final(problem, best, outcome.results, config, cache, spark)
+        record = RunRecord(config.task, config.without_data(), outcome.results, best.iteration,
+                           tracker.child_run_ids, guardrail_records(problem.guardrails),
+                           task.record_info(problem, config), stop_reason=outcome.stop_reason,
+                           backend=outcome.backend)
+        run = AutoMLRun._attached(experiment, tracker, record, task, model=model, problem=problem, cache=cache)
+        with timed(timings, "model_logging"):
+            run.log_model()
+        tracker.log_text(run.leaderboard.drop(columns=["params"]).to_csv(index=False), "leaderboard.csv")
+        finish(run, task, config, progress, started, timings)
+        status = "FINISHED"
+        record.wall_seconds, record.timings = time.time() - started, dict(timings)
+        with timed(timings, "record"):
+            tracker.log_record(record.slim())
+        progress.stage(f"Best: iteration {best.iteration} {best.model} {config.metric}={best.score:.5f}; "
+                       f"model at {run.model_uri}; {record.wall_seconds:.1f}s in all")
+        if tracker.failures:
+            progress.stage(f"{len(tracker.failures)} MLflow call(s) failed; the run keeps its model: "
+                           "call run.log_model() to log it again")
+        return run
+    finally:
+        summary = {f"seconds_{k}": v for k, v in timings.items()}
+        summary["wall_seconds"] = time.time() - started
+        if status == "FINISHED":
+            summary.update({f"best_{k}": v for k, v in best.metrics.items()})
+            summary["trials"] = len(outcome.results)
+        tracker.close_parent(status, summary, {"stop_reason": stopper.reason or ""})
+
+
+def finish(run, task: Task, config: AutoMLConfig, progress: Progress, started: float, timings: dict) -> None:
+    """The artifacts after the model is logged. One the user asked for is always made; an
+    optional one is skipped with a note past the budget's overrun, and can be made later
+    with the run's method."""
+    limit = budget.optional_deadline(started, config.timeout_seconds)
+    for name, method, wanted, asked in task.finish_steps(config, run.record.info):
+        if not wanted:
+            continue
+        if not asked and limit is not None and time.time() > limit:
+            progress.stage(f"Skipping {name}: the experiment budget is spent; call run.{method}() to make it")
+            continue
+        progress.stage(f"Logging {name.replace('_', ' ')}")
+        with timed(timings, name):
+            try:
+                if method == "explain" and limit is not None:
+                    # permutation importance scales with columns x rows: bound it by what is left
+                    run.explain(max_seconds=max(budget.EXPLAIN_MIN_SECONDS, limit - time.time()))
+                else:
+                    getattr(run, method)()
+            except Exception as err:  # noqa: BLE001 - an artifact must not lose a finished experiment
+                log.warning("%s failed: %s", name, err)
+                progress.stage(f"{name} failed: {type(err).__name__}: {err}")
+
+
+@contextmanager
+def timed(timings: dict, name: str):
+    t0 = time.time()
+    try:
+        yield
+    finally:
+        timings[name] = time.time() - t0
+
+
+def guardrail_records(guards: list) -> list[dict]:
+    return [{"name": g.name, "status": g.status, "description": g.description, "details": g.details} for g in guards]

@@ -1,0 +1,182 @@
+"""Forecasting: series prepared by Spark, rolling-origin CV over every series, the
+statistical forecasters and the global learners of the one registry, a voting ensemble,
+and a ForecastingModel logged as an MLflow pyfunc whose input is X_future."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from mlflow.models import infer_signature
+
+from ..budget import refit_seconds
+from ..config import AutoMLConfig
+from ..data.ingest import to_spark
+from ..ensemble.build import build_ensembles, member_results
+from ..errors import DataError
+from ..metrics import ValidationTarget
+from ..models import REGISTRY, STATISTICAL
+from ..search.sweeper import Sweeper, portfolio
+from ..search.trial import TrialResult
+from ..forecasting import cv
+from ..forecasting.data import check_series_schema, load_series
+from ..forecasting.forecasters import GlobalForecaster, is_statistical
+from ..forecasting.model import ForecastingModel, ForecastPyfunc, SeriesSchema
+from ..forecasting.settings import SERIES_ID, TIME
+from ..forecasting.trial import PER_SERIES, RESIDUALS, ForecastEvaluator, Folds, build_folds
+from .base import Problem, Say, Task
+
+GLOBAL_FIRST = 3  # global learners' portfolio entries tried before the slow statistical models
+# slow or weak without tuning on lag features: searched only when allowed explicitly
+UNTUNED_GLOBAL = ("KNN", "SGD", "OnlineGradientDescentRegressor", "LassoLars", "FastLinearRegressor", "DecisionTree")
+CHART_SERIES = 6  # series kept with the run record for the forecast chart
+EXAMPLE_SERIES = 5  # series in the logged input example
+
+
+class ForecastTarget(ValidationTarget):
+    """The validation points of every origin; scored with the forecasting metrics (MASE...)."""
+
+    def __init__(self, folds: Folds):
+        super().__init__("regression", folds.actual, y_range=folds.y_range)
+        self.folds = folds
+
+    def score(self, oof: np.ndarray) -> dict[str, float]:
+        return self.folds.score(np.asarray(oof, dtype=np.float64))[0]
+
+
+def featurizer_args(config: AutoMLConfig, series) -> dict[str, Any]:
+    fp = config.forecasting_parameters
+    return dict(freq=series.freq, season_length=series.season_length, target_lags=fp.target_lags,
+                rolling_window=fp.target_rolling_window_size, covariates=series.covariates,
+                unknown_covariates=fp.unknown_features, feature_lags=fp.feature_lags,
+                holidays_country=fp.country_or_region_for_holidays, use_stl=fp.use_stl, horizon=fp.horizon)
+
+
+def candidate_queue(config: AutoMLConfig, has_known_covariates: bool) -> tuple[list, list]:
+    """(specs, portfolio in run order): the cheap statistical models, the first global learners,
+    the slow statistical models, then the rest of the global learners' portfolio."""
+    allowed = config.candidate_models()
+    stats = [s for s in REGISTRY.for_task("forecasting") if s.kind == STATISTICAL and s.name in allowed]
+    if not has_known_covariates and config.allowed_models is None:
+        stats = [s for s in stats if not s.uses_covariates]  # nothing to regress on
+    learners = [REGISTRY.get(m, "regression") for m in allowed if not is_statistical(m)]
+    if config.allowed_models is None:
+        learners = [s for s in learners if s.name not in UNTUNED_GLOBAL]
+    learners.sort(key=lambda s: (s.priority, s.name))
+    first = [(s.name, {}) for s in stats if not s.slow]
+    slow = [(s.name, {}) for s in stats if s.slow]
+    learned = portfolio(learners)
+    return [*stats, *learners], [*first, *learned[:GLOBAL_FIRST], *slow, *learned[GLOBAL_FIRST:]]
+
+
+class ForecastingTask(Task):
+    name = "forecasting"
+    pipeline_prefix = ""
+    capabilities = frozenset({"forecast"})
+
+    def check(self, spark, config: AutoMLConfig):
+        if config.training_data is None:
+            raise DataError("AutoMLConfig has no training_data. Pass training_data=<DataFrame | table | path>.")
+        df = to_spark(spark, config.training_data, "training_data")
+        check_series_schema(df, config.label_column_name, config.forecasting_parameters)
+        return df
+
+    def prepare(self, spark, config: AutoMLConfig, loaded: Any, say: Say) -> Problem:
+        fp = config.forecasting_parameters
+        step = cv.resolve_step(fp.cv_step_size, fp.horizon)
+        n_folds_hint = config.n_cross_validations if isinstance(config.n_cross_validations, int) else cv.DEFAULT_FOLDS
+        say("Loading the series with Spark (parse, frequency, gaps, short series)")
+        series = load_series(spark, loaded, config.label_column_name, fp, n_folds_hint, step)
+        lengths = series.frame.groupby(SERIES_ID).size()
+        n_folds = cv.resolve_folds(config.n_cross_validations, int(lengths.min()), fp.horizon, step)
+        folds = build_folds(series, fp.horizon, n_folds, step)
+        known = [c for c in series.covariates if c not in fp.unknown_features]
+        specs, queue = candidate_queue(config, bool(known))
+        evaluator = ForecastEvaluator(series, folds, config.metric, fp.horizon, featurizer_args(config, series),
+                                      config.seed, config.cores_per_trial, spark)
+        description = (f"{series.n_series} series, freq {series.freq!r}, season {series.season_length}, "
+                       f"{len(series.frame)} rows; validation: {n_folds} rolling origins, {step} steps apart")
+        return Problem(evaluator, ForecastTarget(folds), Sweeper(specs, seed=config.seed, queue=queue), n_folds,
+                       len(folds.actual), len(series.covariates), series.guardrails, description, evaluator)
+
+    def refit_cost(self, problem: Problem, result: TrialResult) -> float:
+        """A statistical model refits nothing (it forecasts from the stored history); a global
+        learner refits once on every row."""
+        return 0.0 if is_statistical(result.model) else refit_seconds(result.fit_seconds, problem.n_splits)
+
+    def ensembles(self, problem, results, config, say, time_left):
+        out = build_ensembles(results, problem.target, config, lambda r: self.refit_cost(problem, r), say,
+                              time_left)
+        for r in out:
+            r.details[PER_SERIES] = problem.target.folds.score(r.oof.astype(np.float64))[1]
+        return out
+
+    def fit_final(self, problem, result, results, config, cache, spark=None) -> ForecastingModel:
+        """The chosen forecaster(s) refit on every row of every series."""
+        ev: ForecastEvaluator = problem.state
+        series = ev.series
+        members = member_results(result, results)
+        weights = list(result.ensemble.weights) if result.ensemble is not None else [1.0]
+        fitted = []
+        for m in members:
+            if m.iteration not in cache:
+                forecaster = ev.make(m.model, dict(m.params))
+                forecaster.fit(series.frame)
+                if isinstance(forecaster, GlobalForecaster):
+                    forecaster.residual_quantiles = m.details.get(RESIDUALS, {})
+                cache[m.iteration] = forecaster
+            fitted.append(cache[m.iteration])
+        fp = config.forecasting_parameters
+        last = series.frame.groupby(SERIES_ID)[TIME].max()
+        schema = SeriesSchema(fp.time_column_name, series.id_columns, config.label_column_name, series.freq,
+                              fp.horizon, series.integer_time, list(series.covariates),
+                              {k: (int(v) if series.integer_time else pd.Timestamp(v)) for k, v in last.items()},
+                              _id_values(series))
+        known = [c for c in series.covariates if c not in fp.unknown_features]
+        uses_covariates = bool(known) and any(not is_statistical(m.model) or REGISTRY.get(m.model, "forecasting")
+                                              .uses_covariates for m in members)
+        return ForecastingModel(fitted, weights, [m.model for m in members], schema, uses_covariates)
+
+    def model_payload(self, problem, model: ForecastingModel):
+        example = _future_example(problem.state.series, model, EXAMPLE_SERIES)
+        if not model.uses_covariates:
+            example = example[[*model.schema.id_columns, model.schema.time_column]]
+        output = model.forecast(example)  # a few series only: the example must not cost a full forecast
+        return "pyfunc", ForecastPyfunc(model), example, infer_signature(example, output)
+
+    def record_info(self, problem, config) -> dict[str, Any]:
+        ev: ForecastEvaluator = problem.state
+        series, folds = ev.series, ev.folds
+        shown = list(folds.scored[-1][SERIES_ID].drop_duplicates()[:CHART_SERIES])
+        history = folds.histories[-1]
+        return {
+            "n_series": series.n_series, "freq": series.freq, "season_length": series.season_length,
+            "horizon": config.forecasting_parameters.horizon, "label": config.label_column_name,
+            "chart_history": history[history[SERIES_ID].isin(shown)].reset_index(drop=True),
+            "chart_scored": folds.scored[-1], "n_last_scored": len(folds.scored[-1]),
+        }
+
+    def finish_steps(self, config, info):
+        return [("charts", "log_charts", True, False)]
+
+
+def _future_example(series, model: ForecastingModel, limit: int | None = None) -> pd.DataFrame:
+    """The next step of (the first `limit`) series, with each series' last covariates repeated:
+    an X_future for the logged input example."""
+    s = model.schema
+    last = series.frame.groupby(SERIES_ID).tail(1).set_index(SERIES_ID)
+    rows = []
+    for uid, t in list(s.last_time.items())[:limit]:
+        for when in s.times_after(t, 1):
+            row = {c: last.at[uid, c] for c in [*s.id_columns, *s.covariates]}
+            row[s.time_column] = when
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _id_values(series) -> dict[str, tuple]:
+    if not series.id_columns:
+        return {}
+    first = series.frame.groupby(SERIES_ID, sort=False)[series.id_columns].first()
+    return {uid: tuple(row) for uid, row in zip(first.index, first.itertuples(index=False))}

@@ -1,0 +1,112 @@
+"""Classification and regression: Spark-prepared feature matrices, k-fold or holdout
+validation, scikit-learn learners from the registry, voting and stack ensembles."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+from mlflow.models import infer_signature
+from sklearn.pipeline import Pipeline
+
+from ..budget import refit_seconds
+from ..config import AutoMLConfig
+from ..data.prepare import PreparedData, load_and_check, prepare
+from ..ensemble.build import assemble, build_ensembles, member_results, stack_ensemble
+from ..errors import ConfigError
+from ..models import REGISTRY
+from ..search.sweeper import Sweeper
+from ..search.trial import TabularEvaluator, TrialResult, fit_many
+from .base import Problem, Say, Task
+
+TEST_FRAME_MAX_ROWS = 100_000  # a test set kept with the run record for run.test() after re-attaching
+
+
+def eligible_specs(config: AutoMLConfig, n_rows: int, has_weights: bool) -> tuple[list, dict[str, str]]:
+    """Registry specs the search may use, with the reason each excluded model was skipped."""
+    specs, skipped = [], {}
+    explicit = set(config.allowed_models or [])
+    for name in config.candidate_models():
+        spec = REGISTRY.get(name, config.task)
+        if has_weights and not spec.supports_weights:
+            skipped[name] = "does not support sample weights"
+        elif spec.max_rows is not None and n_rows > spec.max_rows and name not in explicit:
+            skipped[name] = f"too slow above {spec.max_rows} rows (allow it explicitly to force it)"
+        elif config.enable_onnx_compatible_models and not spec.onnx:
+            skipped[name] = "not ONNX-convertible"
+        else:
+            specs.append(spec)
+    if not specs:
+        reasons = "; ".join(f"{name}: {why}" for name, why in skipped.items())
+        raise ConfigError(f"No model can be trained with these settings ({reasons}). "
+                          "Allow other models in allowed_models, or drop weight_column_name.")
+    return specs, skipped
+
+
+class TabularTask(Task):
+    name = "tabular"
+    capabilities = frozenset({"test", "explain", "onnx", "code"})
+
+    def check(self, spark, config: AutoMLConfig):
+        return load_and_check(spark, config)
+
+    def prepare(self, spark, config: AutoMLConfig, loaded: Any, say: Say) -> Problem:
+        prepared = prepare(spark, config, say, loaded)
+        data = prepared.search
+        specs, skipped = eligible_specs(config, data.n_rows, data.weight is not None)
+        evaluator = TabularEvaluator(data, config.metric, config.seed, config.cores_per_trial)
+        description = (f"{prepared.profile.n_rows} rows, {len(prepared.feature_columns)} feature columns -> "
+                       f"{data.X.shape[1]} features; validation: {prepared.technique.describe()}")
+        return Problem(evaluator, data.target, Sweeper(specs, seed=config.seed), len(data.splits), data.n_rows,
+                       data.X.shape[1], prepared.guardrails, description, prepared, skipped,
+                       holdout=len(data.splits) == 1)
+
+    def refit_cost(self, problem: Problem, result: TrialResult) -> float:
+        return refit_seconds(result.fit_seconds, problem.n_splits)
+
+    def ensembles(self, problem, results, config, say, time_left):
+        prepared: PreparedData = problem.state
+
+        def stack(voting, candidates, iteration):
+            return stack_ensemble(voting, candidates, prepared.search, config, iteration,
+                                  config.max_concurrent_iterations)
+
+        return build_ensembles(results, problem.target, config, lambda r: self.refit_cost(problem, r), say,
+                               time_left, stack, problem.holdout)
+
+    def fit_final(self, problem, result, results, config, cache, spark=None) -> Pipeline:
+        """featurizer + the candidate (or every ensemble member, max_concurrent_iterations at a
+        time) refit on all training rows."""
+        prepared: PreparedData = problem.state
+        todo = [m for m in member_results(result, results) if m.iteration not in cache]
+        cache.update(fit_many(prepared.search, todo, None, config.seed, config.cores_per_trial,
+                              config.max_concurrent_iterations))
+        return Pipeline([("featurizer", prepared.featurizer), ("model", assemble(result, cache, prepared.search))])
+
+    def model_payload(self, problem, model):
+        example = problem.state.input_example.copy()  # the training dtypes as they are
+        return "sklearn", model, example, infer_signature(example, model.predict(example))
+
+    def record_info(self, problem, config) -> dict[str, Any]:
+        p: PreparedData = problem.state
+        s = p.search
+        test = p.test_frame if p.test_frame is not None and len(p.test_frame) <= TEST_FRAME_MAX_ROWS else None
+        return {
+            "label": p.label, "feature_columns": list(p.feature_columns), "weight_column": p.weight_column,
+            "classes": s.classes, "positive_label": s.positive_label, "y_range": s.y_range,
+            "input_example": p.input_example, "holdout_frame": p.holdout_frame, "test_frame": test,
+            "has_test": p.test_frame is not None, "target": problem.target,
+            "featurization": [c.describe() for c in p.plan.columns], "validation": p.technique.describe(),
+        }
+
+    def finish_steps(self, config: AutoMLConfig, info: dict) -> list[tuple[str, str, bool, bool]]:
+        """(artifact, run method, wanted, asked-for)."""
+        return [("charts", "log_charts", True, False),
+                ("test", "test", bool(info.get("has_test")), True),
+                ("explanations", "explain", bool(config.model_explainability), True),
+                ("onnx", "export_onnx", bool(config.enable_onnx_compatible_models), True),
+                ("generated_code", "generate_code", bool(config.enable_code_generation), False)]
+
+    @staticmethod
+    def leaderboard_columns(board: pd.DataFrame, results: list[TrialResult]) -> pd.DataFrame:
+        return board
