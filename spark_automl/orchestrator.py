@@ -93,6 +93,7 @@ def run_experiment(experiment, config: AutoMLConfig, show_output: bool = False, 
                       config.enable_early_stopping, start=started, reserve=budget.initial_reserve(timeout))
     progress.stage(f"Experiment {experiment.name!r}: task={config.task}, primary_metric={config.metric}")
     problem = task.prepare(spark, config, loaded, progress.stage)
+    prepared_at = time.time()
     ensembles_on = bool(config.enable_voting_ensemble or config.stack_enabled)
     stopper.reserve_for = budget.FinishReserve(
         problem.n_splits, config.max_concurrent_iterations, ensembles_on,
@@ -109,7 +110,7 @@ def run_experiment(experiment, config: AutoMLConfig, show_output: bool = False, 
     if tracker.parent_run_id is None:
         progress.stage("MLflow tracking is unavailable: the experiment goes on; nothing will be logged")
     tracker.log_dict(guardrail_records(problem.guardrails), "guardrails.json")
-    timings: dict[str, float] = {}
+    timings: dict[str, float] = {"data_preparation": prepared_at - started}
     status, outcome, best = "FAILED", None, None
     try:
         def on_results(batch):
@@ -117,6 +118,7 @@ def run_experiment(experiment, config: AutoMLConfig, show_output: bool = False, 
             progress.trials(batch)
 
         outcome = run_search(spark, problem, config, on_results, stopper, progress)
+        timings["search"] = outcome.search_seconds
         progress.stage(f"Search stopped: {outcome.stop_reason}; {len(outcome.results)} trials")
         with timed(timings, "ensembling"):
             time_left = None if timeout is None else started + timeout - time.time() - budget.MODEL_LOGGING_SECONDS

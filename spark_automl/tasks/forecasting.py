@@ -152,7 +152,7 @@ class ForecastingTask(Task):
         history = folds.histories[-1]
         return {
             "n_series": series.n_series, "freq": series.freq, "season_length": series.season_length,
-            "horizon": config.forecasting_parameters.horizon, "label": config.label_column_name,
+            "horizon": config.forecasting_parameters.horizon, "integer_time": series.integer_time, "label": config.label_column_name,
             "chart_history": history[history[SERIES_ID].isin(shown)].reset_index(drop=True),
             "chart_scored": folds.scored[-1], "n_last_scored": len(folds.scored[-1]),
         }

@@ -3,7 +3,7 @@
 import pytest
 
 from spark_automl import AutoMLConfig, ConfigError
-from spark_automl.engine import eligible_specs
+from spark_automl.tasks.tabular import eligible_specs
 
 
 def test_slow_models_are_skipped_on_large_data_unless_explicitly_allowed():
