@@ -40,6 +40,7 @@ from sklearn.inspection import permutation_importance
 from sklearn.metrics import r2_score
 from sklearn.tree import BaseDecisionTree
 
+from .errors import ConfigError, DataError
 from .models import LabelEncodedClassifier
 
 METHODS = ("auto", "shap", "permutation")
@@ -152,13 +153,13 @@ def tree_model(model: Any) -> Any | None:
 
 def _choose(model: Any, method: str) -> str:
     if method not in METHODS:
-        raise ValueError(f"method must be one of {METHODS}; got {method!r}")
+        raise ConfigError(f"The 'method' parameter must be one of {METHODS}; got {method!r}")
     if method == "permutation":
         return "permutation"
     if tree_model(model) is not None:
         return "shap"
     if method == "shap":
-        raise ValueError(f"method='shap' needs a tree model (LightGBM, XGBoost, sklearn trees); got "
+        raise ConfigError(f"method='shap' needs a tree model (LightGBM, XGBoost, sklearn trees); got "
                          f"{type(model).__name__}. Use method='auto' or 'permutation'.")
     return "permutation"
 
@@ -167,11 +168,11 @@ def _choose(model: Any, method: str) -> str:
 def _sample(X: pd.DataFrame, y: Any, max_rows: int, seed: int) -> tuple[pd.DataFrame, np.ndarray | None]:
     """A seeded sample of at most max_rows rows; explanations stabilise long before all rows."""
     if not isinstance(X, pd.DataFrame):
-        raise TypeError(f"X_raw must be a pandas DataFrame of raw columns; got {type(X).__name__}")
+        raise DataError(f"X_raw must be a pandas DataFrame of raw columns; got {type(X).__name__}")
     if y is not None and len(y) != len(X):
-        raise ValueError(f"y has {len(y)} rows but X_raw has {len(X)}")
+        raise DataError(f"y has {len(y)} rows but X_raw has {len(X)}")
     if max_rows < 1:
-        raise ValueError(f"max_rows must be >= 1; got {max_rows}")
+        raise ConfigError(f"The 'max_rows' parameter must be >= 1; got {max_rows}")
     rows = np.arange(len(X))
     if len(X) > max_rows:
         rows = np.sort(np.random.default_rng(seed).choice(len(X), size=max_rows, replace=False))
@@ -183,7 +184,7 @@ def _require_labels(y: Any, model: Any, shap_error: Exception | None = None) -> 
     if y is None:
         why = (f"SHAP failed ({type(shap_error).__name__}: {shap_error})" if shap_error is not None
                else "only tree models are explained with SHAP, which needs no labels")
-        raise ValueError(f"Permutation importance needs the labels: pass y to explain a "
+        raise DataError(f"Permutation importance needs the labels: pass y to explain a "
                          f"{type(model).__name__} model ({why}).")
 
 
@@ -259,7 +260,7 @@ def _scorer(estimator: Any, y: np.ndarray, task: str, classes: Sequence | None) 
     if task == "regression":
         return lambda est, X, yt: r2_score(yt, np.asarray(est.predict(X), dtype=np.float64))
     if task != "classification":
-        raise ValueError(f"task must be 'classification' or 'regression'; got {task!r}")
+        raise ConfigError(f"The 'task' parameter must be 'classification' or 'regression'; got {task!r}")
     known = classes if classes is not None else getattr(estimator, "classes_", None)
     if known is not None and hasattr(estimator, "predict_proba"):
         index = {c: i for i, c in enumerate(np.asarray(known).tolist())}

@@ -80,6 +80,7 @@ def run_experiment(experiment, config: AutoMLConfig, show_output: bool = False, 
     from .run import AutoMLRun
 
     started = time.time()
+    logging.getLogger("spark_automl").setLevel(config.verbosity)  # Azure's verbosity: the library's own logger
     task = task_for(config.task)
     forecasting = config.task == "forecasting"
     timeout = config.timeout_seconds

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 
+from ..errors import ConfigError
+
 _HERE = os.path.dirname(os.path.abspath(__file__))
 BUNDLED = {"penguins": "penguins.csv", "credit_g": "credit_g.csv", "airline_passengers": "airline_passengers.csv"}
 
@@ -16,5 +18,5 @@ BUNDLED = {"penguins": "penguins.csv", "credit_g": "credit_g.csv", "airline_pass
 def dataset_path(name: str) -> str:
     """Absolute path of a bundled CSV file."""
     if name not in BUNDLED:
-        raise KeyError(f"Unknown bundled dataset {name!r}; choose one of {sorted(BUNDLED)}.")
+        raise ConfigError(f"Unknown bundled dataset {name!r}; choose one of {sorted(BUNDLED)}.")
     return os.path.join(_HERE, BUNDLED[name])

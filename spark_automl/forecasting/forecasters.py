@@ -14,6 +14,7 @@ import pandas as pd
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
 
+from ..errors import DataError
 from ..search.trial import build_estimator
 from .settings import SERIES_ID, TARGET, TIME
 
@@ -82,7 +83,7 @@ class GlobalForecaster:
         self.featurizer = LagFeaturizer(**self.featurizer_args).fit(history)
         X, y, _ = training_matrix(self.featurizer, history)
         if len(y) == 0:
-            raise ValueError("no training rows with enough history for lag features")
+            raise DataError("no training rows with enough history for lag features")
         est = build_estimator(self.model, self.params, "regression", None, self.n_jobs, self.seed)
         # Covariates may be missing (gaps); linear learners need complete rows.
         self.estimator = Pipeline([("impute", SimpleImputer(strategy="median", keep_empty_features=True)),

@@ -98,6 +98,10 @@ class ForecastEvaluator(Evaluator):
     seed: int = 0
     n_jobs: int = 1
     spark: Any = None  # on the driver only: statistical candidates fan out over the series
+    mem_in_mb: int | None = None
+
+    def data_bytes(self) -> int:
+        return int(self.series.frame.memory_usage(deep=True).sum())
 
     def __getstate__(self):
         state = dict(self.__dict__)
@@ -108,6 +112,9 @@ class ForecastEvaluator(Evaluator):
                  timeout_reason: str = "iteration_timeout_minutes") -> TrialResult:
         """evaluate() under a time limit. A candidate past it is recorded as timed out and its Spark
         jobs are cancelled (a driver-side fit cannot be killed and finishes in the background)."""
+        refused = self.over_memory(candidate)
+        if refused is not None:
+            return refused
         spark = self.spark
         group = f"spark-automl-forecast-{candidate.iteration}-{time.time_ns()}"
 

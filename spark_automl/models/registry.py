@@ -55,7 +55,7 @@ class ModelRegistry:
     def register(self, spec: ModelSpec) -> ModelSpec:
         for task in spec.tasks:
             if (task, spec.name) in self._keys():
-                raise ValueError(f"model {spec.name!r} registered twice for task {task!r}")
+                raise ConfigError(f"model {spec.name!r} registered twice for task {task!r}")
         self._specs[f"{spec.name}|{'+'.join(spec.tasks)}"] = spec
         return spec
 

@@ -14,6 +14,8 @@ from typing import Any
 from hyperopt import hp
 from hyperopt.pyll import scope
 
+from ..errors import ConfigError
+
 
 @dataclass(frozen=True)
 class Param:
@@ -33,7 +35,7 @@ class Param:
             return scope.int(hp.qloguniform(label, math.log(self.low), math.log(self.high), 1))
         if self.kind == "choice":
             return hp.choice(label, list(self.options))
-        raise ValueError(f"unknown Param kind {self.kind!r}")
+        raise ConfigError(f"unknown Param kind {self.kind!r}")
 
     def encode(self, value: Any) -> Any:
         """The raw hyperopt value for a concrete setting (an index for a choice)."""

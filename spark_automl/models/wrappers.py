@@ -12,6 +12,8 @@ from typing import Any, Sequence
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 
+from ..errors import DataError
+
 
 class LabelEncodedClassifier(ClassifierMixin, BaseEstimator):
     """Fits `estimator` on label indices into `classes`; predicts the original labels."""
@@ -28,7 +30,7 @@ class LabelEncodedClassifier(ClassifierMixin, BaseEstimator):
         try:
             codes = np.fromiter((index[v] for v in y.tolist()), dtype=np.int64, count=len(y))
         except KeyError as err:
-            raise ValueError(f"label {err.args[0]!r} is not among the declared classes {self.classes_.tolist()}") from None
+            raise DataError(f"label {err.args[0]!r} is not among the declared classes {self.classes_.tolist()}") from None
         present = np.unique(codes)
         # Learners want contiguous codes 0..m-1; remember where each column goes back.
         self.present_codes_ = present

@@ -158,12 +158,29 @@ def evaluate(candidate: Candidate, data: SearchData, primary_metric: str, seed: 
     return result
 
 
+MEMORY_FACTOR = 3.0  # a trial's working set vs its data: a fold's training copy plus the learner's own copy
+
+
 class Evaluator:
     """What a backend ships to wherever trials run (a thread, a Spark task): the task's
     validation data and the fixed trial settings. Calling it evaluates one candidate; it is
     pure and picklable. Each task (tabular, forecasting) supplies one."""
 
     primary_metric: str
+    mem_in_mb: int | None = None  # Azure's per-iteration memory cap
+
+    def data_bytes(self) -> int:  # pragma: no cover - each task measures its own data
+        raise NotImplementedError
+
+    def over_memory(self, candidate: "Candidate") -> "TrialResult | None":
+        """mem_in_mb honoured before any fit: a trial whose working set would exceed it is not run."""
+        if self.mem_in_mb is None:
+            return None
+        needed = MEMORY_FACTOR * self.data_bytes() / 2**20
+        if needed <= self.mem_in_mb:
+            return None
+        return self.failed(candidate, FAILED, f"MemoryLimit: this iteration needs about {needed:.0f} MB, more than "
+                                              f"mem_in_mb={self.mem_in_mb}; raise mem_in_mb or sample the data.")
 
     def __call__(self, candidate: Candidate, timeout: float | None = None,
                  timeout_reason: str = "iteration_timeout_minutes") -> TrialResult:  # pragma: no cover
@@ -180,9 +197,16 @@ class TabularEvaluator(Evaluator):
     primary_metric: str
     seed: int = 0
     n_jobs: int = 1
+    mem_in_mb: int | None = None
+
+    def data_bytes(self) -> int:
+        return int(self.data.X.nbytes)
 
     def __call__(self, candidate: Candidate, timeout: float | None = None,
                  timeout_reason: str = "iteration_timeout_minutes") -> TrialResult:
+        refused = self.over_memory(candidate)
+        if refused is not None:
+            return refused
         return evaluate(candidate, self.data, self.primary_metric, self.seed, self.n_jobs, timeout, timeout_reason)
 
 

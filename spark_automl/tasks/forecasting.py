@@ -94,7 +94,7 @@ class ForecastingTask(Task):
         known = [c for c in series.covariates if c not in fp.unknown_features]
         specs, queue = candidate_queue(config, bool(known))
         evaluator = ForecastEvaluator(series, folds, config.metric, fp.horizon, featurizer_args(config, series),
-                                      config.seed, config.cores_per_trial, spark)
+                                      config.seed, config.cores_per_trial, spark, config.mem_in_mb)
         description = (f"{series.n_series} series, freq {series.freq!r}, season {series.season_length}, "
                        f"{len(series.frame)} rows; validation: {n_folds} rolling origins, {step} steps apart")
         return Problem(evaluator, ForecastTarget(folds), Sweeper(specs, seed=config.seed, queue=queue), n_folds,

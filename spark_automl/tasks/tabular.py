@@ -54,7 +54,7 @@ class TabularTask(Task):
         prepared = prepare(spark, config, say, loaded)
         data = prepared.search
         specs, skipped = eligible_specs(config, data.n_rows, data.weight is not None)
-        evaluator = TabularEvaluator(data, config.metric, config.seed, config.cores_per_trial)
+        evaluator = TabularEvaluator(data, config.metric, config.seed, config.cores_per_trial, config.mem_in_mb)
         description = (f"{prepared.profile.n_rows} rows, {len(prepared.feature_columns)} feature columns -> "
                        f"{data.X.shape[1]} features; validation: {prepared.technique.describe()}")
         return Problem(evaluator, data.target, Sweeper(specs, seed=config.seed), len(data.splits), data.n_rows,

@@ -1,0 +1,39 @@
+"""Evaluators: one candidate in, one TrialResult out, honouring mem_in_mb before any fit."""
+
+import pickle
+
+import numpy as np
+
+from spark_automl.data.prepare import SearchData
+from spark_automl.search.trial import FAILED, OK, MEMORY_FACTOR, Candidate, TabularEvaluator
+
+
+def _data(n=400, d=50):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(n, d)).astype(np.float64)
+    y = (X[:, 0] + 0.1 * rng.normal(size=n) > 0).astype(int)
+    folds = np.arange(n) % 3
+    splits = [(np.flatnonzero(folds != k), np.flatnonzero(folds == k)) for k in range(3)]
+    return SearchData("classification", X, y, None, splits, [0, 1], None)
+
+
+def test_mem_in_mb_refuses_a_trial_that_would_not_fit_before_fitting_anything():
+    data = _data()
+    needed_mb = MEMORY_FACTOR * data.X.nbytes / 2**20  # about 0.46 MB
+    cand = Candidate(0, "LogisticRegression", {"C": 1.0})
+    refused = TabularEvaluator(data, "accuracy", seed=0)
+    refused.mem_in_mb = 0.1  # below the estimate (the config only accepts ints >= 1; the rule is the same)
+    result = refused(cand)
+    assert result.status == FAILED and "mem_in_mb=0.1" in result.error and result.fit_seconds == 0.0
+    assert needed_mb > 0.1
+    ok = TabularEvaluator(data, "accuracy", mem_in_mb=1)(cand)
+    assert ok.status == OK and ok.score > 0.9
+
+
+def test_an_evaluator_pickles_and_gives_the_same_result_after_the_round_trip():
+    ev = TabularEvaluator(_data(), "AUC_weighted", seed=7)
+    cand = Candidate(3, "ExtremeRandomTrees", {"n_estimators": 20})
+    first, second = ev(cand), pickle.loads(pickle.dumps(ev))(cand)
+    assert first.status == second.status == OK
+    np.testing.assert_array_equal(first.oof, second.oof)
+    assert first.metrics == second.metrics
