@@ -44,8 +44,13 @@ class TrackingError(AutoMLError):
 
 
 def resolve_tracking_uri(tracking_uri: str | None) -> str:
-    """The store: the argument, else MLFLOW_TRACKING_URI, else an embedded SQLite file here."""
-    return tracking_uri or os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_TRACKING_URI
+    """The store: the argument, else MLFLOW_TRACKING_URI, else the workspace on Databricks,
+    else an embedded SQLite file in the working directory."""
+    if tracking_uri:
+        return tracking_uri
+    if os.environ.get("MLFLOW_TRACKING_URI"):
+        return os.environ["MLFLOW_TRACKING_URI"]
+    return "databricks" if os.environ.get("DATABRICKS_RUNTIME_VERSION") else DEFAULT_TRACKING_URI
 
 
 def resolve_registry_uri(registry_uri: str | None, tracking_uri: str) -> str:
