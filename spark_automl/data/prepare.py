@@ -171,12 +171,15 @@ def _expected_test_rows(prof: DataProfile, test_size: float | None) -> int:
     return int(round(prof.n_labeled * test_size)) if test_size else 0
 
 
+SAMPLE_SEED_OFFSET = 17  # the sample's hash seed differs from the fold hash's, so the two are independent
+
+
 def _bounded(df: DataFrame, n_rows: int, limit: int, seed: int) -> tuple[DataFrame, int | None]:
     """Large-data mode: a seeded sample for search when the table exceeds the driver budget."""
     if n_rows <= limit:
         return df, None
     fraction = limit / n_rows
-    sample = df.where((F.abs(F.xxhash64(col(ROW_ID), F.lit(seed + 17))) % 1_000_000) < int(fraction * 1_000_000))
+    sample = df.where((F.abs(F.xxhash64(col(ROW_ID), F.lit(seed + SAMPLE_SEED_OFFSET))) % 1_000_000) < int(fraction * 1_000_000))
     return sample, limit
 
 

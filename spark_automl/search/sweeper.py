@@ -18,6 +18,7 @@ from ..models import ModelSpec
 from .trial import OK, Candidate, TrialResult
 
 MODEL_LABEL = "model"
+VARIANT_PRIORITY_STEP = 8  # a model's k-th default ranks as if its priority were 8*k lower
 
 
 def _label(model: str, param: str) -> str:
@@ -35,7 +36,7 @@ def build_space(specs: Sequence[ModelSpec]):
 def portfolio(specs: Sequence[ModelSpec]) -> list[tuple[str, dict[str, Any]]]:
     """Known-good configurations, cheapest-and-strongest first; a model's second default
     ranks as if its priority were 8 lower, so strong learners get variants early."""
-    ranked = [(s.priority + 8 * level, s.name, level, dict(d)) for s in specs for level, d in enumerate(s.defaults)]
+    ranked = [(s.priority + VARIANT_PRIORITY_STEP * level, s.name, level, dict(d)) for s in specs for level, d in enumerate(s.defaults)]
     return [(name, params) for _, name, _, params in sorted(ranked, key=lambda r: (r[0], r[2], r[1]))]
 
 
