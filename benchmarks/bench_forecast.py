@@ -118,7 +118,7 @@ def run_spark_automl(spark, ds: SeriesSet, raw_train: pd.DataFrame, budget: floa
     key = out[list(ds.ids)].astype(str).agg("|".join, axis=1)
     when = out[ds.time] if ds.time == "week" else pd.to_datetime(out[ds.time])
     yhat = pd.DataFrame({"unique_id": key, "ds": when.to_numpy(), "yhat": out["prediction"].to_numpy()})
-    return yhat, {"wall": wall, "best": run.best.model, "trials": len(run.outcome.results)}
+    return yhat, {"wall": wall, "best": run.best.model, "trials": len(run.results)}
 
 
 def main(argv=None) -> int:

@@ -64,14 +64,14 @@ def run_once(spark, ds: C.Dataset, frame, backend: str, concurrency: int, iterat
     finally:
         os.chdir(old)
         shutil.rmtree(tmp, ignore_errors=True)
-    results = run.outcome.results
+    results = run.results
     n = len(results)
     busy = sum(r.duration for r in results)
-    search = run.outcome.search_seconds
+    search = run.timings.get("search", 0.0)
     wall = run.wall_seconds
     search_overhead = (search * concurrency - busy) / n
     return {
-        "backend": run.outcome.backend, "concurrency": concurrency, "trials": n,
+        "backend": run.backend, "concurrency": concurrency, "trials": n,
         "ok": sum(r.status == "ok" for r in results), "mean_trial": busy / n, "search": search, "wall": wall,
         "outside": outside, "search_overhead": search_overhead,
         "total_overhead": (wall - search) / n + search_overhead, "throughput": n / search,

@@ -68,11 +68,11 @@ def run_spark_automl(spark, ds: C.Dataset, train, test, budget: float, keep: boo
             best_child, model = run.get_output()
             out["wall"] = time.time() - t0
             out["score"] = C.score_predictor(ds, train, test, model)
-            results = run.outcome.results
+            results = run.results
             out["trials"] = len(results)
             out["ok_trials"] = sum(r.status == "ok" for r in results)
             out["best"] = best_child.model_name
-            out["search_seconds"] = run.outcome.search_seconds
+            out["search_seconds"] = run.timings.get("search", 0.0)
             out["failed"] = sorted({f"{r.model}: {r.status}: {(r.error or '').strip().splitlines()[-1:] or ''}"
                                     for r in results if r.status != "ok"})
             out["run_wall_seconds"] = run.wall_seconds

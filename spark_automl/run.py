@@ -175,7 +175,8 @@ class AutoMLRun:
         return {r.iteration: dict(r.metrics) for r in self.results}
 
     def get_guardrails(self) -> pd.DataFrame:
-        return pd.DataFrame(self.record.guardrails, columns=["name", "status", "description", "details"])
+        return pd.DataFrame([{"guardrail": g["name"], "status": g["status"], "description": g["description"]}
+                             for g in self.record.guardrails], columns=["guardrail", "status", "description"])
 
     def get_output(self, iteration: int | None = None, metric: str | None = None):
         """(best or chosen ChildRun, fitted model): the logged model when there is one; another

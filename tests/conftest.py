@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import os
-import sys
 
 import pandas as pd
 import pytest
 
-SHARED_DATASETS = os.environ.get(
-    "SPARK_AUTOML_SHARED_DATASETS",
-    os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "..", "shared", "datasets"),
-)
+# Small real samples that live in the repository (provenance: tests/datasets/README.md).
+TEST_DATASETS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "datasets")
 
 
 @pytest.fixture(scope="session")
@@ -31,11 +28,28 @@ def tracking_uri(tmp_path, monkeypatch):
     return f"sqlite:///{tmp_path}/mlflow.db"
 
 
-def shared_csv(name: str, **kwargs) -> pd.DataFrame:
-    path = os.path.join(SHARED_DATASETS, name)
-    if not os.path.exists(path):
-        raise FileNotFoundError(f"shared dataset {path} is missing; set SPARK_AUTOML_SHARED_DATASETS")
+def dataset_csv(name: str, **kwargs) -> pd.DataFrame:
+    """A dataset for the tests, read only from inside the repository.
+
+    `name` is a stem ("txhousing") or a file name ("txhousing.csv", "oj_sales.csv.gz"). The
+    datasets bundled with the package (airline_passengers, credit_g, penguins) come from
+    spark_automl.datasets; the others are the samples in tests/datasets/<stem>.csv.gz.
+    kwargs go to pandas.read_csv (compression is inferred from the file name).
+    """
+    from spark_automl.datasets import BUNDLED, dataset_path
+
+    stem = os.path.basename(name).removesuffix(".gz").removesuffix(".csv")
+    if stem in BUNDLED:
+        path = dataset_path(stem)
+    else:
+        path = os.path.join(TEST_DATASETS, f"{stem}.csv.gz")
+        if not os.path.exists(path):
+            raise FileNotFoundError(f"no test dataset {name!r}: expected {path} (see tests/datasets/README.md)")
+    kwargs.pop("compression", None)  # always inferred from the file we actually read
     return pd.read_csv(path, **kwargs)
+
+
+# Old name, kept only for tests/integration/test_experiment.py until it switches to dataset_csv.
 
 
 @pytest.fixture(scope="session")

@@ -90,7 +90,3 @@ def _memory(n_rows: int, sampled_rows: int | None) -> Guardrail:
     return Guardrail("Memory issues detection", ALERTED,
                      f"{n_rows} rows exceed max_rows_in_memory: the search used a seeded sample of {sampled_rows} rows.",
                      [{"rows": n_rows, "sampled_rows": sampled_rows}])
-
-
-def to_frame(guardrails: list[Guardrail]) -> pd.DataFrame:
-    return pd.DataFrame([{"guardrail": g.name, "status": g.status, "description": g.description} for g in guardrails])

@@ -127,7 +127,7 @@ def build_ensembles(results: list[TrialResult], target: ValidationTarget, config
     if time_left is not None and members_refit > time_left:
         say(f"VotingEnsemble skipped: refitting its members (~{members_refit:.0f}s) would overrun the budget")
         return out
-    if config.enable_voting_ensemble and len(voting.ensemble.iterations) >= 2:
+    if config.enable_voting_ensemble:
         out.append(voting)
         next_iteration += 1
     if not stack_wanted:

@@ -6,10 +6,11 @@ from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris
 
 from spark_automl import AutoMLConfig
 from spark_automl.data.prepare import SearchData
-from spark_automl.ensemble.build import VOTING, STACK, assemble, build_ensembles
+from spark_automl.ensemble.build import VOTING, STACK, assemble, build_ensembles, stack_ensemble
 from spark_automl.ensemble.selection import caruana
 from spark_automl.errors import ConfigError
-from spark_automl.search.trial import Candidate, evaluate, fit_many
+from spark_automl.metrics import METRICS, ValidationTarget
+from spark_automl.search.trial import OK, Candidate, TrialResult, evaluate, fit_many
 
 CANDIDATES = {
     "classification": [("LightGBM", {"n_estimators": 50}), ("LogisticRegression", {}),
@@ -44,30 +45,99 @@ def _config(task: str, metric: str, **kwargs) -> AutoMLConfig:
     return AutoMLConfig(task=task, primary_metric=metric, **kwargs)
 
 
-@pytest.mark.parametrize("loader,task,metric,labels", [
-    (load_breast_cancer, "classification", "AUC_weighted", ["malignant", "benign"]),
-    (load_iris, "classification", "accuracy", ["setosa", "versicolor", "virginica"]),
-    (load_diabetes, "regression", "normalized_root_mean_squared_error", None),
+def _ensembles(trials, data: SearchData, config: AutoMLConfig, workers: int = 1):
+    """build_ensembles as the tabular task calls it, with no time budget (every refit is affordable)."""
+    def stack(voting, candidates, iteration):
+        return stack_ensemble(voting, candidates, data, config, iteration, workers)
+
+    return build_ensembles(trials, data.target, config, refit_cost=lambda r: 0.0, stack=stack,
+                           holdout=len(data.splits) == 1)
+
+
+def _given(iteration: int, prediction, target: ValidationTarget, metric: str) -> TrialResult:
+    """A finished trial whose validation predictions are given: selection reads only these."""
+    oof = np.asarray(prediction, dtype=np.float64)
+    loss = target.loss(metric, target.take(oof))
+    score = -loss if METRICS[metric].greater_is_better else loss
+    return TrialResult(iteration, f"model{iteration}", {}, "portfolio", OK, loss=loss, primary_metric=metric,
+                       score=score, oof=oof.astype(np.float32))
+
+
+# Errors of three regressors on two rows (y = 10, 20), scored by RMSE (y_range=1, so NRMSE = RMSE):
+#   A (1, 1): 1.0    B (-2, 1): 1.581    C (1, -3): 2.236
+# Only A seeds (B is not within 5% of A). Greedy steps, blend error = sum of picked errors / picks:
+#   step 1: A+A (1, 1) 1.0 | A+B (-1/2, 1) 0.791 | A+C (1, -1) 1.0                         -> B
+#   step 2: +A (0, 1) 0.707 | +B (-1, 1) 1.0 | +C (0, -1/3) 0.236                         -> C
+#   step 3: +A (1/4, 0) 0.177 | +B (-1/2, 0) 0.354 | +C (1/4, -1) 0.729                    -> A
+#   step 4: +A (2/5, 1/5) 0.316 | +B (-1/5, 1/5) 0.2 | +C (2/5, -3/5) 0.510                -> B, worse than step 3
+# The best blend seen wins. (An exact optimiser would find weights 5/12, 1/3, 1/4 with error 0: this is the
+# greedy path, not a least-squares fit.)
+GREEDY_PATH = [
+    (1, (0.5, 0.5, 0.0), np.sqrt(0.625)),
+    (2, (1 / 3, 1 / 3, 1 / 3), np.sqrt(1 / 18)),
+    (3, (0.5, 0.25, 0.25), np.sqrt(1 / 32)),
+    (4, (0.5, 0.25, 0.25), np.sqrt(1 / 32)),
+]
+
+
+@pytest.mark.parametrize("steps,weights,loss", GREEDY_PATH)
+def test_caruana_follows_the_hand_computed_greedy_path(steps, weights, loss):
+    metric = "normalized_root_mean_squared_error"
+    y = np.array([10.0, 20.0])
+    target = ValidationTarget("regression", y, y_range=1.0)
+    a, b, c = (_given(it, y + err, target, metric) for it, err in ((7, (1, 1)), (3, (-2, 1)), (5, (1, -3))))
+    assert (a.loss, b.loss, c.loss) == pytest.approx((1.0, np.sqrt(2.5), np.sqrt(5.0)))
+    chosen = caruana([c, b, a], target, metric, iterations=steps)  # input order does not matter
+    expected = {it: w for it, w in zip((7, 3, 5), weights) if w > 0}
+    assert dict(zip(chosen.iterations, chosen.weights)) == pytest.approx(expected)
+    assert chosen.loss == pytest.approx(loss) and chosen.loss < a.loss
+
+
+def test_two_models_with_complementary_errors_blend_strictly_better_than_either():
+    # A is sure about the 'no' rows and wrong on the 'yes' rows, B the reverse; averaged, every row is right.
+    target = ValidationTarget("classification", np.array(["no", "no", "yes", "yes"], dtype=object),
+                              classes=["no", "yes"])
+    yes = {"A": [0.1, 0.1, 0.4, 0.4], "B": [0.6, 0.6, 0.9, 0.9], "C": [0.7, 0.2, 0.3, 0.3]}
+    a, b, c = (_given(it, np.column_stack([1 - np.array(p), p]), target, "accuracy")
+               for it, p in zip((0, 1, 2), yes.values()))
+    assert (a.score, b.score, c.score) == (0.5, 0.5, 0.25)
+    chosen = caruana([a, b, c], target, "accuracy", iterations=15)
+    assert chosen.iterations == (0, 1) and chosen.weights == (0.5, 0.5)
+    assert chosen.loss == -1.0  # accuracy 1.0 against 0.5 for the best single model
+
+
+@pytest.mark.parametrize("loader,task,metric,labels,blend_wins", [
+    (load_breast_cancer, "classification", "AUC_weighted", ["malignant", "benign"], True),
+    (load_iris, "classification", "accuracy", ["setosa", "versicolor", "virginica"], False),
+    (load_diabetes, "regression", "normalized_root_mean_squared_error", None, True),
 ])
-def test_voting_weights_sum_to_one_and_never_lose_to_the_best_model(loader, task, metric, labels):
+def test_voting_on_real_trials_reports_the_loss_of_its_own_blend(loader, task, metric, labels, blend_wins):
     data = _data(loader, task, labels=labels)
     trials = _trials(data, metric)
-    chosen = caruana(trials, data, metric, iterations=15)
+    chosen = caruana(trials, data.target, metric, iterations=15)
     assert chosen is not None and abs(sum(chosen.weights) - 1.0) < 1e-12
-    best = min(t.loss for t in trials)
-    assert chosen.loss <= best
     # weights are pick counts over 15 greedy steps plus the seeds: multiples of 1/picks
     picks = round(1 / min(chosen.weights))
     assert all(abs(w * picks - round(w * picks)) < 1e-9 for w in chosen.weights)
+    blend = chosen.blend({t.iteration: t.oof for t in trials})
+    assert chosen.loss == pytest.approx(data.target.loss(metric, data.target.take(blend)), abs=1e-12)
+    best = min(trials, key=lambda t: (t.loss, t.iteration))
+    if blend_wins:  # the trials disagree enough for a blend to beat the best of them
+        assert len(chosen.iterations) >= 2 and chosen.loss < best.loss - 1e-4
+    else:  # iris: no blend beats the best accuracy (0.96), so the best single model stands alone
+        assert chosen.iterations == (best.iteration,) and chosen.loss == best.loss
 
 
 def test_voting_result_matches_its_fitted_estimator():
     data = _data(load_breast_cancer, "classification", labels=["malignant", "benign"])
     trials = _trials(data, "AUC_weighted")
-    voting = build_ensembles(trials, data, _config("classification", "AUC_weighted", enable_stack_ensemble=False),
-                             workers=1)[0]
+    config = _config("classification", "AUC_weighted", enable_stack_ensemble=False)
+    voting = _ensembles(trials, data, config)[0]
     assert voting.model == VOTING and voting.iteration == len(trials)
-    assert voting.score >= max(t.score for t in trials)
+    # the leaderboard entry is the selection's blend, scored by the same metric code as every trial
+    chosen = caruana(trials, data.target, "AUC_weighted", config.ensemble_steps)
+    assert voting.ensemble.iterations == chosen.iterations and voting.ensemble.weights == chosen.weights
+    assert voting.loss == pytest.approx(chosen.loss, abs=1e-6)
     assert voting.params["ensembled_iterations"] == list(voting.ensemble.iterations)
     # the blend of the members' predictions is what the fitted estimator predicts
     train_idx, valid_idx = data.splits[0]
@@ -82,7 +152,7 @@ def test_voting_result_matches_its_fitted_estimator():
 def test_a_single_model_gets_no_ensemble():
     data = _data(load_breast_cancer, "classification")
     trials = _trials(data, "accuracy")[:1]
-    assert build_ensembles(trials, data, _config("classification", "accuracy"), workers=1) == []
+    assert _ensembles(trials, data, _config("classification", "accuracy")) == []
 
 
 def test_ties_go_to_the_better_single_model():
@@ -91,7 +161,7 @@ def test_ties_go_to_the_better_single_model():
     # a perfect duplicate of the best model, ranked after it: never picked over the original
     best = min(trials, key=lambda t: (t.loss, t.iteration))
     twin = evaluate(Candidate(99, best.model, best.params), data, "accuracy", seed=0)
-    chosen = caruana([*trials, twin], data, "accuracy", iterations=15)
+    chosen = caruana([*trials, twin], data.target, "accuracy", iterations=15)
     assert 99 not in chosen.iterations and best.iteration in chosen.iterations
 
 
@@ -101,7 +171,7 @@ def test_stack_predicts_calibrated_probabilities(holdout, meta):
     data = _data(load_iris, "classification", holdout=holdout, labels=["setosa", "versicolor", "virginica"])
     trials = _trials(data, "AUC_weighted")
     config = _config("classification", "AUC_weighted", stack_meta_learner_type=meta)
-    ensembles = build_ensembles(trials, data, config, workers=2)
+    ensembles = _ensembles(trials, data, config, workers=2)
     stack = next(e for e in ensembles if e.model == STACK)
     assert stack.params["meta_learner"] == meta and np.isfinite(stack.score)
     valid = data.splits[0][1]
@@ -116,7 +186,7 @@ def test_regression_stack_meta_learners(meta):
     data = _data(load_diabetes, "regression")
     trials = _trials(data, "r2_score")
     config = _config("regression", "r2_score", stack_meta_learner_type=meta, stack_meta_learner_kwargs={})
-    stack = next(e for e in build_ensembles(trials, data, config, workers=1) if e.model == STACK)
+    stack = next(e for e in _ensembles(trials, data, config) if e.model == STACK)
     assert stack.score > 0.3  # diabetes: single models reach ~0.45
 
 

@@ -1,4 +1,5 @@
-"""load_series on the real shared datasets: parsing, frequency, gaps, aggregation, short series, errors."""
+"""load_series on real data (the samples in tests/datasets): parsing, frequency, gaps, aggregation, short series,
+errors."""
 
 import numpy as np
 import pandas as pd
@@ -9,29 +10,31 @@ from spark_automl.forecasting.data import (PADDED, SINGLE_SERIES, check_series_s
                                         series_key)
 from spark_automl.forecasting.settings import ForecastingParameters
 
-from ..conftest import shared_csv
+from ..conftest import dataset_csv
 
 pytestmark = pytest.mark.spark
 
 
 @pytest.fixture(scope="module")
 def airline():
-    return shared_csv("airline_passengers.csv")
+    return dataset_csv("airline_passengers")
 
 
 @pytest.fixture(scope="module")
 def txhousing():
-    return shared_csv("txhousing.csv")
+    """12 of the 46 cities, whole series (2000-01 .. 2015-07, 187 months each)."""
+    return dataset_csv("txhousing")
 
 
 @pytest.fixture(scope="module")
 def oj():
-    return shared_csv("oj_sales.csv.gz")
+    """The 8 lowest store numbers x 11 brands = 88 series, whole series."""
+    return dataset_csv("oj_sales")
 
 
 @pytest.fixture(scope="module")
 def beijing():
-    return shared_csv("beijing_pm25.csv", nrows=3000)
+    return dataset_csv("beijing_pm25", nrows=3000)  # the sample holds exactly these first 3000 hours
 
 
 def load(spark, pdf, label, n_cv=3, cv_step=1, **settings):
@@ -76,9 +79,9 @@ def test_txhousing_gaps_filled_and_missing_targets_counted(spark, txhousing):
     data = txhousing.drop(index=removed.index)
     sd = load(spark, data, "sales", time_column_name="date", time_series_id_column_names=["city"], forecast_horizon=6)
     f = sd.frame
-    assert (sd.freq, sd.season_length, sd.n_series) == ("MS", 12, 46)
+    assert (sd.freq, sd.season_length, sd.n_series) == ("MS", 12, 12)
     assert sd.id_columns == ["city"] and sd.covariates == ["volume", "median", "listings", "inventory"]
-    assert len(f) == len(txhousing) == 8602  # every one of the 46 cities back on 187 months
+    assert len(f) == len(txhousing) == 12 * 187  # every one of the 12 cities back on 187 months
     for _, s in f.groupby("unique_id"):
         assert (s["ds"].to_numpy() == pd.date_range("2000-01-01", "2015-07-01", freq="MS").to_numpy()).all()
     assert (f["unique_id"] == f["city"]).all()
@@ -89,7 +92,7 @@ def test_txhousing_gaps_filled_and_missing_targets_counted(spark, txhousing):
     missing = guardrail(sd, "Missing target values")
     nan_not_gap = int(f["y"].isna().sum()) - 25
     assert missing.status == "done" and total(missing) == nan_not_gap == int(data["sales"].isna().sum())
-    assert int(txhousing["sales"].isna().sum()) == 568
+    assert int(txhousing["sales"].isna().sum()) == 319
     abilene = f[(f["city"] == "Abilene") & (f["ds"] == "2000-03-01")].iloc[0]
     assert (abilene["y"], abilene["volume"]) == (130.0, 9285000.0)
 
@@ -98,8 +101,8 @@ def test_oj_sales_integer_time_many_series(spark, oj):
     sd = load(spark, oj, "logmove", time_column_name="week", time_series_id_column_names=["store", "brand"],
               forecast_horizon=4)
     f = sd.frame
-    assert sd.integer_time and sd.freq == 1 and sd.n_series == 913 and f["ds"].dtype == np.int64
-    assert sd.season_length == 4  # the mean series' ACF peaks at lag 4 (0.32 > 0.3): the 4-week promotion cycle
+    assert sd.integer_time and sd.freq == 1 and sd.n_series == 88 and f["ds"].dtype == np.int64
+    assert sd.season_length == 4  # the mean series' ACF peaks at lag 4 (0.37 > 0.3): the 4-week promotion cycle
     assert {f"price{i}" for i in range(1, 12)} | {"deal", "feat", "profit", "constant"} == set(sd.covariates)
     gaps = guardrail(sd, "Missing time steps")
     assert total(gaps) == len(f) - len(oj) > 0
@@ -172,7 +175,7 @@ def test_schema_errors_name_the_column_and_the_fix(spark, airline, txhousing):
 
 
 def test_duplicates_error_then_aggregate(spark, oj):
-    small = oj[oj["store"] <= 8].reset_index(drop=True)  # 5 stores x 11 brands
+    small = oj[oj["store"] <= 8].reset_index(drop=True)  # stores 2, 5, 8 x 11 brands
     with pytest.raises(DataError, match=r"row\(s\) repeat the \(series ids, time\).*target_aggregation_function"
                                         r".*\['store', 'brand'\]"):
         load(spark, small, "logmove", time_column_name="week")
@@ -211,7 +214,7 @@ def test_short_series_handling(spark, txhousing):
         load(spark, data, "sales", short_series_handling_configuration=None, **settings)
     for mode in ("drop", "auto"):
         dropped = load(spark, data, "sales", short_series_handling_configuration=mode, **settings)
-        assert dropped.n_series == 45 and dropped.dropped_series == ["Abilene"] and dropped.padded_series == []
+        assert dropped.n_series == 11 and dropped.dropped_series == ["Abilene"] and dropped.padded_series == []
         assert "Abilene" not in set(dropped.frame["city"])
         assert guardrail(dropped, "Short series handling").status == "done"
     padded = load(spark, data, "sales", short_series_handling_configuration="pad", **settings)
@@ -241,5 +244,5 @@ def test_canonical_names_and_timestamp_input(spark, txhousing):
     sd = load(spark, data, "y", time_column_name="ds", time_series_id_column_names=["unique_id"], forecast_horizon=6)
     assert sd.id_columns == ["unique_id"] and sd.covariates == ["volume", "median", "listings", "inventory"]
     assert list(sd.frame.columns) == ["unique_id", "ds", "y", "volume", "median", "listings", "inventory", PADDED]
-    assert (sd.freq, sd.n_series, len(sd.frame)) == ("MS", 46, 8602)
+    assert (sd.freq, sd.n_series, len(sd.frame)) == ("MS", 12, 12 * 187)
     assert (series_key(data, ["unique_id"]).sort_values().tolist() == sd.frame["unique_id"].sort_values().tolist())

@@ -1,4 +1,4 @@
-"""Forecasting end to end on the shared series: local Spark, a real MLflow store, real models."""
+"""Forecasting end to end on real series (tests/datasets): local Spark, a real MLflow store, real models."""
 
 import numpy as np
 import pandas as pd
@@ -6,8 +6,9 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from spark_automl import AutoMLConfig, ConfigError, DataError, Experiment, ForecastingParameters, forecast_spark
+from spark_automl.scoring import local_model_path
 
-from ..conftest import shared_csv
+from ..conftest import dataset_csv
 
 pytestmark = pytest.mark.spark
 
@@ -27,7 +28,7 @@ def store(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def airline():
-    return shared_csv("airline_passengers.csv")
+    return dataset_csv("airline_passengers")
 
 
 @pytest.fixture(scope="module")
@@ -63,9 +64,10 @@ def test_airline_model_is_logged_registered_and_forecasts_the_same_from_mlflow(a
     client = MlflowClient(store, registry_uri=store)
     assert client.get_model_version_by_alias("airline-forecaster", "champion").version == version.version
     future = airline_run.forecast()[["month"]]
-    loaded = mlflow.pyfunc.load_model("models:/airline-forecaster@champion")
+    loaded = mlflow.pyfunc.load_model(local_model_path("models:/airline-forecaster@champion", store))
     np.testing.assert_allclose(loaded.predict(future)["prediction"], airline_run.forecast(future)["prediction"])
-    scored = forecast_spark(spark, spark.createDataFrame(future), "models:/airline-forecaster@champion").toPandas()
+    scored = forecast_spark(spark, spark.createDataFrame(future), "models:/airline-forecaster@champion",
+                            tracking_uri=store).toPandas()
     np.testing.assert_allclose(scored.sort_values("month")["prediction"], airline_run.forecast(future)["prediction"])
     best_run = airline_run.tracker.child_run_ids[airline_run.best.iteration]
     names = [f.path for f in client.list_artifacts(best_run, "charts")]
@@ -81,7 +83,7 @@ def test_forecast_rejects_unknown_times_and_steps_past_the_horizon(airline_run):
 
 @pytest.mark.slow
 def test_txhousing_many_series_with_gaps(spark, store):
-    df = shared_csv("txhousing.csv")
+    df = dataset_csv("txhousing")  # 12 cities, whole series
     cfg = AutoMLConfig(task="forecasting", training_data=df[["city", "date", "sales"]], label_column_name="sales",
                        time_column_name="date", time_series_id_column_names=["city"], forecast_horizon=6,
                        n_cross_validations=2, iterations=4, seed=0,
@@ -90,44 +92,44 @@ def test_txhousing_many_series_with_gaps(spark, store):
     guards = run.get_guardrails().set_index("guardrail")["status"]
     assert guards["Missing target values"] == "done"
     out = run.forecast()
-    assert len(out) == 46 * 6 and out["city"].nunique() == 46
+    assert len(out) == 12 * 6 and out["city"].nunique() == 12
     assert out.groupby("city")["date"].min().eq(pd.Timestamp("2015-08-01")).all()
     per_series = run.per_series_metrics()
-    assert len(per_series) == 46 and per_series["MASE"].notna().all()
+    assert len(per_series) == 12 and per_series["MASE"].notna().all()
     with pytest.raises(DataError, match="not trained on"):
         run.forecast(pd.DataFrame({"city": ["Atlantis"], "date": ["2015-08-01"]}))
 
 
 @pytest.mark.slow
-def test_oj_sales_913_series_with_covariates(spark, store):
-    df = shared_csv("oj_sales.csv.gz", compression="gzip")
+def test_oj_sales_88_series_with_covariates(spark, store):
+    df = dataset_csv("oj_sales")  # 8 stores x 11 brands, whole series
     keep = ["store", "brand", "week", "logmove", "price1", "price2", "deal", "feat"]
     cfg = AutoMLConfig(task="forecasting", training_data=df[keep], label_column_name="logmove",
                        time_column_name="week", time_series_id_column_names=["store", "brand"], forecast_horizon=4,
                        n_cross_validations=2, iterations=3, seed=0, allowed_models=["Naive", "SeasonalNaive",
                                                                                      "LightGBM"])
     run = Experiment("oj", spark=spark, tracking_uri=store).submit(cfg)
-    assert run.series.n_series == 913 and run.series.integer_time
+    assert run.info["n_series"] == 88 and run.info["integer_time"]
     board = run.leaderboard
     assert set(board["model"]) >= {"Naive", "SeasonalNaive", "LightGBM"}
     last = df.sort_values("week").groupby(["store", "brand"]).tail(1)
     future = last.assign(week=last["week"] + 1)[["store", "brand", "week", "price1", "price2", "deal", "feat"]]
     model = run.get_output(board[board["model"] == "LightGBM"]["iteration"].iloc[0])[1]
     out = model.forecast(future)
-    assert len(out) == 913 and out["prediction"].between(0, 15).all()
+    assert len(out) == 88 and out["prediction"].between(0, 15).all()
     with pytest.raises(DataError, match="price1"):
         model.forecast(future.drop(columns=["price1"]))
 
 
 @pytest.mark.slow
 def test_beijing_hourly_with_missing_targets(spark, store):
-    df = shared_csv("beijing_pm25.csv").iloc[:2400]
+    df = dataset_csv("beijing_pm25").iloc[:2400]
     cfg = AutoMLConfig(task="forecasting", training_data=df[["timestamp", "pm25", "TEMP", "DEWP"]],
                        label_column_name="pm25", time_column_name="timestamp", forecast_horizon=24,
                        features_unknown_at_forecast_time=["TEMP", "DEWP"], n_cross_validations=2, iterations=3,
                        seed=0, allowed_models=["Naive", "SeasonalNaive", "LightGBM"])
     run = Experiment("beijing", spark=spark, tracking_uri=store).submit(cfg)
-    assert run.series.freq == "h" and run.series.season_length == 24
+    assert run.info["freq"] == "h" and run.info["season_length"] == 24
     out = run.forecast()
     stamps = pd.to_datetime(out["timestamp"])
     assert len(out) == 24 and (stamps.diff().dropna() == pd.Timedelta(hours=1)).all()
@@ -156,3 +158,29 @@ def test_bad_forecasting_input_gets_clear_errors(spark, store, airline):
         submit(duplicated)
     with pytest.raises(DataError, match="short"):
         submit(airline.iloc[:8], short_series_handling_configuration=None)
+
+
+@pytest.mark.slow
+def test_forecasting_candidates_run_in_spark_tasks_two_at_a_time(spark, store):
+    """Forecasting shares the tabular path: the pandas-UDF backend evaluates its candidates in
+    Spark tasks, max_concurrent_iterations at a time, and the model goes to the registry."""
+    from spark_automl.datasets import dataset_path
+
+    air = pd.read_csv(dataset_path("airline_passengers"))
+    cfg = AutoMLConfig(task="forecasting", training_data=air, label_column_name="passengers",
+                       time_column_name="month", forecast_horizon=12, iterations=6, experiment_timeout_minutes=3,
+                       backend="pandas_udf", max_concurrent_iterations=2,
+                       allowed_models=["Naive", "SeasonalNaive", "ExponentialSmoothing", "LightGBM", "ElasticNet",
+                                       "SeasonalAverage"])
+    run = Experiment("fc-pandas-udf", spark=spark, tracking_uri=store).submit(cfg)
+    assert run.backend == "pandas_udf"
+    trials = [r for r in run.results if r.origin != "ensemble"]
+    assert len(trials) == 6 and all(r.worker.startswith("spark task") for r in trials)
+    tasks = {r.worker.split(" (")[0] for r in trials}
+    assert len({t.rsplit(".", 1)[1] for t in tasks}) == 2  # two partitions: two candidates at a time
+    client = MlflowClient(store)
+    child = client.get_run(run.tracker.child_run_ids[trials[0].iteration])
+    assert child.data.tags["worker"].startswith("spark task")
+    version = run.register_model("fc-udf")
+    assert client.get_model_version("fc-udf", version.version).run_id == run.tracker.run_of(run.best.iteration)
+    assert len(run.forecast()) == 12

@@ -14,9 +14,10 @@ from sklearn.metrics import accuracy_score, r2_score, roc_auc_score
 from sklearn.model_selection import train_test_split
 
 from spark_automl import AutoMLConfig, Experiment, NoTrialSucceededError, score_spark
+from spark_automl.scoring import local_model_path
 from spark_automl.metrics import metric_names
 
-from ..conftest import shared_csv
+from ..conftest import dataset_csv
 
 pytestmark = pytest.mark.spark
 
@@ -28,39 +29,39 @@ def _children(tracking_uri, run):
 
 @pytest.mark.slow
 def test_adult_60s_reaches_auc_and_logs_every_metric(spark, tracking_uri):
-    df = shared_csv("adult.csv")
+    df = dataset_csv("adult.csv")
     train, test = train_test_split(df, test_size=0.2, random_state=0, stratify=df["income"])
     cfg = AutoMLConfig(task="classification", training_data=train, label_column_name="income",
                        primary_metric="AUC_weighted", experiment_timeout_minutes=1, max_cores_per_iteration=1,
                        enable_early_stopping=False, seed=0)
     run = Experiment("adult", spark=spark, tracking_uri=tracking_uri).submit(cfg, show_output=True)
-    assert run.prepared.technique.kind == "holdout"  # > 20k rows: Azure's 10% holdout
+    assert run.info["validation"].startswith("train/validation split, 10%")  # > 20k rows: Azure's 10% holdout
     _, model = run.get_output()
     proba = model.predict_proba(test.drop(columns=["income"]))
     auc = roc_auc_score(test["income"] == ">50K", proba[:, list(model.classes_).index(">50K")])
     assert auc > 0.88
-    assert run.wall_seconds < 60 * 1.1 + 15  # budget plus Spark warm-up and model logging
+    assert run.stop_reason.startswith("experiment timeout reached")  # the 1-minute budget ended the search
     children = _children(tracking_uri, run)
-    assert len(children) == len(run.outcome.results) >= 3
+    assert len(children) == len(run.results) >= 3
     expected = set(metric_names("classification"))
     for child in children:
         if child.info.status == "FINISHED":
             assert expected <= set(child.data.metrics), expected - set(child.data.metrics)
             assert child.data.tags["model_name"] and "duration_seconds" in child.data.metrics
     best = run.get_best_child()
-    assert best.metrics["AUC_weighted"] == max(r.score for r in run.outcome.results if r.status == "ok")
+    assert best.metrics["AUC_weighted"] == max(r.score for r in run.results if r.status == "ok")
 
 
 @pytest.mark.slow
 def test_diamonds_regression_r2(spark, tracking_uri):
-    df = shared_csv("diamonds.csv")
+    df = dataset_csv("diamonds.csv")
     train, test = train_test_split(df, test_size=0.2, random_state=0)
     cfg = AutoMLConfig(task="regression", training_data=train, label_column_name="price", primary_metric="r2_score",
                        experiment_timeout_minutes=0.75, max_cores_per_iteration=-1, seed=0)
     run = Experiment("diamonds", spark=spark, tracking_uri=tracking_uri).submit(cfg)
     _, model = run.get_output()
     assert r2_score(test["price"], model.predict(test.drop(columns=["price"]))) > 0.95
-    plans = {p.name: p.purpose for p in run.prepared.plan.columns}
+    plans = {p["name"]: p["purpose"] for p in run.info["featurization"]}
     assert plans["cut"] == "categorical" and plans["carat"] == "numeric"
 
 
@@ -72,21 +73,22 @@ def test_penguins_pandas_udf_backend_register_and_score_on_spark(spark, tracking
                        allowed_models=["LightGBM", "LogisticRegression", "RandomForest", "KNN"], seed=0)
     run = Experiment("penguins", spark=spark, tracking_uri=tracking_uri).submit(cfg)
     pd.testing.assert_frame_equal(train, before)
-    assert run.outcome.backend == "pandas_udf"
+    assert run.backend == "pandas_udf"
     # `iterations` bounds the search; the two ensembles come after it
-    assert [r.model for r in run.outcome.results if r.origin == "ensemble"] == ["VotingEnsemble", "StackEnsemble"]
-    assert sum(r.origin != "ensemble" for r in run.outcome.results) == 8
+    assert [r.model for r in run.results if r.origin == "ensemble"] == ["VotingEnsemble", "StackEnsemble"]
+    assert sum(r.origin != "ensemble" for r in run.results) == 8
     best, model = run.get_output()
     assert accuracy_score(test["species"], model.predict(test.drop(columns=["species"]))) > 0.95
     version = run.register_model("penguins-clf", description="test", tags={"team": "qa"})
     client = MlflowClient(tracking_uri, registry_uri=tracking_uri)
     assert client.get_model_version_by_alias("penguins-clf", "champion").version == version.version
     features = test.drop(columns=["species"])
-    loaded = mlflow.pyfunc.load_model("models:/penguins-clf@champion")
+    loaded = mlflow.pyfunc.load_model(local_model_path("models:/penguins-clf@champion", tracking_uri))
     np.testing.assert_array_equal(loaded.predict(features), model.predict(features))
-    scored = score_spark(spark, spark.createDataFrame(features), "models:/penguins-clf@champion").toPandas()
+    scored = score_spark(spark, spark.createDataFrame(features), "models:/penguins-clf@champion",
+                         tracking_uri=tracking_uri).toPandas()
     np.testing.assert_array_equal(scored["prediction"].to_numpy(), model.predict(features))
-    other_iteration = next(r.iteration for r in run.outcome.results if r.status == "ok" and r.iteration != best.iteration)
+    other_iteration = next(r.iteration for r in run.results if r.status == "ok" and r.iteration != best.iteration)
     child, other_model = run.get_output(iteration=other_iteration)
     assert child.iteration == other_iteration and other_model.predict(features).shape == (len(features),)
 
@@ -106,10 +108,10 @@ def test_spark_trials_backend_tracks_every_trial(spark, tracking_uri, credit_g):
                        max_concurrent_iterations=2, backend="spark_trials", primary_metric="AUC_weighted",
                        allowed_models=["LightGBM", "LogisticRegression"], seed=0)
     run = Experiment("sparktrials", spark=spark, tracking_uri=tracking_uri).submit(cfg)
-    assert run.outcome.backend == "spark_trials"
-    assert sorted(r.iteration for r in run.outcome.results) == list(range(len(run.outcome.results)))
-    assert 4 <= len(run.outcome.results) and run.best.score > 0.7
-    assert len(_children(tracking_uri, run)) == len(run.outcome.results)
+    assert run.backend == "spark_trials"
+    assert sorted(r.iteration for r in run.results) == list(range(len(run.results)))
+    assert 4 <= len(run.results) and run.best.score > 0.7
+    assert len(_children(tracking_uri, run)) == len(run.results)
 
 
 def test_failing_trials_are_recorded_and_the_experiment_goes_on(spark, tracking_uri):
@@ -120,7 +122,7 @@ def test_failing_trials_are_recorded_and_the_experiment_goes_on(spark, tracking_
     cfg = AutoMLConfig(task="classification", training_data=frame, label_column_name="y", featurization="off",
                        iterations=4, allowed_models=["LightGBM", "LogisticRegression"], n_cross_validations=3)
     run = Experiment("faults", spark=spark, tracking_uri=tracking_uri).submit(cfg)
-    statuses = {r.model: r.status for r in run.outcome.results}
+    statuses = {r.model: r.status for r in run.results}
     assert statuses["LogisticRegression"] == "failed" and run.best.model == "LightGBM"
     failed = [c for c in _children(tracking_uri, run) if c.info.status == "FAILED"]
     assert failed and "NaN" in failed[0].data.tags["error"]

@@ -17,7 +17,7 @@ from spark_automl import AutoMLConfig, Experiment
 from spark_automl.datasets import dataset_path
 from spark_automl.search.trial import OK
 
-from ..conftest import shared_csv
+from ..conftest import dataset_csv
 
 pytestmark = pytest.mark.spark
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -52,20 +52,21 @@ def _artifact(store, run_id: str, path: str) -> bytes:
 
 
 def _singles(run):
-    return [r for r in run.outcome.results if r.status == OK and r.ensemble is None]
+    return [r for r in run.results if r.status == OK and r.ensemble is None]
 
 
 def test_ensembles_are_child_runs_and_beat_the_best_single_model(credit_run, store):
-    voting = next(r for r in credit_run.outcome.results if r.model == "VotingEnsemble")
-    stack = next(r for r in credit_run.outcome.results if r.model == "StackEnsemble")
+    voting = next(r for r in credit_run.results if r.model == "VotingEnsemble")
+    stack = next(r for r in credit_run.results if r.model == "StackEnsemble")
     assert abs(sum(voting.params["ensemble_weights"]) - 1.0) < 1e-5
-    assert voting.score >= max(r.score for r in _singles(credit_run))
+    # strictly better, with at least two members: a one-model "ensemble" would tie by construction
+    assert len(voting.ensemble.iterations) >= 2 and voting.score > max(r.score for r in _singles(credit_run))
     assert voting.iteration == len(_singles(credit_run)) and stack.iteration == voting.iteration + 1
     child = _client(store).get_run(credit_run.tracker.child_run_ids[voting.iteration])
     assert child.data.tags["model_name"] == "VotingEnsemble"
     assert json.loads(child.data.params["param_ensembled_iterations"]) == list(voting.ensemble.iterations)
     _, model = credit_run.get_output(stack.iteration)
-    proba = model.predict_proba(credit_run.prepared.test_frame.drop(columns=["class"]))
+    proba = model.predict_proba(credit_run.info["test_frame"].drop(columns=["class"]))
     assert proba.shape[1] == 2 and np.allclose(proba.sum(axis=1), 1.0)
     text = credit_run.print_model(voting.iteration)
     for it, w in zip(voting.ensemble.iterations, voting.ensemble.weights):
@@ -80,26 +81,26 @@ def test_model_test_logs_metrics_and_predictions(credit_run, store):
     assert len(preds) == 200 and {"actual", "predicted", "proba_good", "proba_bad"} <= set(preds.columns)
     # run.test on any child returns the same kind of table and metrics
     first = _singles(credit_run)[0]
-    table, metrics = credit_run.test(first.iteration, credit_run.prepared.test_frame, log=False)
+    table, metrics = credit_run.test(first.iteration, credit_run.info["test_frame"], log=False)
     accuracy = float((table["actual"] == table["predicted"]).mean())
     assert metrics["accuracy"] == pytest.approx(accuracy)
 
 
 def test_explanations_rank_raw_columns(credit_run, store):
     importance = credit_run.explain(log=False)
-    assert set(importance["feature"]) == set(credit_run.prepared.feature_columns)
+    assert set(importance["feature"]) == set(credit_run.info["feature_columns"])
     assert importance["importance"].sum() == pytest.approx(1.0)
     assert importance.iloc[0]["feature"] in {"checking_status", "duration", "credit_amount", "age", "credit_history"}
     best_run = credit_run.tracker.child_run_ids[credit_run.best.iteration]
     table = pd.read_csv(io.BytesIO(_artifact(store, best_run, "explanations/feature_importance.csv")))
-    assert len(table) == len(credit_run.prepared.feature_columns)
+    assert len(table) == len(credit_run.info["feature_columns"])
     assert _artifact(store, best_run, "explanations/feature_importance.png").startswith(PNG)
 
 
 def test_charts_are_valid_pngs_on_the_best_and_ensemble_runs(credit_run, store):
     names = {"confusion_matrix.png", "roc_curve.png", "precision_recall_curve.png", "calibration_curve.png",
              "lift_curve.png", "cumulative_gains.png"}
-    ensembles = [r.iteration for r in credit_run.outcome.results if r.ensemble is not None]
+    ensembles = [r.iteration for r in credit_run.results if r.ensemble is not None]
     for iteration in {credit_run.best.iteration, *ensembles}:
         run_id = credit_run.tracker.child_run_ids[iteration]
         listed = {os.path.basename(f.path) for f in _client(store).list_artifacts(run_id, "charts")}
@@ -128,15 +129,15 @@ def test_generated_code_reproduces_the_logged_score(credit_run, store, tmp_path)
 
 @pytest.mark.slow
 def test_voting_beats_best_single_on_a_regression_dataset(spark, store):
-    df = shared_csv("ames_housing.csv").sample(1200, random_state=0)
+    df = dataset_csv("ames_housing")  # the 1200 rows that .sample(1200, random_state=0) drew, in that order
     cfg = AutoMLConfig(task="regression", training_data=df, label_column_name="price",
                        primary_metric="r2_score", iterations=6, max_concurrent_iterations=2, seed=0,
                        allowed_models=["LightGBM", "ElasticNet", "RandomForest", "XGBoostRegressor"],
                        model_explainability=False)
     run = Experiment("results-ames", spark=spark, tracking_uri=store[1]).submit(cfg)
-    voting = next(r for r in run.outcome.results if r.model == "VotingEnsemble")
+    voting = next(r for r in run.results if r.model == "VotingEnsemble")
     assert abs(sum(voting.params["ensemble_weights"]) - 1.0) < 1e-5
-    assert voting.score >= max(r.score for r in _singles(run))
+    assert len(voting.ensemble.iterations) >= 2 and voting.score > max(r.score for r in _singles(run))
     best_run = run.tracker.child_run_ids[run.best.iteration]
     listed = {os.path.basename(f.path) for f in _client(store).list_artifacts(best_run, "charts")}
     assert {"residuals_histogram.png", "predicted_vs_true.png"} <= listed
@@ -149,8 +150,8 @@ def test_onnx_mode_exports_a_model_that_matches_python(spark, store, penguins):
                        iterations=4, enable_onnx_compatible_models=True, max_concurrent_iterations=2, seed=0,
                        model_explainability=False)
     run = Experiment("results-onnx", spark=spark, tracking_uri=store[1]).submit(cfg)
-    assert not any(r.model == "StackEnsemble" for r in run.outcome.results)  # stacking is off in ONNX mode
-    assert {"GradientBoosting", "KNN"}.isdisjoint(r.model for r in run.outcome.results)
+    assert not any(r.model == "StackEnsemble" for r in run.results)  # stacking is off in ONNX mode
+    assert {"GradientBoosting", "KNN"}.isdisjoint(r.model for r in run.results)
     best_run = run.tracker.child_run_ids[run.best.iteration]
     check = json.loads(_artifact(store, best_run, "onnx/onnx_check.json"))
     assert check["passed"] and check["label_mismatches"] == 0 and check["max_abs_diff"] <= 1e-4
