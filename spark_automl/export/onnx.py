@@ -68,7 +68,8 @@ def to_onnx(pipeline: Pipeline, example: pd.DataFrame) -> onnx.ModelProto:
         raise DataError(f"example is missing input column(s) {missing} that the featurizer uses.")
     inputs = [(p.name, DoubleTensorType([None, 1]) if p.purpose == "numeric" else StringTensorType([None, 1]))
               for p in plans]
-    outputs = [("label", None), ("probabilities", None)] if task == "classification" else [("variable", None)]
+    outputs = [("label", None), ("probabilities", None)] if task == "classification" else \
+        [("variable", DoubleTensorType([None, 1]) if _double_regressor(model) else None)]
     try:
         proto = convert_sklearn(pipeline, initial_types=inputs, final_types=outputs, target_opset=TARGET_OPSET,
                                 options={id(pipeline): {"zipmap": False}} if task == "classification" else None)
@@ -84,6 +85,13 @@ def to_onnx(pipeline: Pipeline, example: pd.DataFrame) -> onnx.ModelProto:
     onnx.helper.set_model_props(proto, {f"spark_automl.{k}": v for k, v in meta.items()})
     _session(proto).run(None, onnx_inputs(example.head(5), proto))
     return proto
+
+
+def _double_regressor(model) -> bool:
+    """scikit-learn's tree regressors (1.9: float64 thresholds and values) convert to a double
+    `variable`; declaring it float makes onnxruntime reject the graph."""
+    inner = getattr(model, "estimator", model)
+    return isinstance(inner, _SKLEARN_TREES) and not _is_classifier(inner)
 
 
 def onnx_inputs(frame: pd.DataFrame, model: onnx.ModelProto) -> dict[str, np.ndarray]:

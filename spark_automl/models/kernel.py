@@ -49,6 +49,7 @@ REGISTRY.register(ModelSpec(
     name="MultinomialNaiveBayes", tasks=CLF, factory=_multinomial_nb,
     space={"alpha": loguniform(1e-3, 10.0)}, defaults=({"alpha": 1.0},), priority=16,
     weight_param="multinomialnb__sample_weight",
+    onnx=False,  # skl2onnx 1.20: MinMaxScaler(clip) + MultinomialNB becomes a float x double MatMul ORT rejects
 ))
 REGISTRY.register(ModelSpec(
     name="BernoulliNaiveBayes", tasks=CLF, factory=_bernoulli_nb,

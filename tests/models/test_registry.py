@@ -177,20 +177,7 @@ def test_sample_weights_change_the_fit(task, spec):
         assert weighted.mean() > unweighted.mean() + 2.0, (unweighted.mean(), weighted.mean())
 
 
-_SKLEARN_TREE_REGRESSOR = pytest.mark.xfail(
-    strict=True, reason="skl2onnx 1.20's converter for scikit-learn 1.9 tree regressors declares the 'variable' "
-                        "output float but emits double: onnxruntime rejects the graph (CIdentity type error)")
-ONNX_VIOLATIONS = {
-    "regression-DecisionTree": _SKLEARN_TREE_REGRESSOR,
-    "regression-RandomForest": _SKLEARN_TREE_REGRESSOR,
-    "regression-ExtremeRandomTrees": _SKLEARN_TREE_REGRESSOR,
-    "classification-MultinomialNaiveBayes": pytest.mark.xfail(
-        strict=True, reason="MinMaxScaler(clip=True) + MultinomialNB converts to a MatMul of float and double: "
-                            "onnxruntime rejects the graph"),
-}
-
-
-@pytest.mark.parametrize("task,spec", _params([(t, s) for t, s in ENTRIES if s.onnx], **ONNX_VIOLATIONS))
+@pytest.mark.parametrize("task,spec", _params([(t, s) for t, s in ENTRIES if s.onnx]))
 def test_onnx_export_matches_onnxruntime(task, spec):
     from spark_automl.export.onnx import check_onnx, to_onnx
 
