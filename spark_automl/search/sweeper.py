@@ -47,21 +47,24 @@ class Sweeper:
     """Ask/tell wrapper around hyperopt's TPE (the loop fmin runs internally).
 
     queue: the portfolio in run order (default: `portfolio(specs)`); a task may order it
-    (forecasting runs the cheap statistical baselines first). A TPE proposal of a point that
-    was already evaluated is answered with the known loss instead of being run again, so
-    models without hyperparameters (the statistical forecasters) are never run twice."""
+    (forecasting runs the cheap statistical baselines first). Models without hyperparameters
+    (the statistical forecasters) run once, from the portfolio: TPE searches the tunable
+    models only. A TPE proposal of a point that was already evaluated is answered with the
+    known loss instead of being run again."""
 
     def __init__(self, specs: Sequence[ModelSpec], seed: int = 0, n_startup_jobs: int | None = None,
                  queue: list[tuple[str, dict[str, Any]]] | None = None):
         self.specs = list(specs)
         self.seed = seed
-        self.space = build_space(self.specs)
-        self.domain = Domain(lambda _: 0.0, self.space)
-        self.labels = sorted(self.domain.params)
+        self.tunable = [s for s in self.specs if s.tunable]
+        self.space = build_space(self.tunable) if self.tunable else None
+        self.domain = Domain(lambda _: 0.0, self.space) if self.tunable else None
+        self.labels = sorted(self.domain.params) if self.tunable else []
         self.trials = Trials()
         self.rng = np.random.default_rng(seed)
         self.queue = list(queue) if queue is not None else portfolio(self.specs)
-        n_startup = n_startup_jobs if n_startup_jobs is not None else len(self.queue) + 4
+        n_startup = n_startup_jobs if n_startup_jobs is not None else \
+            sum(self.is_tunable(m) for m, _ in self.queue) + 4
         self.algo = functools.partial(tpe.suggest, n_startup_jobs=n_startup)
         self.next_iteration = 0
         self._tid = {}
@@ -69,10 +72,20 @@ class Sweeper:
         self._key_of: dict[int, str] = {}  # iteration -> point key, until told
 
     # ---- encoding ----------------------------------------------------------------
+    def is_tunable(self, model: str) -> bool:
+        return any(s.name == model for s in self.tunable)
+
+    def fixed(self) -> list[Candidate]:
+        """Take the portfolio's models without hyperparameters out of the queue, as candidates
+        (for fmin-driven backends, whose space holds only the tunable models)."""
+        fixed = [(m, p) for m, p in self.queue if not self.is_tunable(m)]
+        self.queue = [(m, p) for m, p in self.queue if self.is_tunable(m)]
+        return [self._candidate(None, m, p, "portfolio") for m, p in fixed]
+
     def encode(self, model: str, params: Mapping[str, Any]) -> dict[str, list]:
-        """A concrete (model, params) as hyperopt 'vals'; inactive labels get []."""
-        index = [s.name for s in self.specs].index(model)
-        spec = self.specs[index]
+        """A concrete (model, params) of a tunable model as hyperopt 'vals'; inactive labels get []."""
+        index = [s.name for s in self.tunable].index(model)
+        spec = self.tunable[index]
         vals: dict[str, list] = {label: [] for label in self.labels}
         vals[MODEL_LABEL] = [index]
         full = {**{p: _default_value(param) for p, param in spec.space.items()}, **params}
@@ -93,9 +106,12 @@ class Sweeper:
         out = []
         while self.queue and len(out) < n:
             model, params = self.queue.pop(0)
+            if not self.is_tunable(model):  # nothing for TPE to learn: run it once
+                out.append(self._candidate(None, model, params, "portfolio"))
+                continue
             out.append(self._insert(self.encode(model, params), origin="portfolio", explicit=(model, params)))
         retries = 0
-        while len(out) < n and retries <= DUPLICATE_RETRIES:
+        while len(out) < n and retries <= DUPLICATE_RETRIES and self.tunable:
             # TPE proposes one point per call; pending points are inserted before the next.
             ids = self.trials.new_trial_ids(1)
             self.trials.refresh()
@@ -119,10 +135,11 @@ class Sweeper:
         model, params = explicit if explicit else (self.point_of(vals)["model"], self.point_of(vals)["params"])
         return self._candidate(tid, model, params, origin)
 
-    def _candidate(self, tid: int, model: str, params: Mapping[str, Any], origin: str) -> Candidate:
+    def _candidate(self, tid: int | None, model: str, params: Mapping[str, Any], origin: str) -> Candidate:
         cand = Candidate(self.next_iteration, model, dict(params), origin)
-        self._tid[cand.iteration] = tid
-        self._key_of[cand.iteration] = _key(model, params)
+        if tid is not None:
+            self._tid[cand.iteration] = tid
+            self._key_of[cand.iteration] = _key(model, params)
         self.next_iteration += 1
         return cand
 

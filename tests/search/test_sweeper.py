@@ -133,3 +133,33 @@ def test_pandas_udf_batches_are_balanced_by_observed_cost():
     load = [sum(backend._seconds[c.model][0] for c, t in zip(cands, tasks) if t == k) for k in range(2)]
     assert load == [5.1, 5.1]  # one forest, one LightGBM, one linear model per task
     assert backend._balance(cands[:1], 2) == [0]
+
+
+def test_models_without_hyperparameters_run_once_and_tpe_searches_the_rest():
+    stats = [REGISTRY.get(n, "forecasting") for n in ("Naive", "SeasonalNaive")]
+    learner = REGISTRY.get("ElasticNet", "regression")
+    queue = [("Naive", {}), ("ElasticNet", {}), ("SeasonalNaive", {})]
+    sweeper = Sweeper([*stats, learner], seed=0, queue=queue)
+    first = sweeper.ask(3)
+    assert [c.model for c in first] == ["Naive", "ElasticNet", "SeasonalNaive"]
+    for i, c in enumerate(first):
+        sweeper.tell(TrialResult(c.iteration, c.model, dict(c.params), c.origin, OK, loss=0.1 * (i + 1)))
+    later = sweeper.ask(12)
+    assert len(later) == 12 and {c.model for c in later} == {"ElasticNet"}
+    assert all(c.origin == "tpe" for c in later)
+    only_fixed = Sweeper(stats, seed=0, queue=[("Naive", {}), ("SeasonalNaive", {})])
+    assert [c.model for c in only_fixed.ask(5)] == ["Naive", "SeasonalNaive"]
+    assert only_fixed.ask(5) == []  # nothing left to search: the search ends, no model runs twice
+
+
+def test_a_tpe_proposal_of_an_evaluated_point_is_answered_from_memory():
+    spec = REGISTRY.get("KNN", "classification")  # weights is a choice: TPE repeats points often
+    sweeper = Sweeper([spec], seed=0, n_startup_jobs=2)
+    seen = set()
+    for _ in range(15):
+        (c,) = sweeper.ask(1)
+        key = (c.model, tuple(sorted(c.params.items())))
+        assert key not in seen, f"proposed twice: {key}"
+        seen.add(key)
+        sweeper.tell(TrialResult(c.iteration, c.model, dict(c.params), c.origin, OK,
+                                 loss=float(c.params.get("n_neighbors", 15))))

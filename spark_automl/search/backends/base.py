@@ -14,6 +14,16 @@ from ..trial import Evaluator, TrialResult
 OnResults = Callable[[list[TrialResult]], None]
 
 
+def spark_task_label() -> str:
+    """Where a trial ran, as its child run's `worker` tag: the Spark stage, partition and Python worker."""
+    import os
+
+    from pyspark import TaskContext
+
+    task = TaskContext.get()
+    return f"spark task {task.stageId()}.{task.partitionId()} (pid {os.getpid()})" if task else "spark task"
+
+
 @dataclass(frozen=True)
 class TrialContext:
     """How trials are scheduled (what the evaluator computes is the evaluator's business)."""

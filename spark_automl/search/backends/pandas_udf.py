@@ -7,7 +7,6 @@ candidates in a row, so the ~1 s cost of a Spark job is shared by
 
 from __future__ import annotations
 
-import os
 import pickle
 import time
 from typing import Iterator
@@ -16,7 +15,7 @@ import pandas as pd
 
 from ...budget import trial_limit
 from ..trial import FAILED, TIMED_OUT, TrialResult
-from .base import Backend
+from .base import Backend, spark_task_label
 
 SCHEMA = "iteration long, payload binary"
 DEFAULT_TRIALS_PER_TASK = 4
@@ -24,11 +23,8 @@ DEFAULT_TRIALS_PER_TASK = 4
 
 def _task_fn(broadcast, trial_timeout, deadline):
     def run(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
-        from pyspark import TaskContext
-
         evaluator = broadcast.value
-        task = TaskContext.get()
-        worker = f"spark task {task.stageId()}.{task.partitionId()} (pid {os.getpid()})" if task else "spark task"
+        worker = spark_task_label()
         for batch in batches:
             out = []
             for iteration, payload in zip(batch["iteration"], batch["payload"]):

@@ -15,9 +15,22 @@ from hyperopt import STATUS_FAIL, STATUS_OK, fmin
 
 from ..sweeper import insert_pending
 from ..trial import OK, Candidate
-from .base import Backend
+from .base import Backend, spark_task_label
 
 log = logging.getLogger(__name__)
+
+
+def _in_task(evaluator, candidate, trial_timeout):
+    result = evaluator(candidate, trial_timeout)
+    result.worker = spark_task_label()
+    return result
+
+
+def _fixed_task(broadcast, trial_timeout):
+    def run(candidate):
+        return pickle.dumps(_in_task(broadcast.value, candidate, trial_timeout))
+
+    return run
 
 
 class SparkTrialsBackend(Backend):
@@ -29,14 +42,14 @@ class SparkTrialsBackend(Backend):
 
         broadcast = self.spark.sparkContext.broadcast(evaluator)
         trial_timeout = ctx.trial_timeout
+        self._run_fixed(sweeper, broadcast, ctx, stopper, on_results)
+        if sweeper.space is None or stopper.should_stop():
+            broadcast.unpersist()
+            return
 
         def objective(point):
-            from pyspark import TaskContext
-
             cand = Candidate(-1, point["model"], point["params"], "hyperopt")
-            result = broadcast.value(cand, trial_timeout)
-            task = TaskContext.get()
-            result.worker = f"spark task {task.stageId()}.{task.partitionId()}" if task else "spark task"
+            result = _in_task(broadcast.value, cand, trial_timeout)
             status = STATUS_OK if result.status == OK else STATUS_FAIL
             out = {"status": status, "trial_result": pickle.dumps(result)}
             if status == STATUS_OK:
@@ -78,3 +91,15 @@ class SparkTrialsBackend(Backend):
             hook(trials)  # results that arrived after the last check
             sweeper.queue.clear()
             broadcast.unpersist()
+
+    def _run_fixed(self, sweeper, broadcast, ctx, stopper, on_results) -> None:
+        """The models without hyperparameters (outside hyperopt's space) in one Spark job,
+        `max_concurrent_iterations` tasks wide."""
+        fixed = sweeper.fixed()[:stopper.slots_left()]
+        if not fixed:
+            return
+        rdd = self.spark.sparkContext.parallelize(fixed, max(1, min(ctx.concurrency, len(fixed))))
+        results = [pickle.loads(p) for p in rdd.map(_fixed_task(broadcast, ctx.trial_timeout)).collect()]
+        for r in results:
+            stopper.observe(r)
+        on_results(results)
