@@ -8,7 +8,12 @@ from __future__ import annotations
 
 
 class AutoMLError(Exception):
-    """Base of every error raised on purpose by spark_automl."""
+    """Base of every error raised on purpose by spark_automl.
+
+    `run_id`: the parent run an experiment error belongs to, when it got that far
+    (re-attach with Experiment.get_run(err.run_id))."""
+
+    run_id: str | None = None
 
 
 class ConfigError(AutoMLError, ValueError):

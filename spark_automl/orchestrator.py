@@ -16,7 +16,7 @@ from typing import Any
 
 from . import budget
 from .config import AutoMLConfig
-from .errors import NoTrialSucceededError
+from .errors import AutoMLError, NoTrialSucceededError
 from .metrics import to_loss
 from .progress import Progress
 from .search.backends import BACKENDS, TrialContext, choose_backend
@@ -152,6 +152,16 @@ def run_experiment(experiment, config: AutoMLConfig, show_output: bool = False, 
             progress.stage(f"{len(tracker.failures)} MLflow call(s) failed; the run keeps its model: "
                            "call run.log_model() to log it again")
         return run
+    except Exception as err:
+        # a failed run keeps what it found, so it can be re-attached (leaderboard, children)
+        if outcome is not None and status != "FINISHED":
+            tracker.log_record(RunRecord(config.task, config.without_data(), outcome.results, None,
+                                         tracker.child_run_ids, guardrail_records(problem.guardrails),
+                                         task.record_info(problem, config), stop_reason=outcome.stop_reason,
+                                         backend=outcome.backend).slim())
+        if isinstance(err, AutoMLError):
+            err.run_id = tracker.parent_run_id  # re-attach with Experiment.get_run(err.run_id)
+        raise
     finally:
         summary = {f"seconds_{k}": v for k, v in timings.items()}
         summary["wall_seconds"] = time.time() - started

@@ -109,6 +109,10 @@ class AutoMLRun:
 
     @property
     def best(self) -> TrialResult:
+        if self.record.best_iteration is None:
+            from .orchestrator import best_result
+
+            best_result(self.results)  # raises NoTrialSucceededError with the trials' first errors
         return self._by_iteration()[self.record.best_iteration]
 
     @property
@@ -457,6 +461,8 @@ class AutoMLRun:
                                    self.experiment.session())
 
     def __repr__(self) -> str:
+        if self.record.best_iteration is None:
+            return f"AutoMLRun(id={self.id!r}, trials={len(self.results)}, status={self.status!r}, no model)"
         best = self.best
         return (f"AutoMLRun(id={self.id!r}, trials={len(self.results)}, best={best.model} "
                 f"{self.config.metric}={best.score:.5f})")

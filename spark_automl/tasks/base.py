@@ -44,7 +44,7 @@ class RunRecord:
     task: str
     config: AutoMLConfig  # the settings, with in-memory data replaced by None (tables and paths kept)
     results: list[TrialResult]
-    best_iteration: int
+    best_iteration: int | None  # None: no trial succeeded (a failed run)
     child_run_ids: dict[int, str]
     guardrails: list[dict]
     info: dict[str, Any]  # the task's own: label, classes, frames for tests/explanations, series schema...

@@ -131,12 +131,18 @@ def test_failing_trials_are_recorded_and_the_experiment_goes_on(spark, tracking_
 def test_all_trials_timing_out_raises_a_clear_error(spark, tracking_uri, credit_g):
     cfg = AutoMLConfig(task="classification", training_data=credit_g, label_column_name="class", iterations=2,
                        allowed_models=["RandomForest"], iteration_timeout_minutes=0.001)
-    with pytest.raises(NoTrialSucceededError, match="iteration_timeout_minutes"):
-        Experiment("timeouts", spark=spark, tracking_uri=tracking_uri).submit(cfg)
+    experiment = Experiment("timeouts", spark=spark, tracking_uri=tracking_uri)
+    with pytest.raises(NoTrialSucceededError, match="iteration_timeout_minutes") as err:
+        experiment.submit(cfg)
     client = MlflowClient(tracking_uri, registry_uri=tracking_uri)
     exp = client.get_experiment_by_name("timeouts")
     parents = client.search_runs([exp.experiment_id], "tags.automl = 'spark-automl'")
-    assert parents[0].info.status == "FAILED"
+    assert parents[0].info.status == "FAILED" and parents[0].info.run_id == err.value.run_id
+    failed = experiment.get_run(err.value.run_id)  # a failed run re-attaches: what it tried is kept
+    assert failed.status == "Failed" and len(failed.leaderboard) == 2
+    assert set(failed.leaderboard["status"]) == {"timed_out"}
+    with pytest.raises(NoTrialSucceededError):
+        failed.get_output()
 
 
 def test_train_job_from_yaml(tmp_path, penguins):

@@ -89,3 +89,24 @@ def test_a_store_failure_while_logging_the_model_loses_nothing(spark, tracking_u
 
     reloaded = mlflow.sklearn.load_model(local_model_path(run))
     np.testing.assert_array_equal(reloaded.predict(features), predictions)
+
+
+def test_two_experiments_with_their_own_stores_in_one_session_write_where_they_were_told(spark, tmp_path,
+                                                                                          penguins):
+    import mlflow
+
+    global_uri = mlflow.get_tracking_uri()
+    stores = [f"sqlite:///{tmp_path}/a.db", f"sqlite:///{tmp_path}/b.db"]
+    cfg = AutoMLConfig(task="classification", training_data=penguins, label_column_name="species", iterations=2,
+                       allowed_models=["LogisticRegression", "LightGBM"], enable_voting_ensemble=False,
+                       enable_stack_ensemble=False, model_explainability=False)
+    runs = [Experiment(f"store-{i}", spark=spark, tracking_uri=uri).submit(cfg) for i, uri in enumerate(stores)]
+    assert mlflow.get_tracking_uri() == global_uri  # the library set no process-global URI
+    for i, (uri, run) in enumerate(zip(stores, runs)):
+        client = MlflowClient(uri)
+        own = client.get_experiment_by_name(f"store-{i}")
+        other = client.get_experiment_by_name(f"store-{1 - i}")
+        assert own is not None and other is None
+        children = client.search_runs([own.experiment_id], f"tags.mlflow.parentRunId = '{run.id}'")
+        assert len(children) == 2
+        assert client.list_artifacts(run.tracker.run_of(run.best.iteration), "model")
