@@ -14,7 +14,6 @@ from .datasets import BUNDLED, dataset_path
 from .errors import ConfigError
 from .experiment import Experiment
 from .forecasting.settings import ForecastingParameters
-from .spark_utils import local_session
 
 JOB_KEYS = {"experiment_name", "tracking_uri", "spark", "register", "automl", "show_output"}
 DATA_KEYS = ("training_data", "validation_data", "test_data")
@@ -72,8 +71,8 @@ def train(argv: list[str] | None = None) -> int:
     if args.timeout_minutes is not None:
         params["experiment_timeout_minutes"] = args.timeout_minutes
     config = AutoMLConfig(**params)  # validated before Spark starts
-    # A local master starts the embedded session; under spark-submit on a cluster, the active one is used.
-    spark = local_session(**_spark_conf(job.spark)) if job.spark.get("master", "local[*]").startswith("local") else None
+    spark = job_session(job.spark)
+    print(f"Spark master: {spark.sparkContext.master} ({spark.sparkContext.defaultParallelism} task slots)")
     run = Experiment(job.experiment_name, spark=spark, tracking_uri=job.tracking_uri).submit(config, show_output=job.show_output)
     board = run.leaderboard.drop(columns=["params", "run_id"])
     print("\nLeaderboard (top 10):")
@@ -88,10 +87,19 @@ def train(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _spark_conf(spark: dict[str, Any]) -> dict[str, Any]:
-    master = spark.get("master", "local[*]")
-    cores = master[len("local["):-1] if master.startswith("local[") else "*"
-    return {"app_name": spark.get("app_name", "spark-automl-job"), "cores": cores}
+def job_session(settings: dict[str, Any]):
+    """The job's session. A master given on the command line (spark-submit --master) or by the
+    cluster always wins; the YAML's `spark.master` (a local[N] master) applies only when none is set."""
+    from .spark_utils import configured_master, default_session
+
+    app_name = settings.get("app_name", "spark-automl-job")
+    if configured_master() is not None:
+        return default_session(app_name)
+    master = str(settings.get("master", "local[*]"))
+    if not master.startswith("local["):
+        raise ConfigError(f"spark.master {master!r} in the job config: only a local[N] master can be set there. "
+                          "Give a cluster master to spark-submit (--master) instead.")
+    return default_session(app_name, cores=master[len("local["):-1])
 
 
 if __name__ == "__main__":  # pragma: no cover

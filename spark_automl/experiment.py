@@ -7,13 +7,14 @@ from pyspark.sql import SparkSession
 from .config import AutoMLConfig
 from .errors import ConfigError
 from .run import AutoMLRun
-from .spark_utils import local_session
+from .spark_utils import default_session
 
 
 class Experiment:
     """Azure's Experiment(workspace, name) without the workspace: name <-> MLflow experiment.
 
-    spark: the session to use (defaults to the active one, else an embedded local[*]).
+    spark: the session to use (defaults to the active one, else the one spark-submit or the
+    cluster configured, else an embedded local[*] when no master is set anywhere).
     tracking_uri: any MLflow tracking URI (defaults to MLFLOW_TRACKING_URI, else sqlite:///mlflow.db).
     registry_uri: the Model Registry's URI when it differs from the tracking URI.
     Nothing here changes MLflow's process-global URIs.
@@ -29,7 +30,7 @@ class Experiment:
         self.registry_uri = registry_uri
 
     def session(self) -> SparkSession:
-        return self.spark or SparkSession.getActiveSession() or local_session()
+        return self.spark or default_session()
 
     def submit(self, config: AutoMLConfig, show_output: bool = False, run_name: str | None = None,
                tags: dict[str, str] | None = None) -> AutoMLRun:

@@ -54,12 +54,12 @@ def run_search(spark, problem: Problem, config: AutoMLConfig, on_results, stoppe
     """The sweeper proposes, the backend evaluates (threads or Spark tasks), the stopper ends it."""
     for name, why in problem.skipped.items():
         progress.stage(f"Skipping {name}: {why}")
-    is_local = spark is None or spark.sparkContext.master.startswith("local")
-    backend_name = choose_backend(config.backend, problem.n_rows, problem.n_features, is_local)
+    master = None if spark is None else spark.sparkContext.master
+    backend_name, why = choose_backend(config.backend, problem.n_rows, problem.n_features, master)
     backend = BACKENDS[backend_name](spark=spark, trials_per_task=config.trials_per_task)
     ctx = TrialContext(config.max_concurrent_iterations, config.trial_timeout_seconds)
-    progress.stage(f"Searching {len(problem.sweeper.specs)} models with the {backend_name} backend "
-                   f"({config.max_concurrent_iterations} concurrent)")
+    progress.stage(f"Searching {len(problem.sweeper.specs)} models with the {backend_name} backend ({why}; "
+                   f"{config.max_concurrent_iterations} concurrent)")
     results: list[TrialResult] = []
 
     def collect(batch):

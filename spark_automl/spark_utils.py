@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 
 import pyspark.sql.functions as F
@@ -21,6 +22,44 @@ INTEGER_TYPES = (T.ByteType, T.ShortType, T.IntegerType, T.LongType)
 def col(name: str) -> Column:
     """A column reference that survives dots and spaces in names (ames: 'Lot.Frontage')."""
     return F.col("`" + name.replace("`", "``") + "`")
+
+
+def configured_master() -> str | None:
+    """The master spark-submit (or a cluster launcher) gave this driver, if any.
+
+    Under spark-submit the Python driver is started by the JVM, which exports
+    PYSPARK_GATEWAY_PORT: its SparkConf then holds --master. Otherwise no JVM is running yet
+    (and none is started here, so the local defaults can still size it); PYSPARK_SUBMIT_ARGS
+    may carry a --master."""
+    if not os.environ.get("PYSPARK_GATEWAY_PORT"):
+        found = re.search(r"--master[= ](\S+)", os.environ.get("PYSPARK_SUBMIT_ARGS", ""))
+        return found.group(1) if found else None
+    from pyspark import SparkConf, SparkContext
+
+    SparkContext._ensure_initialized()
+    conf = SparkConf()
+    return conf.get("spark.master") if conf.contains("spark.master") else None
+
+
+def default_session(app_name: str = "spark-automl", cores: int | str = "*", **conf: str) -> SparkSession:
+    """The session a job or an Experiment without spark= uses: the active one (Databricks, a
+    notebook); else the one spark-submit / the cluster configured (its master is never
+    overridden); only when no master is set anywhere, the embedded local default."""
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        return active
+    if configured_master() is not None:
+        builder = SparkSession.builder.appName(app_name)
+        for key, value in conf.items():
+            builder = builder.config(key, value)
+        return builder.getOrCreate()
+    return local_session(app_name, cores, **conf)
+
+
+def is_local_master(master: str) -> bool:
+    """local / local[N] / local[*]: one JVM whose tasks run beside the driver. local-cluster[...]
+    starts separate executor processes, like a real cluster."""
+    return master == "local" or master.startswith("local[")
 
 
 def local_session(app_name: str = "spark-automl", cores: int | str = "*", **conf: str) -> SparkSession:

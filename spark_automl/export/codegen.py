@@ -130,7 +130,7 @@ def _sections(config: AutoMLConfig, classes, result: TrialResult, results: list[
         "from spark_automl.data.prepare import prepare",
         "from spark_automl.metrics import compute_metrics",
         "from spark_automl.search.trial import fit_estimator, predict, scored_rows",
-        "from spark_automl.spark_utils import local_session", "",
+        "from spark_automl.spark_utils import default_session", "",
         f"TRAINING_DATA = {_data_literal(config.training_data, 'data')}",
         f"VALIDATION_DATA = {_data_literal(config.validation_data, 'validation-data')}"
         if config.validation_data is not None else "VALIDATION_DATA = None",
@@ -161,7 +161,7 @@ def _sections(config: AutoMLConfig, classes, result: TrialResult, results: list[
         def main(training_data=TRAINING_DATA, validation_data=VALIDATION_DATA):
             if training_data is None:
                 raise SystemExit("Pass --data PATH_OR_TABLE: the experiment was given an in-memory DataFrame.")
-            spark = local_session()
+            spark = default_session()  # the active / spark-submit session; local only without a master
             config = AutoMLConfig(training_data=training_data, validation_data=validation_data,
                                   featurization=FEATURIZATION, **SETTINGS)
             prepared = prepare(spark, config)

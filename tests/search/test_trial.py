@@ -37,3 +37,14 @@ def test_an_evaluator_pickles_and_gives_the_same_result_after_the_round_trip():
     assert first.status == second.status == OK
     np.testing.assert_array_equal(first.oof, second.oof)
     assert first.metrics == second.metrics
+
+
+def test_auto_backend_uses_executors_when_the_session_has_them():
+    from spark_automl.search.backends import LOCAL_MAX_CELLS, choose_backend
+
+    assert choose_backend("auto", 1000, 10, "local[2]")[0] == "local"
+    assert choose_backend("auto", LOCAL_MAX_CELLS, 2, "local[*]")[0] == "pandas_udf"  # large data, local master
+    name, why = choose_backend("auto", 1000, 10, "local-cluster[2,1,1024]")
+    assert name == "pandas_udf" and "executors" in why
+    assert choose_backend("auto", 10, 1, "yarn")[0] == "pandas_udf"
+    assert choose_backend("spark_trials", 10, 1, "local[2]") == ("spark_trials", "backend='spark_trials' was asked for")

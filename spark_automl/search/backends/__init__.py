@@ -19,13 +19,22 @@ BACKENDS: dict[str, type[Backend]] = {
 LOCAL_MAX_CELLS = 5_000_000  # rows x features below which driver threads beat Spark tasks
 
 
-def choose_backend(requested: str, n_rows: int, n_features: int, is_local_master: bool) -> str:
-    """'auto': threads on the driver for small data or a local master, pandas-UDF tasks otherwise."""
+def choose_backend(requested: str, n_rows: int, n_features: int, master: str | None) -> tuple[str, str]:
+    """(backend, why). 'auto': Spark tasks whenever the session has executors of its own (any
+    master but local[N]); on a local master, driver threads for small data (no Spark job per
+    batch) and Spark tasks beyond LOCAL_MAX_CELLS."""
+    from ...spark_utils import is_local_master
+
     if requested != "auto":
-        return requested
-    if is_local_master or n_rows * max(n_features, 1) <= LOCAL_MAX_CELLS:
-        return LocalBackend.name
-    return PandasUDFBackend.name
+        return requested, "backend={!r} was asked for".format(requested)
+    if master is None:
+        return LocalBackend.name, "no Spark session"
+    if not is_local_master(master):
+        return PandasUDFBackend.name, f"the session has executors (master {master})"
+    cells = n_rows * max(n_features, 1)
+    if cells <= LOCAL_MAX_CELLS:
+        return LocalBackend.name, f"local master and small data ({cells:,} cells <= {LOCAL_MAX_CELLS:,})"
+    return PandasUDFBackend.name, f"local master but large data ({cells:,} cells > {LOCAL_MAX_CELLS:,})"
 
 
 __all__ = ["BACKENDS", "Backend", "TrialContext", "choose_backend"]
