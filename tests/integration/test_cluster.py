@@ -56,3 +56,22 @@ def test_spark_submit_job_on_a_multi_process_cluster_keeps_its_master_and_trains
     assert len(pids) == 2  # two executors, two Python workers
     version = client.get_model_version_by_alias("cluster-model", "champion")
     assert str(version.version) == "1"
+
+
+def test_backends_featurization_forecasting_and_spark_scoring_on_a_multi_process_cluster(tmp_path):
+    import json
+
+    submit = Path(sys.executable).with_name("spark-submit")
+    env = {**os.environ, "PYSPARK_PYTHON": sys.executable, "PYSPARK_DRIVER_PYTHON": sys.executable}
+    out = subprocess.run([str(submit), "--master", CLUSTER, "--conf", "spark.ui.enabled=false",
+                          "--conf", "spark.sql.execution.arrow.pyspark.enabled=true",
+                          "tests/integration/cluster_checks.py", f"sqlite:///{tmp_path}/checks.db"],
+                         capture_output=True, text=True, timeout=900, cwd=REPO, env=env)
+    assert out.returncode == 0, out.stderr[-4000:]
+    found = json.loads(out.stdout.strip().splitlines()[-1])
+    assert found["master"] == CLUSTER
+    assert found["tabular_backend"] == "spark_trials" and found["tabular_ok"] == 4
+    assert found["tabular_workers"] and all(w.startswith("spark task") for w in found["tabular_workers"])
+    assert found["score_spark_agrees"]
+    assert found["forecast_backend"] == "pandas_udf" and found["forecast_in_tasks"] and found["forecast_ok"] == 4
+    assert found["forecast_rows"] == 12 * 6 and found["forecast_spark_agrees"]
