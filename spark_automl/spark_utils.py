@@ -19,9 +19,29 @@ NUMERIC_TYPES = (T.ByteType, T.ShortType, T.IntegerType, T.LongType, T.FloatType
 INTEGER_TYPES = (T.ByteType, T.ShortType, T.IntegerType, T.LongType)
 
 
+def quoted(name: str) -> str:
+    return "`" + name.replace("`", "``") + "`"
+
+
 def col(name: str) -> Column:
     """A column reference that survives dots and spaces in names (ames: 'Lot.Frontage')."""
-    return F.col("`" + name.replace("`", "``") + "`")
+    return F.col(quoted(name))
+
+
+def mode_of(name: str) -> Column:
+    """The most frequent value; ties broken deterministically on Spark 4 (F.mode's second argument).
+    Spark 3.5's mode has no such argument: there a tie may resolve either way."""
+    import pyspark
+
+    if int(pyspark.__version__.split(".")[0]) >= 4:
+        return F.mode(col(name), True)
+    return F.mode(col(name))
+
+
+def try_double(name: str) -> Column:
+    """The column as double, null where it does not parse (SQL try_cast: Spark 3.5 and 4.x alike;
+    Column.try_cast exists only from 4.0)."""
+    return F.expr(f"try_cast({quoted(name)} AS DOUBLE)")
 
 
 def configured_master() -> str | None:

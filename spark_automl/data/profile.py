@@ -15,7 +15,7 @@ import pyspark.sql.functions as F
 from pyspark.sql import DataFrame
 from pyspark.sql import types as T
 
-from ..spark_utils import INTEGER_TYPES, INTERNAL_COLUMNS, NUMERIC_TYPES, col
+from ..spark_utils import INTEGER_TYPES, INTERNAL_COLUMNS, NUMERIC_TYPES, col, try_double
 
 _GROUP = "__group__"
 
@@ -92,7 +92,7 @@ def profile(df: DataFrame, label: str | None, classification: bool) -> DataProfi
         elif kind == "string":
             inner += [
                 F.sum(F.length(c)).alias(p + "len"),
-                F.count(c.try_cast("double")).alias(p + "num"),
+                F.count(try_double(f.name)).alias(p + "num"),
                 F.count(F.try_to_timestamp(c)).alias(p + "ts"),
             ]
             outer += [F.sum(p + "len").alias(p + "len"), F.sum(p + "num").alias(p + "num"), F.sum(p + "ts").alias(p + "ts")]

@@ -25,7 +25,7 @@ from pyspark.sql import types as T
 
 from ..data.guardrails import ALERTED, DONE, PASSED, Guardrail
 from ..errors import ConfigError, DataError
-from ..spark_utils import INTEGER_TYPES, NUMERIC_TYPES, col
+from ..spark_utils import INTEGER_TYPES, NUMERIC_TYPES, col, mode_of, try_double
 from .settings import SERIES_ID, TARGET, TIME, ForecastingParameters
 
 SINGLE_SERIES = "__single__"
@@ -33,6 +33,7 @@ PADDED = "_padded"
 RESERVED = (SERIES_ID, TIME, TARGET, PADDED)
 FREQ_MATCH = 0.9  # share of time steps on the frequency below which 'Frequency detection' alerts
 MAX_DELTA_KEYS = 5000  # distinct time steps brought to the driver; regular data has a handful
+ROLLUP_D_ONLY = 1  # grouping_id of the rollup level that groups by d alone
 DETAILS = 20  # per-series rows kept in a guardrail's details
 ROWS_PER_BUCKET = 200_000  # series rows per pandas call of the gap filling (memory bound on a worker)
 _GAP, _OFFGRID, _STATE, _BAD_Y, _NULL_ID = "_gap", "_offgrid", "_time_state", "_bad_target", "_null_id"
@@ -213,7 +214,7 @@ def _project(df: DataFrame, label: str, time: str, ids: list[str], id_kept: list
     else:
         ds = raw.cast("timestamp")
     state = F.when(raw.isNull(), 1).when(ds.isNull(), 2).otherwise(0)
-    y = col(label).try_cast("double")
+    y = try_double(label)
     uid = F.lit(SINGLE_SERIES) if not ids else F.concat_ws("|", *[col(c).cast("string") for c in ids])
     null_id = F.lit(False)
     for c in ids:
@@ -259,8 +260,10 @@ def _scan(parsed: DataFrame, integer_time: bool) -> tuple[dict[str, int], _Delta
                  _count(F.to_date(ds) == F.last_day(ds)).alias("month_end")]
         aggs += [_count(F.dayofweek(ds) == k).alias(f"wd{k}") for k in range(1, 8)]
         aggs += [_count(F.month(ds) == m).alias(f"m{m}") for m in range(1, 13)]
-    rows = (lagged.select("*", d.alias("d"), mon.alias("mon")).groupingSets([["d", "mon"], []], "d", "mon")
-            .agg(*aggs).orderBy(F.desc("gid"), F.desc("n")).limit(MAX_DELTA_KEYS + 1).collect())
+    # GROUPING SETS ((d, mon), ()) as a rollup without its (d) level: DataFrame.groupingSets is Spark 4 only.
+    rows = (lagged.select("*", d.alias("d"), mon.alias("mon")).rollup("d", "mon").agg(*aggs)
+            .where(F.col("gid") != ROLLUP_D_ONLY).orderBy(F.desc("gid"), F.desc("n")).limit(MAX_DELTA_KEYS + 1)
+            .collect())
     if not rows:  # grouping sets give no grand total over no rows
         raise DataError("The training data has no rows; forecasting needs at least one series.")
     head, keys = rows[0], rows[1:]  # the grand total (gid 3) sorts first
@@ -287,7 +290,7 @@ def _check_stats(df: DataFrame, stats: dict[str, int], label: str, time: str, id
                         f"e.g. {examples}. Fix: write the times in a parsable format such as 'YYYY-MM-DD' or "
                         "'YYYY-MM-DD HH:MM:SS', or convert the column to a timestamp/date (or integer) type.")
     if stats["bad_target"]:
-        bad = col(label).isNotNull() & col(label).try_cast("double").isNull()
+        bad = col(label).isNotNull() & try_double(label).isNull()
         examples = [r[0] for r in df.filter(bad).select(col(label)).limit(3).collect()]
         raise DataError(f"Target column {label!r} has {stats['bad_target']} value(s) that are not numbers, "
                         f"e.g. {examples}. Fix: make them numeric, or empty where the value is missing.")
@@ -467,7 +470,7 @@ def _aggregate(frame: DataFrame, fn: str, covariates: list[str], id_kept: list[s
         if isinstance(types[c], T.DoubleType):
             aggs.append(F.mean(col(c)).alias(c))
         elif isinstance(types[c], T.StringType):
-            aggs.append(F.mode(col(c), True).alias(c))
+            aggs.append(mode_of(c).alias(c))
         else:
             aggs.append(F.first(col(c), ignorenulls=True).alias(c))
     aggs += [F.first(col(c)).alias(c) for c in id_kept]
