@@ -32,7 +32,7 @@ def dataset_csv(name: str, **kwargs) -> pd.DataFrame:
     """A dataset for the tests, read only from inside the repository.
 
     `name` is a stem ("txhousing") or a file name ("txhousing.csv", "oj_sales.csv.gz"). The
-    datasets bundled with the package (airline_passengers, credit_g, penguins) come from
+    datasets bundled with the package (airline_passengers, ames_housing, credit_g, penguins) come from
     spark_automl.datasets; the others are the samples in tests/datasets/<stem>.csv.gz.
     kwargs go to pandas.read_csv (compression is inferred from the file name).
     """
