@@ -133,10 +133,7 @@ def run_experiment(experiment, config: AutoMLConfig, show_output: bool = False, 
         cache: dict[int, Any] = {}
         with timed(timings, "refit"):
             model = task.fit_final(problem, best, outcome.results, config, cache, spark)
-        record = RunRecord(config.task, config.without_data(), outcome.results, best.iteration,
-                           tracker.child_run_ids, guardrail_records(problem.guardrails),
-                           task.record_info(problem, config), stop_reason=outcome.stop_reason,
-                           backend=outcome.backend)
+        record = run_record(task, problem, config, outcome, tracker, best.iteration)
         run = AutoMLRun._attached(experiment, tracker, record, task, model=model, problem=problem, cache=cache)
         with timed(timings, "model_logging"):
             run.log_model()
@@ -155,10 +152,7 @@ def run_experiment(experiment, config: AutoMLConfig, show_output: bool = False, 
     except Exception as err:
         # a failed run keeps what it found, so it can be re-attached (leaderboard, children)
         if outcome is not None and status != "FINISHED":
-            tracker.log_record(RunRecord(config.task, config.without_data(), outcome.results, None,
-                                         tracker.child_run_ids, guardrail_records(problem.guardrails),
-                                         task.record_info(problem, config), stop_reason=outcome.stop_reason,
-                                         backend=outcome.backend).slim())
+            tracker.log_record(run_record(task, problem, config, outcome, tracker, None).slim())
         if isinstance(err, AutoMLError):
             err.run_id = tracker.parent_run_id  # re-attach with Experiment.get_run(err.run_id)
         raise
@@ -169,6 +163,14 @@ def run_experiment(experiment, config: AutoMLConfig, show_output: bool = False, 
             summary.update({f"best_{k}": v for k, v in best.metrics.items()})
             summary["trials"] = len(outcome.results)
         tracker.close_parent(status, summary, {"stop_reason": stopper.reason or ""})
+
+
+def run_record(task: Task, problem: Problem, config: AutoMLConfig, outcome: SearchOutcome, tracker: Tracker,
+               best_iteration: int | None) -> RunRecord:
+    """What re-attaching needs; best_iteration None for a run where no trial succeeded."""
+    return RunRecord(config.task, config.without_data(), outcome.results, best_iteration, tracker.child_run_ids,
+                     guardrail_records(problem.guardrails), task.record_info(problem, config),
+                     stop_reason=outcome.stop_reason, backend=outcome.backend)
 
 
 def finish(run, task: Task, config: AutoMLConfig, progress: Progress, started: float, timings: dict) -> None:

@@ -159,20 +159,18 @@ class AutoMLRun:
         frame = frame.sort_values(["_loss", "iteration"], kind="mergesort").drop(columns="_loss")
         frame.attrs["ok_trials"] = int(ok.sum())
         frame = frame.reset_index(drop=True)
-        if "forecast" in self.task.capabilities:
-            by_iteration = self._by_iteration()
-            for name in ("MASE", "series_p10_MASE", "series_median_MASE", "series_p90_MASE",
-                         "forecast_symmetric_mean_absolute_percentage_error"):
-                frame[name] = [by_iteration[i].metrics.get(name, np.nan) for i in frame["iteration"]]
+        by_iteration = self._by_iteration()
+        for name in self.task.leaderboard_metrics:
+            frame[name] = [by_iteration[i].metrics.get(name, np.nan) for i in frame["iteration"]]
         return frame
 
     def get_children(self) -> list[ChildRun]:
-        return [ChildRun.from_result(r, self.tracker.child_run_ids.get(r.iteration))
+        return [self._child(r)
                 for r in sorted(self.results, key=lambda r: r.iteration)]
 
     def get_best_child(self, metric: str | None = None) -> ChildRun:
         r = self._result(None, metric)
-        return ChildRun.from_result(r, self.tracker.child_run_ids.get(r.iteration))
+        return self._child(r)
 
     def get_metrics(self) -> dict[int, dict[str, float]]:
         """Metrics of every child run, keyed by iteration (Azure returns them per child)."""
@@ -186,7 +184,7 @@ class AutoMLRun:
         """(best or chosen ChildRun, fitted model): the logged model when there is one; another
         child's model is refit on demand in the process that submitted the run."""
         result = self._result(iteration, metric)
-        return ChildRun.from_result(result, self.tracker.child_run_ids.get(result.iteration)), self._model(result)
+        return self._child(result), self._model(result)
 
     @property
     def model(self):
@@ -216,13 +214,7 @@ class AutoMLRun:
         result = self._result(_iteration_of(iteration), None)
         info = self.info
         lines = [f"Model (iteration {result.iteration}, {self.config.metric}={result.score:.5f})"]
-        if "featurization" in info:
-            lines.append("  featurizer:")
-            for plan in info["featurization"]:
-                lines.append(f"    {plan.get('name', ''):<28} {plan.get('purpose', ''):<12} {plan.get('reason', '')}")
-        else:
-            lines.append(f"  series: {info['n_series']}, freq {info['freq']!r}, season {info['season_length']}, "
-                         f"horizon {info['horizon']}")
+        lines += self.task.describe_data(info)
         lines.append(f"  model: {result.model}")
         if result.ensemble is not None:
             spec = result.ensemble
@@ -327,24 +319,10 @@ class AutoMLRun:
                               "(only the best model's and the ensembles' are).")
         out = {}
         for r in chosen:
-            charts = self._charts(r)
+            charts = self.task.validation_charts(self.config, self.info, r)
             self.tracker.log_files(charts, "charts", self.tracker.run_of(r.iteration))
             out[r.iteration] = sorted(charts)
         return out
-
-    def _charts(self, r: TrialResult) -> dict[str, bytes]:
-        info = self.info
-        if "forecast" in self.task.capabilities:
-            from .forecasting.charts import forecast_vs_actual
-
-            n_last = info["n_last_scored"]
-            scored = info["chart_scored"].assign(yhat=r.oof[-n_last:].astype(np.float64))
-            return {"forecast_vs_actual.png": forecast_vs_actual(info["chart_history"], scored,
-                                                                 info["season_length"])}
-        from .charts import charts_for
-
-        target = info["target"]
-        return charts_for(self.config.task, target.actual, target.take(r.oof), info["classes"], target.scored_weight)
 
     def export_onnx(self, child_or_iteration: "int | ChildRun | None" = None, path: str | None = None):
         """The pipeline (featurizer included) as ONNX, checked against the Python model with
@@ -418,6 +396,9 @@ class AutoMLRun:
             raise ConfigError(f"run.{method}() is not available for task={self.config.task!r}. "
                               + ("For forecasting use run.forecast(X_future), run.per_series_metrics() and "
                                  "run.log_charts()." if self.config.task == "forecasting" else ""))
+
+    def _child(self, r: TrialResult) -> ChildRun:
+        return ChildRun.from_result(r, self.tracker.child_run_ids.get(r.iteration))
 
     def _by_iteration(self) -> dict[int, TrialResult]:
         return {r.iteration: r for r in self.results}

@@ -242,8 +242,6 @@ class Tracker:
             self.client.log_artifact(self.parent_run_id, path, os.path.dirname(RECORD_PATH))
 
     def load_record(self, run_id: str):
-        import cloudpickle  # noqa: F401  (the record may hold objects pickled by reference to it)
-
         try:
             run = self.client.get_run(run_id)
         except Exception as err:  # noqa: BLE001

@@ -108,13 +108,9 @@ class ForecastEvaluator(Evaluator):
         state["spark"] = None  # a session does not pickle; inside a Spark task models run locally
         return state
 
-    def __call__(self, candidate: Candidate, timeout: float | None = None,
-                 timeout_reason: str = "iteration_timeout_minutes") -> TrialResult:
+    def run(self, candidate: Candidate, timeout: float | None, timeout_reason: str) -> TrialResult:
         """evaluate() under a time limit. A candidate past it is recorded as timed out and its Spark
         jobs are cancelled (a driver-side fit cannot be killed and finishes in the background)."""
-        refused = self.over_memory(candidate)
-        if refused is not None:
-            return refused
         spark = self.spark
         group = f"spark-automl-forecast-{candidate.iteration}-{time.time_ns()}"
 

@@ -183,7 +183,13 @@ class Evaluator:
                                               f"mem_in_mb={self.mem_in_mb}; raise mem_in_mb or sample the data.")
 
     def __call__(self, candidate: Candidate, timeout: float | None = None,
-                 timeout_reason: str = "iteration_timeout_minutes") -> TrialResult:  # pragma: no cover
+                 timeout_reason: str = "iteration_timeout_minutes") -> TrialResult:
+        """One candidate under a time limit; `timeout_reason` names that limit in a timeout error."""
+        refused = self.over_memory(candidate)
+        return refused if refused is not None else self.run(candidate, timeout, timeout_reason)
+
+    def run(self, candidate: Candidate, timeout: float | None,
+            timeout_reason: str) -> TrialResult:  # pragma: no cover - each task evaluates its own way
         raise NotImplementedError
 
     def failed(self, candidate: Candidate, status: str, error: str) -> TrialResult:
@@ -202,11 +208,7 @@ class TabularEvaluator(Evaluator):
     def data_bytes(self) -> int:
         return int(self.data.X.nbytes)
 
-    def __call__(self, candidate: Candidate, timeout: float | None = None,
-                 timeout_reason: str = "iteration_timeout_minutes") -> TrialResult:
-        refused = self.over_memory(candidate)
-        if refused is not None:
-            return refused
+    def run(self, candidate: Candidate, timeout: float | None, timeout_reason: str) -> TrialResult:
         return evaluate(candidate, self.data, self.primary_metric, self.seed, self.n_jobs, timeout, timeout_reason)
 
 

@@ -74,6 +74,7 @@ class Task:
     name = "task"
     pipeline_prefix = "AutoFeaturizer "
     capabilities: frozenset[str] = frozenset()  # run methods beyond the common ones: test, explain, onnx, code
+    leaderboard_metrics: tuple[str, ...] = ()  # metrics shown as leaderboard columns beside the primary one
 
     def check(self, spark, config: AutoMLConfig) -> Any:
         """Schema-level checks, cheap and before anything is computed; returns what prepare() reads."""
@@ -101,6 +102,14 @@ class Task:
 
     def record_info(self, problem: Problem, config: AutoMLConfig) -> dict[str, Any]:
         """The task's part of the RunRecord."""
+        raise NotImplementedError
+
+    def describe_data(self, info: dict) -> list[str]:
+        """Lines print_model shows about the data the model reads."""
+        return []
+
+    def validation_charts(self, config: AutoMLConfig, info: dict, result: TrialResult) -> dict[str, bytes]:
+        """PNG charts of one child's validation predictions, by file name."""
         raise NotImplementedError
 
     def finish_steps(self, config: AutoMLConfig, info: dict) -> list[tuple[str, str, bool, bool]]:

@@ -74,6 +74,8 @@ class ForecastingTask(Task):
     name = "forecasting"
     pipeline_prefix = ""
     capabilities = frozenset({"forecast"})
+    leaderboard_metrics = ("MASE", "series_p10_MASE", "series_median_MASE", "series_p90_MASE",
+                           "forecast_symmetric_mean_absolute_percentage_error")
 
     def check(self, spark, config: AutoMLConfig):
         if config.training_data is None:
@@ -156,6 +158,18 @@ class ForecastingTask(Task):
             "chart_history": history[history[SERIES_ID].isin(shown)].reset_index(drop=True),
             "chart_scored": folds.scored[-1], "n_last_scored": len(folds.scored[-1]),
         }
+
+    def describe_data(self, info: dict) -> list[str]:
+        return [f"  series: {info['n_series']}, freq {info['freq']!r}, season {info['season_length']}, "
+                f"horizon {info['horizon']}"]
+
+    def validation_charts(self, config, info, result):
+        """Forecast vs actual on the last validation origin, for up to CHART_SERIES series."""
+        from ..forecasting.charts import forecast_vs_actual
+
+        n_last = info["n_last_scored"]
+        scored = info["chart_scored"].assign(yhat=result.oof[-n_last:].astype(np.float64))
+        return {"forecast_vs_actual.png": forecast_vs_actual(info["chart_history"], scored, info["season_length"])}
 
     def finish_steps(self, config, info):
         return [("charts", "log_charts", True, False)]

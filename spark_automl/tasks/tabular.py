@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pandas as pd
 from mlflow.models import infer_signature
 from sklearn.pipeline import Pipeline
 
@@ -99,6 +98,17 @@ class TabularTask(Task):
             "featurization": [c.describe() for c in p.plan.columns], "validation": p.technique.describe(),
         }
 
+    def describe_data(self, info: dict) -> list[str]:
+        return ["  featurizer:"] + [f"    {p.get('name', ''):<28} {p.get('purpose', ''):<12} {p.get('reason', '')}"
+                                   for p in info["featurization"]]
+
+    def validation_charts(self, config, info, result):
+        from ..charts import charts_for
+
+        target = info["target"]
+        return charts_for(config.task, target.actual, target.take(result.oof), info["classes"],
+                          target.scored_weight)
+
     def finish_steps(self, config: AutoMLConfig, info: dict) -> list[tuple[str, str, bool, bool]]:
         """(artifact, run method, wanted, asked-for)."""
         return [("charts", "log_charts", True, False),
@@ -106,7 +116,3 @@ class TabularTask(Task):
                 ("explanations", "explain", bool(config.model_explainability), True),
                 ("onnx", "export_onnx", bool(config.enable_onnx_compatible_models), True),
                 ("generated_code", "generate_code", bool(config.enable_code_generation), False)]
-
-    @staticmethod
-    def leaderboard_columns(board: pd.DataFrame, results: list[TrialResult]) -> pd.DataFrame:
-        return board

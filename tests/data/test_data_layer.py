@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from spark_automl import AutoMLConfig, DataError, Experiment
-from spark_automl.data.ingest import to_spark, with_row_ids
+from spark_automl.data.ingest import with_row_ids
 from spark_automl.data.prepare import prepare
 from spark_automl.data.profile import profile
 from spark_automl.data.split import ValidationTechnique, assign_folds, choose_technique
