@@ -51,9 +51,18 @@ def initial_reserve(timeout: float | None) -> float:
     return 0.0 if timeout is None else min(INITIAL_RESERVE_FRACTION * timeout, INITIAL_RESERVE_MAX_SECONDS)
 
 
-def refit_seconds(fit_seconds: float, n_splits: int) -> float:
-    """Expected time to refit a trial's model on every training row, from its CV fit time."""
-    return REFIT_SAFETY * fit_seconds / max(n_splits, 1)
+def refit_seconds(fit_seconds: float, n_splits: int, row_scale: float = 1.0) -> float:
+    """Expected time to refit a trial's model on every training row, from its CV fit time.
+
+    row_scale: all rows / searched rows. Above 1 (large-data mode) the refit runs in Spark on
+    all rows: the fit grows with the rows, plus a pass that featurizes them."""
+    seconds = REFIT_SAFETY * fit_seconds / max(n_splits, 1)
+    if row_scale <= 1.0:
+        return seconds
+    return seconds * row_scale + DISTRIBUTED_REFIT_SECONDS
+
+
+DISTRIBUTED_REFIT_SECONDS = 30.0  # Spark jobs of a distributed refit: featurize, cache, count
 
 
 def parallel_seconds(costs: Sequence[float], workers: int) -> float:

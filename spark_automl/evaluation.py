@@ -69,3 +69,67 @@ def evaluate_on(model, frame: pd.DataFrame, label: str, task: str, classes=None,
     metrics = compute_metrics(task, y, prediction, classes=classes, sample_weight=weight,
                               positive_label=positive_label, y_range=y_range)
     return preds, metrics
+
+
+SPARK_EVAL_MAX_ROWS = 2_000_000  # scored rows whose predictions come back to compute the metrics
+
+
+def evaluate_spark(model, df, label: str, task: str, classes=None, positive_label=None, y_range: float | None = None,
+                   weight_column: str | None = None, seed: int = 0) -> tuple[pd.DataFrame, dict[str, float]]:
+    """evaluate_on for a Spark DataFrame: the model scores every row in Spark tasks; only the
+    narrow predictions table (actual, predicted, probabilities, weight) comes back, a seeded
+    sample of SPARK_EVAL_MAX_ROWS when there are more. preds.attrs['rows'] counts the scored rows."""
+    import pyspark.sql.functions as F
+    from pyspark.sql.types import DoubleType, StructField, StructType
+
+    from .spark_utils import col
+
+    if label not in df.columns:
+        raise DataError(f"The test data has no label column {label!r}; it has {list(df.columns)[:20]}. "
+                        "Pass labelled rows to test a model.")
+    weight_column = weight_column if weight_column and weight_column in df.columns else None
+    label_type = df.schema[label].dataType
+    fields = [StructField("actual", label_type if task == "classification" else DoubleType()),
+              StructField("predicted", label_type if task == "classification" else DoubleType())]
+    if task == "classification":
+        fields += [StructField(f"proba_{c}", DoubleType()) for c in classes]
+    fields.append(StructField("weight", DoubleType()))
+    schema = StructType(fields)
+    broadcast = df.sparkSession.sparkContext.broadcast(model)
+
+    def score(batches):
+        for pdf in batches:
+            out = predictions_frame(broadcast.value, pdf, task, label)
+            if task == "classification":
+                out = out.reindex(columns=[f.name for f in fields[:2]] + [f"proba_{c}" for c in classes])
+            else:
+                out["actual"] = out["actual"].astype(np.float64)
+            out["weight"] = pdf[weight_column].to_numpy(dtype=np.float64) if weight_column else 1.0
+            yield out
+
+    labelled = df.where(col(label).isNotNull())
+    if task == "regression":
+        labelled = labelled.where(~F.isnan(col(label).cast("double")))
+    scored = labelled.mapInPandas(score, schema).cache()
+    try:
+        n_rows = scored.count()
+        if n_rows == 0:
+            raise DataError(f"The test data has no rows with a value in the label column {label!r}.")
+        kept = scored if n_rows <= SPARK_EVAL_MAX_ROWS else scored.sample(False, SPARK_EVAL_MAX_ROWS / n_rows, seed)
+        preds = kept.toPandas()
+    finally:
+        scored.unpersist()
+    weights = preds.pop("weight").to_numpy(dtype=np.float64)
+    if task == "classification":
+        unseen = sorted({repr(v) for v in preds["actual"] if v not in set(classes)})
+        if unseen:
+            raise DataError(f"The test data's label column {label!r} holds classes the model never saw: "
+                            f"{', '.join(unseen[:5])}. Known classes: {list(classes)}.")
+        prediction = preds[[f"proba_{c}" for c in classes]].to_numpy()
+    else:
+        prediction = preds["predicted"].to_numpy()
+    metrics = compute_metrics(task, preds["actual"].to_numpy(), prediction, classes=classes,
+                              sample_weight=weights if weight_column else None, positive_label=positive_label,
+                              y_range=y_range)
+    preds.attrs["rows"] = n_rows
+    return preds, metrics

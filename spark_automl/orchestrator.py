@@ -132,7 +132,7 @@ def run_experiment(experiment, config: AutoMLConfig, show_output: bool = False, 
                        + (" (ensemble members in parallel)" if best.ensemble else ""))
         cache: dict[int, Any] = {}
         with timed(timings, "refit"):
-            model = task.fit_final(problem, best, outcome.results, config, cache, spark)
+            model = task.fit_final(problem, best, outcome.results, config, cache, spark, progress.stage)
         record = run_record(task, problem, config, outcome, tracker, best.iteration)
         run = AutoMLRun._attached(experiment, tracker, record, task, model=model, problem=problem, cache=cache)
         with timed(timings, "model_logging"):

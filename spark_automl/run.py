@@ -54,6 +54,9 @@ class ChildRun:
                    {"worker": r.worker} if r.worker else {})
 
 
+PREDICTIONS_CSV_MAX_ROWS = 200_000  # a test set's predictions.csv artifact keeps at most this many rows
+
+
 class AutoMLRun:
     """Parent run of an experiment: leaderboard, children, best model, tests, explanations,
     exports and registration. `AutoMLRun(experiment, run_id)` re-attaches to a finished run."""
@@ -159,6 +162,9 @@ class AutoMLRun:
         frame = frame.sort_values(["_loss", "iteration"], kind="mergesort").drop(columns="_loss")
         frame.attrs["ok_trials"] = int(ok.sum())
         frame = frame.reset_index(drop=True)
+        made_by = self.info.get("final_learners") or {}
+        if made_by:  # which learner refit the logged model(s), on which rows
+            frame["final_fit"] = [made_by.get(i, "") for i in frame["iteration"]]
         by_iteration = self._by_iteration()
         for name in self.task.leaderboard_metrics:
             frame[name] = [by_iteration[i].metrics.get(name, np.nan) for i in frame["iteration"]]
@@ -240,12 +246,18 @@ class AutoMLRun:
 
         data defaults to the experiment's test set (test_data / test_size). Logged as a test child run
         with every metric and a predictions.csv artifact."""
-        from .evaluation import as_pandas, evaluate_on
+        from .evaluation import as_pandas, evaluate_on, evaluate_spark
 
         self._require("test", "test")
         info = self.info
         result = self._result(_iteration_of(child_or_iteration), None)
-        if data is None:
+        spark_rows = self._spark_test_rows(data)
+        if spark_rows is not None:  # large data: scored in Spark tasks
+            preds, metrics = evaluate_spark(self._model(result), spark_rows, info["label"], self.config.task,
+                                            info["classes"], info["positive_label"], info["y_range"],
+                                            info["weight_column"], self.config.seed)
+            frame = None
+        elif data is None:
             if info.get("test_frame") is None:
                 raise ConfigError("No test data: pass data=<labelled rows> to run.test(), or set test_data / "
                                   "test_size in AutoMLConfig." + (" (This run's test set was too large to keep "
@@ -255,12 +267,13 @@ class AutoMLRun:
         else:
             frame = as_pandas(data, self.experiment.session())
         task = self.config.task
-        preds, metrics = evaluate_on(self._model(result), frame, info["label"], task, info["classes"],
-                                     info["positive_label"], info["y_range"], info["weight_column"])
+        if frame is not None:
+            preds, metrics = evaluate_on(self._model(result), frame, info["label"], task, info["classes"],
+                                         info["positive_label"], info["y_range"], info["weight_column"])
         if log:
             run_id = self.tracker.log_run(f"test_{result.iteration}_{result.model}", metrics,
                                           {"tested_iteration": result.iteration, "model": result.model,
-                                           "rows": len(preds)},
+                                           "rows": int(preds.attrs.get("rows", len(preds)))},
                                           {"run_type": "model_test", "iteration": str(result.iteration)})
             if run_id:
                 from .charts import charts_for
@@ -268,12 +281,28 @@ class AutoMLRun:
                 classes = info["classes"]
                 prediction = (preds[[f"proba_{c}" for c in classes]].to_numpy()
                               if task == "classification" else preds["predicted"].to_numpy())
-                files = {"predictions.csv": preds.to_csv(index=False)}
+                files = {"predictions.csv": preds.head(PREDICTIONS_CSV_MAX_ROWS).to_csv(index=False)}
                 files.update({f"charts/{k}": v for k, v in charts_for(task, preds["actual"].to_numpy(),
                                                                        prediction, classes).items()})
                 self.tracker.log_files(files, "test", run_id)
             self.test_run_id = run_id
         return preds, metrics
+
+    def _spark_test_rows(self, data: Any):
+        """The Spark DataFrame run.test() scores in Spark: a large run's own test rows, or a Spark
+        DataFrame / table / path the caller passed (never collected whole)."""
+        from pyspark.sql import DataFrame
+
+        if data is None:
+            state = getattr(self._problem, "state", None)
+            return getattr(state, "full_test", None)
+        if isinstance(data, DataFrame):
+            return data
+        if isinstance(data, str):
+            from .data.ingest import to_spark
+
+            return to_spark(self.experiment.session(), data, "data")
+        return None
 
     def explain(self, child_or_iteration: "int | ChildRun | None" = None, data: Any = None,
                 log: bool = True, max_seconds: float | None = None) -> pd.DataFrame:

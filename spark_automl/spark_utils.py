@@ -100,3 +100,12 @@ def local_session(app_name: str = "spark-automl", cores: int | str = "*", **conf
     for key, value in conf.items():
         builder = builder.config(key, value)
     return builder.getOrCreate()
+
+
+def task_slots(spark: SparkSession) -> int:
+    """Tasks the cluster runs at once (Spark's default parallelism): how many workers a
+    distributed learner (xgboost.spark barrier tasks) may ask for."""
+    try:
+        return max(1, int(spark.sparkContext.defaultParallelism))
+    except Exception:  # noqa: BLE001 - Spark Connect has no SparkContext
+        return max(1, int(spark.conf.get("spark.default.parallelism", "2")))

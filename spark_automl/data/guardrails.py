@@ -86,5 +86,7 @@ def _memory(n_rows: int, sampled_rows: int | None) -> Guardrail:
     if sampled_rows is None:
         return Guardrail("Memory issues detection", PASSED, "The search data fits the driver's memory budget.")
     return Guardrail("Memory issues detection", ALERTED,
-                     f"{n_rows} rows exceed max_rows_in_memory: the search used a seeded sample of {sampled_rows} rows.",
+                     f"{n_rows} rows exceed the driver's budget (max_rows_in_memory, or fewer rows for wide data): "
+                     f"the search used a seeded sample of about {sampled_rows} rows; featurization and the final "
+                     "refit ran in Spark on all rows.",
                      [{"rows": n_rows, "sampled_rows": sampled_rows}])

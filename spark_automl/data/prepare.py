@@ -71,6 +71,16 @@ class PreparedData:
     test_frame: pd.DataFrame | None = None
     holdout_frame: pd.DataFrame | None = None  # raw validation rows (capped): ONNX checks, explanations
     timings: dict[str, float] = field(default_factory=dict)
+    # Large-data mode: the search set is a sample; these Spark frames hold ALL rows, never collected.
+    sampled_rows: int | None = None
+    full_train: DataFrame | None = None  # every training (and validation) row: the distributed refit reads it
+    full_test: DataFrame | None = None  # the test rows: scored in Spark
+    n_train_rows: int = 0
+    final_learners: dict[int, str] = field(default_factory=dict)  # iteration -> what refit it, on which rows
+
+    @property
+    def large(self) -> bool:
+        return self.sampled_rows is not None
 
 
 def load_and_check(spark: SparkSession, config: AutoMLConfig) -> tuple[DataFrame, DataFrame | None, DataFrame | None]:
@@ -128,13 +138,29 @@ def prepare(spark: SparkSession, config: AutoMLConfig, progress=None, loaded=Non
     featurizer = plan.featurizer()
 
     wanted = [c for c in [*feature_columns, label, weight, *(config.cv_split_column_names or [])] if c] + [FOLD, IS_TEST]
-    search_df, sampled = _bounded(labelled, prof.n_labeled, config.max_rows_in_memory, config.seed)
+    limit = search_row_limit(config.max_rows_in_memory, len(wanted))
+    search_df, sampled = _bounded(labelled, prof.n_labeled, limit, config.seed, prof.label_counts if classification else None,
+                                  label)
+    if sampled:
+        say(f"Large-data mode: {prof.n_labeled} rows x {len(wanted)} columns exceed the driver budget "
+            f"({limit} rows); the search uses a seeded{' stratified' if classification else ''} sample, "
+            "featurization and the final refit run in Spark on all rows")
     say("Collecting the search set to the driver (Arrow)")
     pdf = search_df.select(*[col(c) for c in wanted]).toPandas()
     df.unpersist()
-    test_frame = pdf.loc[pdf[IS_TEST].astype(bool), user_columns].reset_index(drop=True) if config.test_size else None
+    full_train = full_test = None
+    test_frame = None
+    if sampled:  # test rows stay in Spark: run.test() scores them there
+        full_train = labelled.where(~F.col(IS_TEST))
+        full_test = labelled.where(F.col(IS_TEST)).select(*[col(c) for c in user_columns]) if config.test_size else None
+    elif config.test_size:
+        test_frame = pdf.loc[pdf[IS_TEST].astype(bool), user_columns].reset_index(drop=True)
     if test is not None:
-        test_frame = test.where(~label_missing(test, label)).select(*[col(c) for c in test.columns]).toPandas()
+        labelled_test = test.where(~label_missing(test, label)).select(*[col(c) for c in test.columns])
+        if sampled:
+            full_test = labelled_test
+        else:
+            test_frame = labelled_test.toPandas()
     train_pdf = pdf.loc[~pdf[IS_TEST].astype(bool)].reset_index(drop=True)
     if train_pdf.empty:
         raise DataError("No training rows are left after removing missing labels and the test split.")
@@ -153,6 +179,8 @@ def prepare(spark: SparkSession, config: AutoMLConfig, progress=None, loaded=Non
         search=search, featurizer=featurizer, plan=plan, profile=prof, technique=technique, guardrails=guards,
         feature_columns=feature_columns, label=label, weight_column=weight,
         input_example=train_pdf[feature_columns].head(5).copy(), test_frame=test_frame, holdout_frame=holdout,
+        sampled_rows=sampled, full_train=full_train, full_test=full_test,
+        n_train_rows=prof.n_labeled - n_test if sampled else len(train_pdf),
     )
 
 
@@ -172,15 +200,38 @@ def _expected_test_rows(prof: DataProfile, test_size: float | None) -> int:
 
 
 SAMPLE_SEED_OFFSET = 17  # the sample's hash seed differs from the fold hash's, so the two are independent
+# What the driver may hold for search, in cells (rows x collected columns): ~50M cells stays well
+# inside a 2 GB Python driver as pandas + float32 features. max_rows_in_memory lowers it further.
+DRIVER_SEARCH_CELLS = 50_000_000
+MIN_ROWS_PER_CLASS = 500  # a stratified sample keeps up to this many rows of every class, however rare
+HASH_BUCKETS = 1_000_000
 
 
-def _bounded(df: DataFrame, n_rows: int, limit: int, seed: int) -> tuple[DataFrame, int | None]:
-    """Large-data mode: a seeded sample for search when the table exceeds the driver budget."""
+def search_row_limit(max_rows_in_memory: int, n_columns: int) -> int:
+    """Rows the driver collects for search: the user's max_rows_in_memory, lowered for wide data."""
+    return max(1, min(int(max_rows_in_memory), DRIVER_SEARCH_CELLS // max(1, n_columns)))
+
+
+def _bounded(df: DataFrame, n_rows: int, limit: int, seed: int, label_counts: dict | None = None,
+             label: str | None = None) -> tuple[DataFrame, int | None]:
+    """Large-data mode: a seeded sample for search when the table exceeds the driver budget.
+
+    Classification samples each class at its own rate, so a rare class keeps up to
+    MIN_ROWS_PER_CLASS rows instead of vanishing from the sample."""
     if n_rows <= limit:
         return df, None
     fraction = limit / n_rows
-    sample = df.where((F.abs(F.xxhash64(col(ROW_ID), F.lit(seed + SAMPLE_SEED_OFFSET))) % 1_000_000) < int(fraction * 1_000_000))
-    return sample, limit
+    bucket = F.abs(F.xxhash64(col(ROW_ID), F.lit(seed + SAMPLE_SEED_OFFSET))) % HASH_BUCKETS
+    if not label_counts:
+        return df.where(bucket < int(fraction * HASH_BUCKETS)), limit
+    rates = {k: min(1.0, max(fraction, MIN_ROWS_PER_CLASS / max(1, n))) for k, n in label_counts.items()}
+    threshold = None
+    for value, rate in rates.items():
+        cond = col(label) == F.lit(value)
+        threshold = (F.when(cond, F.lit(int(rate * HASH_BUCKETS))) if threshold is None
+                     else threshold.when(cond, F.lit(int(rate * HASH_BUCKETS))))
+    sampled = int(sum(min(n, rate * n) for n, rate in zip(label_counts.values(), rates.values())))
+    return df.where(bucket < threshold.otherwise(F.lit(int(fraction * HASH_BUCKETS)))), sampled
 
 
 def _splits(pdf: pd.DataFrame, technique: ValidationTechnique, cv_columns) -> list[tuple[np.ndarray, np.ndarray]]:

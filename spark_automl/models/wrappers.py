@@ -45,6 +45,18 @@ class LabelEncodedClassifier(ClassifierMixin, BaseEstimator):
         self.n_features_in_ = X.shape[1]
         return self
 
+    @classmethod
+    def from_fitted(cls, estimator: Any, classes: Sequence, present_codes: Sequence[int],
+                    n_features: int) -> "LabelEncodedClassifier":
+        """Wrap a learner trained elsewhere (a distributed refit) on the codes 0..m-1 of the
+        classes at `present_codes`, so it predicts like one fitted here."""
+        wrapper = cls(None, classes=list(classes))
+        wrapper.classes_ = np.asarray(classes)
+        wrapper.present_codes_ = np.asarray(present_codes, dtype=np.int64)
+        wrapper.estimator_ = estimator if len(present_codes) > 1 else None
+        wrapper.n_features_in_ = n_features
+        return wrapper
+
     def predict_proba(self, X) -> np.ndarray:
         out = np.zeros((X.shape[0], len(self.classes_)), dtype=np.float64)
         if self.estimator_ is None:

@@ -92,8 +92,9 @@ class Task:
         raise NotImplementedError
 
     def fit_final(self, problem: Problem, result: TrialResult, results: list[TrialResult], config: AutoMLConfig,
-                  cache: dict[int, Any], spark=None) -> Any:
-        """The chosen model (or ensemble) refit on every row; `cache` holds member fits by iteration."""
+                  cache: dict[int, Any], spark=None, say: Say | None = None) -> Any:
+        """The chosen model (or ensemble) refit on every row; `cache` holds member fits by iteration;
+        `say` reports progress of a long refit."""
         raise NotImplementedError
 
     def model_payload(self, problem: Problem, model: Any) -> tuple[str, Any, pd.DataFrame, Any]:

@@ -114,7 +114,7 @@ class ForecastingTask(Task):
             r.details[PER_SERIES] = problem.target.folds.score(r.oof.astype(np.float64))[1]
         return out
 
-    def fit_final(self, problem, result, results, config, cache, spark=None) -> ForecastingModel:
+    def fit_final(self, problem, result, results, config, cache, spark=None, say=None) -> ForecastingModel:
         """The chosen forecaster(s) refit on every row of every series."""
         ev: ForecastEvaluator = problem.state
         series = ev.series

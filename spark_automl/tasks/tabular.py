@@ -15,6 +15,7 @@ from ..ensemble.build import assemble, build_ensembles, member_results, stack_en
 from ..errors import ConfigError
 from ..models import REGISTRY
 from ..search.sweeper import Sweeper
+from ..distributed import refit_on_all_rows
 from ..search.trial import TabularEvaluator, TrialResult, fit_many
 from .base import Problem, Say, Task
 
@@ -61,7 +62,8 @@ class TabularTask(Task):
                        holdout=len(data.splits) == 1)
 
     def refit_cost(self, problem: Problem, result: TrialResult) -> float:
-        return refit_seconds(result.fit_seconds, problem.n_splits)
+        prepared: PreparedData = problem.state
+        return refit_seconds(result.fit_seconds, problem.n_splits, prepared.n_train_rows / max(problem.n_rows, 1))
 
     def ensembles(self, problem, results, config, say, time_left):
         prepared: PreparedData = problem.state
@@ -73,13 +75,25 @@ class TabularTask(Task):
         return build_ensembles(results, problem.target, config, lambda r: self.refit_cost(problem, r), say,
                                time_left, stack, problem.holdout)
 
-    def fit_final(self, problem, result, results, config, cache, spark=None) -> Pipeline:
+    def fit_final(self, problem, result, results, config, cache, spark=None, say: Say | None = None) -> Pipeline:
         """featurizer + the candidate (or every ensemble member, max_concurrent_iterations at a
         time) refit on all training rows."""
         prepared: PreparedData = problem.state
         todo = [m for m in member_results(result, results) if m.iteration not in cache]
-        cache.update(fit_many(prepared.search, todo, None, config.seed, config.cores_per_trial,
-                              config.max_concurrent_iterations))
+
+        def on_sample(members):
+            return fit_many(prepared.search, members, None, config.seed, config.cores_per_trial,
+                            config.max_concurrent_iterations)
+
+        if prepared.large and todo and spark is not None:  # every row, in Spark
+            fitted, made_by = refit_on_all_rows(spark, prepared, todo, config.seed, say or (lambda m: None),
+                                                on_sample)
+            cache.update(fitted)
+            prepared.final_learners.update(made_by)
+        else:
+            cache.update(on_sample(todo))
+            prepared.final_learners.update({m.iteration: f"driver, all {prepared.n_train_rows} rows" for m in todo
+                                            if m.iteration not in prepared.final_learners})
         return Pipeline([("featurizer", prepared.featurizer), ("model", assemble(result, cache, prepared.search))])
 
     def model_payload(self, problem, model):
@@ -94,8 +108,9 @@ class TabularTask(Task):
             "label": p.label, "feature_columns": list(p.feature_columns), "weight_column": p.weight_column,
             "classes": s.classes, "positive_label": s.positive_label, "y_range": s.y_range,
             "input_example": p.input_example, "holdout_frame": p.holdout_frame, "test_frame": test,
-            "has_test": p.test_frame is not None, "target": problem.target,
+            "has_test": p.test_frame is not None or p.full_test is not None, "target": problem.target,
             "featurization": [c.describe() for c in p.plan.columns], "validation": p.technique.describe(),
+            "final_learners": dict(p.final_learners), "sampled_rows": p.sampled_rows, "train_rows": p.n_train_rows,
         }
 
     def describe_data(self, info: dict) -> list[str]:
