@@ -207,7 +207,7 @@ class Tracker:
         with tempfile.TemporaryDirectory() as tmp:
             path = os.path.join(tmp, MODEL_DIR)
             common = dict(signature=signature, input_example=input_example,
-                          code_paths=[os.path.dirname(os.path.abspath(__file__))])  # self-contained on any cluster
+                          code_paths=[package_source(tmp)])  # self-contained on any cluster
             if flavor == "sklearn":
                 mlflow.sklearn.save_model(model, path, serialization_format=mlflow.sklearn.SERIALIZATION_FORMAT_CLOUDPICKLE,
                                           pip_requirements=_pip_requirements(), **common)
@@ -279,6 +279,28 @@ class Tracker:
         if alias:
             self.client.set_registered_model_alias(name, alias, version.version)
         return version
+
+
+def package_source(scratch: str) -> str:
+    """The library's source directory, for the model's code_paths. Imported from a wheel or zip
+    (spark-submit --py-files) it has no directory: its files are extracted under `scratch`."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    if os.path.isdir(here):
+        return here
+    import zipfile
+
+    archive, parts = here, []
+    while not os.path.isfile(archive):  # .../spark_automl-x.whl/spark_automl -> the .whl
+        head, part = os.path.split(archive)
+        if head == archive:
+            raise FileNotFoundError(f"spark_automl is imported from {here}, neither a directory nor an archive")
+        archive = head
+        parts.insert(0, part)
+    prefix = "/".join(parts)
+    target = os.path.join(scratch, "code")
+    with zipfile.ZipFile(archive) as zf:
+        zf.extractall(target, [n for n in zf.namelist() if n.startswith(prefix + "/")])
+    return os.path.join(target, *parts)
 
 
 def _split_runs_uri(model_uri: str) -> tuple[str, str]:

@@ -70,7 +70,8 @@ def xgboost_params(model: str, params: Mapping[str, Any], n_features: int = 0) -
                 "grow_policy": "lossguide", "max_depth": 0, "max_leaves": p.get("max_leaf_nodes", 31),
                 "reg_lambda": p.get("l2_regularization", 0.0)}
     if model in ("RandomForest", "ExtremeRandomTrees"):  # XGBoost's random-forest mode: one round of a forest
-        return {"n_estimators": 1, "num_parallel_tree": p.get("n_estimators", 100), "learning_rate": 1.0,
+        return {"n_estimators": 1, "num_parallel_tree": min(int(p.get("n_estimators", 100)), RF_MAX_TREES),
+                "learning_rate": 1.0,
                 "subsample": RF_ROW_SUBSAMPLE, "colsample_bynode": float(p.get("max_features", 1.0)),
                 "max_depth": RF_MAX_DEPTH, "min_child_weight": float(p.get("min_samples_leaf", 1)),
                 "reg_lambda": RF_LAMBDA}
@@ -78,7 +79,9 @@ def xgboost_params(model: str, params: Mapping[str, Any], n_features: int = 0) -
 
 
 RF_ROW_SUBSAMPLE = 0.632  # a bootstrap sample's share of distinct rows
-RF_MAX_DEPTH = 14  # scikit-learn grows forests to purity; on millions of rows that is a bound we need
+# scikit-learn grows forests to purity; on millions of rows we bound depth and trees
+RF_MAX_DEPTH = 12
+RF_MAX_TREES = 100
 RF_LAMBDA = 1e-6
 
 
@@ -229,6 +232,8 @@ def _fit_linear(req: FitRequest):
     common = {"featuresCol": FEATURES, "labelCol": LABEL, "regParam": reg, "standardization": False,
               **({"weightCol": WEIGHT} if weighted else {})}
     if req.task == "regression":
+        reg, l1 = _label_scaled(reg, l1, _label_std(frame, weighted))
+        common["regParam"] = reg
         fitted = LinearRegression(elasticNetParam=l1, maxIter=LINEAR_MAX_ITER, **common).fit(frame)
         return _local_linear_regression(fitted.coefficients.toArray(), fitted.intercept)
     if req.model in ("LinearSVM", "LinearSVMClassifier"):
@@ -243,6 +248,33 @@ def _fit_linear(req: FitRequest):
 
 
 LINEAR_MAX_ITER = 200
+
+
+def _label_scaled(reg: float, l1: float, label_std: float) -> tuple[float, float]:
+    """Spark's LinearRegression fits y / std(y) with regParam / std(y): back on y's scale its
+    L1 weight is regParam * elasticNetParam, as in scikit-learn, but its L2 weight is divided
+    by std(y). These (regParam, elasticNetParam) give scikit-learn's L1 weight reg*l1 and L2
+    weight reg*(1-l1)."""
+    if label_std <= 0.0:
+        return reg, l1
+    l1_weight, l2_weight = reg * l1, reg * (1.0 - l1) * label_std
+    total = l1_weight + l2_weight
+    return (total, l1_weight / total) if total > 0 else (reg, l1)
+
+
+def _label_std(frame: DataFrame, weighted: bool) -> float:
+    """The label's (weighted, unbiased) standard deviation, as Spark's summarizer computes it."""
+    import pyspark.sql.functions as F
+
+    w = F.col(WEIGHT) if weighted else F.lit(1.0)
+    y = F.col(LABEL)
+    row = frame.agg(F.sum(w).alias("sw"), F.sum(w * w).alias("sww"), F.sum(w * y).alias("swy"),
+                    F.sum(w * y * y).alias("swyy")).first()
+    if not row["sw"]:
+        return 0.0
+    denominator = row["sw"] - row["sww"] / row["sw"]
+    variance = (row["swyy"] - row["swy"] ** 2 / row["sw"]) / denominator if denominator > 0 else 0.0
+    return float(max(variance, 0.0) ** 0.5)
 
 
 def _local_linear_regression(coef: np.ndarray, intercept: float):

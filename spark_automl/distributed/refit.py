@@ -18,8 +18,8 @@ log = logging.getLogger(__name__)
 
 
 def refit_on_all_rows(spark, prepared, members: list, seed: int, say: Callable[[str], None],
-                      fit_on_sample: Callable[[list], dict[int, Any]]) -> tuple[dict[int, Any], dict[int, str]]:
-    """(fitted estimators by iteration, which learner made each). A member no distributed
+                      fit_on_sample: Callable[[list], dict[int, Any]]) -> tuple[dict[int, Any], dict[int, str], int]:
+    """(fitted estimators by iteration, which learner made each, training rows). A member no distributed
     learner serves, or whose distributed fit fails, is refit by fit_on_sample on the searched
     sample, and its entry says so."""
     from ..models import LabelEncodedClassifier
@@ -36,6 +36,7 @@ def refit_on_all_rows(spark, prepared, members: list, seed: int, say: Callable[[
     fitted: dict[int, Any] = {}
     made_by: dict[int, str] = {}
     on_sample: list = []
+    n_rows = 0
     try:
         t0 = time.time()
         n_rows = frame.count()
@@ -74,4 +75,4 @@ def refit_on_all_rows(spark, prepared, members: list, seed: int, say: Callable[[
     finally:
         frame.unpersist()
     fitted.update(fit_on_sample(on_sample) if on_sample else {})
-    return fitted, made_by
+    return fitted, made_by, n_rows

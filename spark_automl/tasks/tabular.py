@@ -86,8 +86,8 @@ class TabularTask(Task):
                             config.max_concurrent_iterations)
 
         if prepared.large and todo and spark is not None:  # every row, in Spark
-            fitted, made_by = refit_on_all_rows(spark, prepared, todo, config.seed, say or (lambda m: None),
-                                                on_sample)
+            fitted, made_by, prepared.n_train_rows = refit_on_all_rows(spark, prepared, todo, config.seed,
+                                                                       say or (lambda m: None), on_sample)
             cache.update(fitted)
             prepared.final_learners.update(made_by)
         else:

@@ -38,6 +38,17 @@ def main(tracking_uri: str) -> dict:
     expected = run.model.predict(features.toPandas())
     found["score_spark_agrees"] = bool((scored["prediction"].to_numpy() == expected).all())
 
+    # Large-data mode: the search on a sample, featurization and the xgboost.spark refit (barrier
+    # tasks on both executors) on all rows, the test split scored in Spark.
+    lcfg = AutoMLConfig(task="classification", training_data=credit, label_column_name="class", iterations=2,
+                        allowed_models=["XGBoostClassifier"], max_rows_in_memory=300, test_size=0.2,
+                        enable_voting_ensemble=False, enable_stack_ensemble=False, model_explainability=False, seed=0)
+    lrun = Experiment("cluster-large", spark=spark, tracking_uri=tracking_uri).submit(lcfg)
+    found["large_final_fit"] = lrun.info["final_learners"][lrun.best.iteration]
+    found["large_train_rows"] = lrun.info["train_rows"]
+    preds, _ = lrun.test(log=False)
+    found["large_test_rows"] = preds.attrs["rows"]
+
     # Forecasting over many series; backend auto picks executors on this master.
     tx = pd.read_csv(HERE.parent / "datasets" / "txhousing.csv.gz")[["city", "date", "sales"]]
     fcfg = AutoMLConfig(task="forecasting", training_data=spark.createDataFrame(tx), label_column_name="sales",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import sysconfig
 import textwrap
 from pathlib import Path
 
@@ -73,5 +74,67 @@ def test_backends_featurization_forecasting_and_spark_scoring_on_a_multi_process
     assert found["tabular_backend"] == "spark_trials" and found["tabular_ok"] == 4
     assert found["tabular_workers"] and all(w.startswith("spark task") for w in found["tabular_workers"])
     assert found["score_spark_agrees"]
+    assert found["large_final_fit"].startswith(f"xgboost.spark, all {found['large_train_rows']} rows")
+    assert 750 < found["large_train_rows"] < 850 and found["large_train_rows"] + found["large_test_rows"] == 1000
     assert found["forecast_backend"] == "pandas_udf" and found["forecast_in_tasks"] and found["forecast_ok"] == 4
     assert found["forecast_rows"] == 12 * 6 and found["forecast_spark_agrees"]
+
+
+WHEEL_JOB = '''
+import json, sys
+import pandas as pd
+import spark_automl
+from spark_automl import AutoMLConfig, Experiment
+from spark_automl.spark_utils import default_session
+
+spark = default_session("wheel-route")
+data = spark.createDataFrame(pd.read_csv(sys.argv[2]))
+cfg = AutoMLConfig(task="classification", training_data=data, label_column_name="species", iterations=2,
+                   backend="pandas_udf", allowed_models=["LogisticRegression"], model_explainability=False,
+                   enable_voting_ensemble=False, enable_stack_ensemble=False, seed=0)
+run = Experiment("wheel-route", spark=spark, tracking_uri=sys.argv[1]).submit(cfg)
+where = spark.range(2).repartition(2).rdd.mapPartitions(lambda _: [__import__("spark_automl").__file__]).collect()
+print(json.dumps({"driver": spark_automl.__file__, "executors": where, "model_uri": run.model_uri,
+                  "workers": sorted({r.worker.split(" (")[0] for r in run.results}),
+                  "ok": sum(r.status == "ok" for r in run.results)}))
+'''
+
+
+def test_library_reaches_executors_as_a_wheel_through_py_files(tmp_path, penguins):
+    """The documented spark-submit route: dependencies on the cluster's Python, the library
+    itself only as --py-files <the wheel, renamed .zip>. The interpreter here sees the dependencies but not the
+    library, so any import of it on the driver or an executor comes from the wheel."""
+    import json
+
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w",
+                    str(tmp_path / "dist"), str(REPO)], check=True, capture_output=True, cwd=tmp_path)
+    wheel = next((tmp_path / "dist").glob("spark_automl-*.whl"))
+    shipped = tmp_path / "spark_automl.zip"  # Spark puts only .zip/.egg/.jar py-files on the executors' path
+    shipped.write_bytes(wheel.read_bytes())
+    env_dir = tmp_path / "env"  # a Python with the dependencies but without spark_automl
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(env_dir)], check=True)
+    site = next((env_dir / "lib").glob("python3*/site-packages"))
+    (site / "dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")  # a plain path: its .pth
+    python = env_dir / "bin" / "python"                                              # (the editable install) not run
+    probe = subprocess.run([str(python), "-c", "import spark_automl"], capture_output=True, text=True, cwd=tmp_path)
+    assert probe.returncode != 0 and "No module named 'spark_automl'" in probe.stderr
+    (tmp_path / "job.py").write_text(WHEEL_JOB)
+    data = tmp_path / "penguins.csv"
+    penguins.to_csv(data, index=False)
+    env = {**os.environ, "PYSPARK_PYTHON": str(python), "PYSPARK_DRIVER_PYTHON": str(python)}
+    env.pop("PYTHONPATH", None)
+    submit = Path(sys.executable).with_name("spark-submit")
+    out = subprocess.run([str(submit), "--master", CLUSTER, "--conf", "spark.ui.enabled=false",
+                          "--conf", "spark.sql.execution.arrow.pyspark.enabled=true", "--py-files", str(shipped),
+                          str(tmp_path / "job.py"), f"sqlite:///{tmp_path}/wheel.db", str(data)],
+                         capture_output=True, text=True, timeout=600, cwd=tmp_path, env=env)
+    assert out.returncode == 0, out.stderr[-4000:]
+    found = json.loads(out.stdout.strip().splitlines()[-1])
+    assert "spark_automl.zip" in found["driver"], found
+    assert all("spark_automl.zip" in p for p in found["executors"]), found
+    assert found["ok"] == 2 and all(w.startswith("spark task") for w in found["workers"])
+    assert found["model_uri"]  # logged: the model's code_paths came out of the wheel
+    client = MlflowClient(f"sqlite:///{tmp_path}/wheel.db")
+    run_id = found["model_uri"].split("/")[1]
+    code = [f.path for f in client.list_artifacts(run_id, "model/code/spark_automl")]
+    assert "model/code/spark_automl/tracking.py" in code
