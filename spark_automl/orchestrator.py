@@ -120,6 +120,11 @@ def run_experiment(experiment, config: AutoMLConfig, show_output: bool = False, 
 
         outcome = run_search(spark, problem, config, on_results, stopper, progress)
         timings["search"] = outcome.search_seconds
+        if not outcome.results:
+            raise NoTrialSucceededError(
+                f"No trial ran: {outcome.stop_reason} after data preparation took "
+                f"{timings['data_preparation']:.0f}s of the {timeout or 0:.0f}s budget ({problem.description}). "
+                "Raise experiment_timeout_minutes, or lower max_rows_in_memory to search on a smaller sample.")
         progress.stage(f"Search stopped: {outcome.stop_reason}; {len(outcome.results)} trials")
         with timed(timings, "ensembling"):
             time_left = None if timeout is None else started + timeout - time.time() - budget.MODEL_LOGGING_SECONDS
