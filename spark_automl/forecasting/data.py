@@ -143,8 +143,10 @@ def check_series_schema(df: DataFrame, label: str, settings: ForecastingParamete
 
 
 def load_series(spark: SparkSession, df: DataFrame, label: str, settings: ForecastingParameters,
-                n_cross_validations: int, cv_step: int) -> SeriesData:
-    """Check, parse, aggregate and regularise the user's series; see the module docstring for the jobs."""
+                n_cross_validations: int, cv_step: int, max_rows_in_memory: int | None = None) -> SeriesData:
+    """Check, parse, aggregate and regularise the user's series; see the module docstring for the jobs.
+
+    max_rows_in_memory: the driver's budget for the filled panel, checked before it is collected."""
     check_series_schema(df, label, settings)
     time, ids = settings.time_column_name, settings.id_columns
     types = {f.name: f.dataType for f in df.schema.fields}
@@ -165,6 +167,7 @@ def load_series(spark: SparkSession, df: DataFrame, label: str, settings: Foreca
         step = _step_of(freq, integer_time)
         freq_guardrail, share = _frequency_guardrail(freq, step, deltas, user_freq is not None)
         _check_grid_size(freq, step, deltas, stats["rows"])
+        _check_panel_size(freq, step, deltas, stats["rows"], 3 + len(covariates) + len(id_kept), max_rows_in_memory)
         frame = parsed.select(SERIES_ID, TIME, TARGET, *[col(c) for c in covariates + id_kept])
         snapped = agg is not None and (step is None or step.kind in ("month", "week") or share < 1.0)
         if snapped:
@@ -436,6 +439,27 @@ def _check_grid_size(freq: str | int, step: _Step | None, deltas: _Deltas, n_row
         raise DataError(f"freq={freq!r} would spread the {n_rows} rows over about {int(estimate):,} time steps; "
                         "the data are much coarser than that. Fix: set freq to the data's own frequency (or leave "
                         "it unset to detect it).")
+
+
+def _check_panel_size(freq: str | int, step: _Step | None, deltas: _Deltas, n_rows: int, n_columns: int,
+                      max_rows: int | None) -> None:
+    """Forecasting collects the filled panel to the driver (there is no large-panel mode yet): refuse
+    one past the driver's budget with the fixes, rather than fail on memory after the collect."""
+    from ..data.prepare import search_row_limit
+
+    if max_rows is None:
+        return
+    estimate = n_rows
+    if step is not None and deltas.pairs:
+        total = deltas.sum_mon if step.kind == "month" else deltas.sum_d
+        estimate = max(n_rows, int(deltas.n_series + total / step.n))
+    limit = search_row_limit(max_rows, n_columns)
+    if estimate > limit:
+        raise DataError(
+            f"The {deltas.n_series:,} series fill about {estimate:,} points at freq={freq!r} ({n_columns} columns), "
+            f"more than the driver's budget of {limit:,} rows: forecasting trains on the panel collected to the "
+            "driver. Fix: raise max_rows_in_memory (and the driver's memory), set a coarser freq with "
+            "target_aggregation_function, or forecast fewer series per experiment (split them by a key).")
 
 
 # ---- job B: aggregate and fill the grid ---------------------------------------------------------------

@@ -89,7 +89,7 @@ class ForecastingTask(Task):
         step = cv.resolve_step(fp.cv_step_size, fp.horizon)
         n_folds_hint = config.n_cross_validations if isinstance(config.n_cross_validations, int) else cv.DEFAULT_FOLDS
         say("Loading the series with Spark (parse, frequency, gaps, short series)")
-        series = load_series(spark, loaded, config.label_column_name, fp, n_folds_hint, step)
+        series = load_series(spark, loaded, config.label_column_name, fp, n_folds_hint, step, config.max_rows_in_memory)
         lengths = series.frame.groupby(SERIES_ID).size()
         n_folds = cv.resolve_folds(config.n_cross_validations, int(lengths.min()), fp.horizon, step)
         folds = build_folds(series, fp.horizon, n_folds, step)

@@ -116,6 +116,15 @@ def test_oj_sales_integer_time_many_series(spark, oj):
     assert (series_key(f, ["store", "brand"]) == f["unique_id"]).all()
 
 
+def test_a_panel_past_the_drivers_budget_is_refused_before_it_is_collected(spark, oj):
+    settings = ForecastingParameters(time_column_name="week", time_series_id_column_names=["store", "brand"],
+                                     forecast_horizon=4)
+    with pytest.raises(DataError, match=r"The 88 series fill about [\d,]+ points at freq=1 .*max_rows_in_memory"):
+        load_series(spark, spark.createDataFrame(oj), "logmove", settings, 3, 1, max_rows_in_memory=2_000)
+    assert load_series(spark, spark.createDataFrame(oj), "logmove", settings, 3, 1,
+                       max_rows_in_memory=len(oj) * 2).n_series == 88
+
+
 def test_beijing_hourly_with_categorical_covariate(spark, beijing):
     sd = load(spark, beijing, "pm25", time_column_name="timestamp", forecast_horizon=24)
     f = sd.frame
