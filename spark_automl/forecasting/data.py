@@ -449,10 +449,10 @@ def _check_panel_size(freq: str | int, step: _Step | None, deltas: _Deltas, n_ro
 
     if max_rows is None:
         return
-    estimate = n_rows
-    if step is not None and deltas.pairs:
+    estimate = n_rows  # no regular grid known: the rows as they are
+    if step is not None and deltas.pairs:  # the filled grid: finer raw rows aggregate onto it
         total = deltas.sum_mon if step.kind == "month" else deltas.sum_d
-        estimate = max(n_rows, int(deltas.n_series + total / step.n))
+        estimate = int(deltas.n_series + total / step.n)
     limit = search_row_limit(max_rows, n_columns)
     if estimate > limit:
         raise DataError(
