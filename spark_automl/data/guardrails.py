@@ -36,12 +36,19 @@ def _validation(t: ValidationTechnique) -> Guardrail:
 
 
 def _missing_values(profile: DataProfile, plans: list) -> Guardrail:
-    details = [
-        {"column": p.name, "missing": profile.columns[p.name].missing(profile.n_rows), "imputation": p.reason}
-        for p in plans if p.purpose != "drop" and profile.columns[p.name].missing(profile.n_rows) > 0
-    ]
+    details = []
+    for p in plans:
+        c = profile.columns[p.name]
+        if p.purpose != "drop" and (c.missing(profile.n_rows) or c.n_infinite):
+            details.append({"column": p.name, "missing": c.missing(profile.n_rows), "infinite": c.n_infinite,
+                            "imputation": p.reason})
     if not details:
         return Guardrail("Missing feature values imputation", PASSED, "No missing feature values were found.")
+    infinite = [d["column"] for d in details if d["infinite"]]
+    if infinite:
+        return Guardrail("Missing feature values imputation", ALERTED,
+                         f"Missing values were imputed in {len(details)} column(s); infinite values in "
+                         f"{infinite[:5]} were treated as missing. Check how those values arose.", details)
     return Guardrail("Missing feature values imputation", DONE,
                      f"Missing values were imputed in {len(details)} column(s).", details)
 

@@ -21,7 +21,8 @@ from . import guardrails as gr
 from .ingest import to_spark, with_row_ids
 from .profile import DataProfile, label_missing, profile
 from .split import ValidationTechnique, assign_folds, assign_test, choose_technique
-from .validate import check_profile, check_same_columns, check_schema
+from .validate import (check_cv_columns, check_known_classes, check_profile, check_same_columns, check_schema,
+                       check_training_rows, check_usable_features)
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +112,15 @@ def prepare(spark: SparkSession, config: AutoMLConfig, progress=None, loaded=Non
     say("Profiling training data (one Spark aggregation pass)")
     prof = profile(df, label, classification)
     check_profile(prof, classification, weight, config.exclude_nan_labels, config.positive_label)
+    check_cv_columns(prof, config.cv_split_column_names)
+    check_training_rows(prof, config.test_size,
+                        config.n_cross_validations if isinstance(config.n_cross_validations, int) else None)
+    if classification:
+        classes_seen = list(prof.label_counts)
+        if valid is not None:
+            check_known_classes(valid, label, classes_seen, "validation_data")
+        if test is not None:
+            check_known_classes(test, label, classes_seen, "test_data")
     labelled = df.where(~label_missing(df, label))
 
     stratify = label if classification else None
@@ -135,6 +145,7 @@ def prepare(spark: SparkSession, config: AutoMLConfig, progress=None, loaded=Non
     train_only = labelled.where(~F.col(IS_TEST))
     plan = build_plan(train_only, prof, feature_columns, config.featurization,
                       onnx_compatible=config.enable_onnx_compatible_models)
+    check_usable_features(plan.columns)
     featurizer = plan.featurizer()
 
     wanted = [c for c in [*feature_columns, label, weight, *(config.cv_split_column_names or [])] if c] + [FOLD, IS_TEST]

@@ -35,6 +35,7 @@ class ColumnProfile:
     numeric_ratio: float | None = None  # string columns: share of values that parse as numbers
     datetime_ratio: float | None = None  # string columns: share of values that parse as timestamps
     is_integer: bool = False
+    n_infinite: int = 0  # numeric columns: +-inf values (left out of the statistics, imputed like missing)
 
     def missing(self, n_rows: int) -> int:
         return n_rows - self.non_null
@@ -85,10 +86,13 @@ def profile(df: DataFrame, label: str | None, classification: bool) -> DataProfi
         inner += [F.count(c).alias(p + "nn"), F.hll_sketch_agg(c.cast("string")).alias(p + "hll")]
         outer += [F.sum(p + "nn").alias(p + "nn"), F.hll_sketch_estimate(F.hll_union_agg(p + "hll", True)).alias(p + "distinct")]
         if kind in ("numeric", "boolean"):
-            x = c.cast("double")
-            x = F.when(F.isnan(x), None).otherwise(x)
-            inner += [F.sum(x).alias(p + "s"), F.sum(x * x).alias(p + "ss"), F.min(x).alias(p + "min"), F.max(x).alias(p + "max")]
-            outer += [F.sum(p + "s").alias(p + "s"), F.sum(p + "ss").alias(p + "ss"), F.min(p + "min").alias(p + "min"), F.max(p + "max").alias(p + "max")]
+            raw = c.cast("double")
+            infinite = F.abs(raw) == F.lit(float("inf"))
+            x = F.when(F.isnan(raw) | infinite, None).otherwise(raw)
+            inner += [F.sum(x).alias(p + "s"), F.sum(x * x).alias(p + "ss"), F.min(x).alias(p + "min"),
+                      F.max(x).alias(p + "max"), F.sum(F.when(infinite, 1).otherwise(0)).alias(p + "inf")]
+            outer += [F.sum(p + "s").alias(p + "s"), F.sum(p + "ss").alias(p + "ss"), F.min(p + "min").alias(p + "min"),
+                      F.max(p + "max").alias(p + "max"), F.sum(p + "inf").alias(p + "inf")]
         elif kind == "string":
             inner += [
                 F.sum(F.length(c)).alias(p + "len"),
@@ -113,6 +117,7 @@ def profile(df: DataFrame, label: str | None, classification: bool) -> DataProfi
             mean = s / nn
             prof.mean, prof.std = mean, math.sqrt(max(ss / nn - mean * mean, 0.0))
             prof.min, prof.max = row[p + "min"], row[p + "max"]
+            prof.n_infinite = int(row[p + "inf"] or 0)
         elif kind == "string" and nn:
             prof.avg_length = float(row[p + "len"] or 0) / nn
             prof.numeric_ratio = float(row[p + "num"] or 0) / nn

@@ -76,7 +76,7 @@ class AutoFeaturizer(TransformerMixin, BaseEstimator):
     @staticmethod
     def _numeric(plan: ColumnPlan, col: pd.Series) -> np.ndarray:
         values = pd.to_numeric(col, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
-        missing = np.isnan(values)
+        missing = ~np.isfinite(values)  # +-inf is imputed like a missing value
         filled = np.where(missing, plan.fill_value if plan.fill_value is not None else plan.mean, values)
         out = [(filled - plan.mean) / plan.scale]
         if plan.missing_indicator:
