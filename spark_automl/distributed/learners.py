@@ -100,7 +100,8 @@ def _fit_xgboost(req: FitRequest):
     level = quiet.level
     quiet.setLevel(logging.WARNING)
     try:
-        booster = learner.fit(req.frame).get_booster()
+        # coalesce, not xgboost.spark's repartition: the workers read the featurized rows without a shuffle
+        booster = learner.fit(req.frame.coalesce(req.num_workers)).get_booster()
     finally:
         quiet.setLevel(level)
     local = (xgb.XGBClassifier if req.task == "classification" else xgb.XGBRegressor)()

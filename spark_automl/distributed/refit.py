@@ -8,8 +8,6 @@ import time
 from typing import Any, Callable
 
 import numpy as np
-from pyspark import StorageLevel
-
 from ..spark_utils import col, task_slots
 from .features import features_frame
 from .learners import FitRequest, choose_learner
@@ -31,48 +29,45 @@ def refit_on_all_rows(spark, prepared, members: list, seed: int, say: Callable[[
         seen = {r[0] for r in prepared.full_train.select(col(prepared.label)).distinct().collect()}
         present = [i for i, c in enumerate(data.classes) if c in seen]
         classes = [data.classes[i] for i in present]
+    # Not cached: a learner reads the featurized rows in one pass (xgboost.spark) or caches what
+    # it iterates over itself (pyspark.ml); a cache of dense feature arrays would crowd the JVM heap.
     frame = features_frame(prepared.full_train, prepared.featurizer, prepared.feature_columns, prepared.label,
-                           prepared.weight_column, classes).persist(StorageLevel.MEMORY_AND_DISK)
+                           prepared.weight_column, classes)
     fitted: dict[int, Any] = {}
     made_by: dict[int, str] = {}
     on_sample: list = []
-    n_rows = 0
-    try:
+    n_rows = prepared.full_train.count()
+    say(f"Refitting on {n_rows} training rows, featurized in Spark as each learner reads them")
+    sample_codes = None
+    if classification:
+        index = {c: i for i, c in enumerate(classes)}
+        sample_codes = np.array([index.get(v, -1) for v in data.y.tolist()])
+    for member in members:
+        request = FitRequest(frame, member.model, member.params, data.task, len(classes or []), n_rows, seed,
+                             task_slots(spark), prepared.weight_column is not None,
+                             data.X[sample_codes >= 0] if classification else data.X,
+                             sample_codes[sample_codes >= 0] if classification else None)
+        learner, notes = choose_learner(member.model, data.task, spark, request)
+        for note in notes:
+            say(f"  {member.model}: {note}")
+        if learner is None:
+            on_sample.append(member)
+            made_by[member.iteration] = f"driver, searched sample of {data.n_rows} rows (no distributed learner)"
+            continue
+        say(f"Refitting iteration {member.iteration} ({member.model}) on {n_rows} rows with {learner.name}")
         t0 = time.time()
-        n_rows = frame.count()
-        say(f"Featurized {n_rows} training rows in Spark ({time.time() - t0:.1f}s)")
-        sample_codes = None
+        try:
+            estimator = learner.fit(request)
+        except Exception as err:  # noqa: BLE001 - the sample refit still gives the user a model
+            log.warning("distributed refit of %s failed: %s", member.model, err)
+            say(f"  {learner.name} failed ({type(err).__name__}: {str(err).splitlines()[0][:200]}); "
+                f"refitting on the searched sample instead")
+            on_sample.append(member)
+            made_by[member.iteration] = f"driver, searched sample of {data.n_rows} rows ({learner.name} failed)"
+            continue
         if classification:
-            index = {c: i for i, c in enumerate(classes)}
-            sample_codes = np.array([index.get(v, -1) for v in data.y.tolist()])
-        for member in members:
-            request = FitRequest(frame, member.model, member.params, data.task, len(classes or []), n_rows, seed,
-                                 task_slots(spark), prepared.weight_column is not None,
-                                 data.X[sample_codes >= 0] if classification else data.X,
-                                 sample_codes[sample_codes >= 0] if classification else None)
-            learner, notes = choose_learner(member.model, data.task, spark, request)
-            for note in notes:
-                say(f"  {member.model}: {note}")
-            if learner is None:
-                on_sample.append(member)
-                made_by[member.iteration] = f"driver, searched sample of {data.n_rows} rows (no distributed learner)"
-                continue
-            say(f"Refitting iteration {member.iteration} ({member.model}) on {n_rows} rows with {learner.name}")
-            t0 = time.time()
-            try:
-                estimator = learner.fit(request)
-            except Exception as err:  # noqa: BLE001 - the sample refit still gives the user a model
-                log.warning("distributed refit of %s failed: %s", member.model, err)
-                say(f"  {learner.name} failed ({type(err).__name__}: {str(err).splitlines()[0][:200]}); "
-                    f"refitting on the searched sample instead")
-                on_sample.append(member)
-                made_by[member.iteration] = f"driver, searched sample of {data.n_rows} rows ({learner.name} failed)"
-                continue
-            if classification:
-                estimator = LabelEncodedClassifier.from_fitted(estimator, data.classes, present, data.X.shape[1])
-            fitted[member.iteration] = estimator
-            made_by[member.iteration] = f"{learner.name}, all {n_rows} rows ({time.time() - t0:.0f}s)"
-    finally:
-        frame.unpersist()
+            estimator = LabelEncodedClassifier.from_fitted(estimator, data.classes, present, data.X.shape[1])
+        fitted[member.iteration] = estimator
+        made_by[member.iteration] = f"{learner.name}, all {n_rows} rows ({time.time() - t0:.0f}s)"
     fitted.update(fit_on_sample(on_sample) if on_sample else {})
     return fitted, made_by, n_rows
