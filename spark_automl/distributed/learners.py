@@ -100,8 +100,7 @@ def _fit_xgboost(req: FitRequest):
     level = quiet.level
     quiet.setLevel(logging.WARNING)
     try:
-        # coalesce, not xgboost.spark's repartition: the workers read the featurized rows without a shuffle
-        booster = learner.fit(req.frame.coalesce(req.num_workers)).get_booster()
+        booster = learner.fit(req.frame).get_booster()  # one partition per worker already: no repartition
     finally:
         quiet.setLevel(level)
     local = (xgb.XGBClassifier if req.task == "classification" else xgb.XGBRegressor)()

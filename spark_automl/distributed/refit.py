@@ -29,10 +29,13 @@ def refit_on_all_rows(spark, prepared, members: list, seed: int, say: Callable[[
         seen = {r[0] for r in prepared.full_train.select(col(prepared.label)).distinct().collect()}
         present = [i for i, c in enumerate(data.classes) if c in seen]
         classes = [data.classes[i] for i in present]
-    # Not cached: a learner reads the featurized rows in one pass (xgboost.spark) or caches what
-    # it iterates over itself (pyspark.ml); a cache of dense feature arrays would crowd the JVM heap.
-    frame = features_frame(prepared.full_train, prepared.featurizer, prepared.feature_columns, prepared.label,
-                           prepared.weight_column, classes)
+    # The RAW rows are shuffled into one partition per task slot, before featurization: the featurized
+    # rows then already have the partitioning xgboost.spark's barrier stage wants (it would otherwise
+    # shuffle the much wider feature arrays; coalesce is not allowed in a barrier stage). Not cached:
+    # a learner reads the rows in one pass (xgboost.spark) or caches what it iterates over (pyspark.ml).
+    slots = task_slots(spark)
+    frame = features_frame(prepared.full_train.repartition(slots), prepared.featurizer,
+                           prepared.feature_columns, prepared.label, prepared.weight_column, classes)
     fitted: dict[int, Any] = {}
     made_by: dict[int, str] = {}
     on_sample: list = []
@@ -44,7 +47,7 @@ def refit_on_all_rows(spark, prepared, members: list, seed: int, say: Callable[[
         sample_codes = np.array([index.get(v, -1) for v in data.y.tolist()])
     for member in members:
         request = FitRequest(frame, member.model, member.params, data.task, len(classes or []), n_rows, seed,
-                             task_slots(spark), prepared.weight_column is not None,
+                             slots, prepared.weight_column is not None,
                              data.X[sample_codes >= 0] if classification else data.X,
                              sample_codes[sample_codes >= 0] if classification else None)
         learner, notes = choose_learner(member.model, data.task, spark, request)
@@ -60,8 +63,7 @@ def refit_on_all_rows(spark, prepared, members: list, seed: int, say: Callable[[
             estimator = learner.fit(request)
         except Exception as err:  # noqa: BLE001 - the sample refit still gives the user a model
             log.warning("distributed refit of %s failed: %s", member.model, err)
-            say(f"  {learner.name} failed ({type(err).__name__}: {str(err).splitlines()[0][:200]}); "
-                f"refitting on the searched sample instead")
+            say(f"  {learner.name} failed ({root_cause(err)}); refitting on the searched sample instead")
             on_sample.append(member)
             made_by[member.iteration] = f"driver, searched sample of {data.n_rows} rows ({learner.name} failed)"
             continue
@@ -71,3 +73,14 @@ def refit_on_all_rows(spark, prepared, members: list, seed: int, say: Callable[[
         made_by[member.iteration] = f"{learner.name}, all {n_rows} rows ({time.time() - t0:.0f}s)"
     fitted.update(fit_on_sample(on_sample) if on_sample else {})
     return fitted, made_by, n_rows
+
+
+def root_cause(err: Exception) -> str:
+    """The line of a (Py4J-wrapped) error that says what went wrong, not which JVM call failed."""
+    import re
+
+    lines = [ln.strip() for ln in str(err).splitlines() if ln.strip()]
+    for line in reversed(lines[1:]):  # the innermost cause is printed last
+        if re.match(r"^(Caused by: )?[\w.$]*(Exception|Error)\b", line) and "Py4JJavaError" not in line:
+            return line.removeprefix("Caused by: ")[:300]
+    return f"{type(err).__name__}: {lines[0][:300] if lines else ''}"

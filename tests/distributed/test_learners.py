@@ -99,3 +99,13 @@ def test_spark_label_scaling_is_undone_for_the_l2_part_only():
     reg, l1 = _label_scaled(0.1, 0.5, 4.0)
     assert reg * l1 == pytest.approx(0.05) and reg * (1 - l1) == pytest.approx(0.05 * 4.0)
     assert _label_scaled(0.1, 0.5, 0.0) == (0.1, 0.5)  # constant label: nothing to undo
+
+
+def test_a_failed_distributed_fit_reports_its_root_cause():
+    from spark_automl.distributed.refit import root_cause
+
+    wrapped = Exception("An error occurred while calling z:org.apache.spark.api.python.PythonRDD.collectAndServe.\n"
+                        ": org.apache.spark.SparkException: Job aborted due to stage failure\n\tat a.b(C.java:1)\n"
+                        "Caused by: java.lang.OutOfMemoryError: Java heap space\n\tat d.e(F.java:2)")
+    assert root_cause(wrapped) == "java.lang.OutOfMemoryError: Java heap space"
+    assert root_cause(ValueError("bad params")) == "ValueError: bad params"
