@@ -48,27 +48,35 @@ def predictions_frame(model, frame: pd.DataFrame, task: str, label: str | None) 
 def evaluate_on(model, frame: pd.DataFrame, label: str, task: str, classes=None, positive_label=None,
                y_range: float | None = None, weight_column: str | None = None) -> tuple[pd.DataFrame, dict[str, float]]:
     """(predictions, every scalar metric) on the labelled rows of `frame`."""
-    if label not in frame.columns:
-        raise DataError(f"The test data has no label column {label!r}; it has {list(frame.columns)[:20]}. "
-                        "Pass labelled rows to test a model.")
+    _require_label(label, frame.columns)
     labelled = frame[frame[label].notna()].reset_index(drop=True)
     if labelled.empty:
         raise DataError(f"The test data has no rows with a value in the label column {label!r}.")
     preds = predictions_frame(model, labelled, task, label)
     weight = labelled[weight_column].to_numpy(dtype=np.float64) if weight_column and weight_column in labelled else None
+    return preds, score_predictions(preds, label, task, classes, weight, positive_label, y_range)
+
+
+def _require_label(label: str, columns) -> None:
+    if label not in columns:
+        raise DataError(f"The test data has no label column {label!r}; it has {list(columns)[:20]}. "
+                        "Pass labelled rows to test a model.")
+
+
+def score_predictions(preds: pd.DataFrame, label: str, task: str, classes=None, weight: np.ndarray | None = None,
+                      positive_label=None, y_range: float | None = None) -> dict[str, float]:
+    """Every scalar metric of a predictions table (actual, predicted, proba_<class>...)."""
     if task == "classification":
-        prediction = preds[[f"proba_{c}" for c in classes]].to_numpy()
-        y = labelled[label].to_numpy()
-        unseen = sorted({repr(v) for v in y if v not in set(classes)})
+        known = set(classes)
+        unseen = sorted({repr(v) for v in preds["actual"] if v not in known})
         if unseen:
             raise DataError(f"The test data's label column {label!r} holds classes the model never saw: "
                             f"{', '.join(unseen[:5])}. Known classes: {list(classes)}.")
+        y, prediction = preds["actual"].to_numpy(), preds[[f"proba_{c}" for c in classes]].to_numpy()
     else:
-        prediction = preds["predicted"].to_numpy()
-        y = labelled[label].to_numpy(dtype=np.float64)
-    metrics = compute_metrics(task, y, prediction, classes=classes, sample_weight=weight,
-                              positive_label=positive_label, y_range=y_range)
-    return preds, metrics
+        y, prediction = preds["actual"].to_numpy(dtype=np.float64), preds["predicted"].to_numpy()
+    return compute_metrics(task, y, prediction, classes=classes, sample_weight=weight,
+                           positive_label=positive_label, y_range=y_range)
 
 
 SPARK_EVAL_MAX_ROWS = 2_000_000  # scored rows whose predictions come back to compute the metrics
@@ -84,9 +92,7 @@ def evaluate_spark(model, df, label: str, task: str, classes=None, positive_labe
 
     from .spark_utils import col
 
-    if label not in df.columns:
-        raise DataError(f"The test data has no label column {label!r}; it has {list(df.columns)[:20]}. "
-                        "Pass labelled rows to test a model.")
+    _require_label(label, df.columns)
     weight_column = weight_column if weight_column and weight_column in df.columns else None
     label_type = df.schema[label].dataType
     fields = [StructField("actual", label_type if task == "classification" else DoubleType()),
@@ -120,16 +126,7 @@ def evaluate_spark(model, df, label: str, task: str, classes=None, positive_labe
     finally:
         scored.unpersist()
     weights = preds.pop("weight").to_numpy(dtype=np.float64)
-    if task == "classification":
-        unseen = sorted({repr(v) for v in preds["actual"] if v not in set(classes)})
-        if unseen:
-            raise DataError(f"The test data's label column {label!r} holds classes the model never saw: "
-                            f"{', '.join(unseen[:5])}. Known classes: {list(classes)}.")
-        prediction = preds[[f"proba_{c}" for c in classes]].to_numpy()
-    else:
-        prediction = preds["predicted"].to_numpy()
-    metrics = compute_metrics(task, preds["actual"].to_numpy(), prediction, classes=classes,
-                              sample_weight=weights if weight_column else None, positive_label=positive_label,
-                              y_range=y_range)
+    metrics = score_predictions(preds, label, task, classes, weights if weight_column else None, positive_label,
+                                y_range)
     preds.attrs["rows"] = n_rows
     return preds, metrics

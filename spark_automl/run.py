@@ -251,25 +251,22 @@ class AutoMLRun:
         self._require("test", "test")
         info = self.info
         result = self._result(_iteration_of(child_or_iteration), None)
+        task = self.config.task
+        scoring = (info["label"], task, info["classes"], info["positive_label"], info["y_range"], info["weight_column"])
         spark_rows = self._spark_test_rows(data)
         if spark_rows is not None:  # large data: scored in Spark tasks
-            preds, metrics = evaluate_spark(self._model(result), spark_rows, info["label"], self.config.task,
-                                            info["classes"], info["positive_label"], info["y_range"],
-                                            info["weight_column"], self.config.seed)
-            frame = None
-        elif data is None:
-            if info.get("test_frame") is None:
+            preds, metrics = evaluate_spark(self._model(result), spark_rows, *scoring, seed=self.config.seed)
+        else:
+            if data is not None:
+                frame = as_pandas(data, self.experiment.session())
+            elif info.get("test_frame") is not None:
+                frame = info["test_frame"]
+            else:
                 raise ConfigError("No test data: pass data=<labelled rows> to run.test(), or set test_data / "
                                   "test_size in AutoMLConfig." + (" (This run's test set was too large to keep "
                                                                   "with its record; pass it again.)"
                                                                   if info.get("has_test") else ""))
-            frame = info["test_frame"]
-        else:
-            frame = as_pandas(data, self.experiment.session())
-        task = self.config.task
-        if frame is not None:
-            preds, metrics = evaluate_on(self._model(result), frame, info["label"], task, info["classes"],
-                                         info["positive_label"], info["y_range"], info["weight_column"])
+            preds, metrics = evaluate_on(self._model(result), frame, *scoring)
         if log:
             run_id = self.tracker.log_run(f"test_{result.iteration}_{result.model}", metrics,
                                           {"tested_iteration": result.iteration, "model": result.model,

@@ -10,7 +10,7 @@ explanations need no Spark model and no cluster jars.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
 import numpy as np
@@ -37,6 +37,7 @@ class FitRequest:
     # the searched sample (features, label codes): a margin classifier is calibrated on it
     sample_X: np.ndarray | None = None
     sample_y: np.ndarray | None = None
+    class_counts: Mapping[int, int] = field(default_factory=dict)  # label code -> training rows
 
 
 @dataclass(frozen=True)
@@ -183,11 +184,11 @@ def _linear_args(req: FitRequest) -> tuple[float, float] | None:
     """(regParam, elasticNetParam) with the objective scikit-learn optimised for this model."""
     p, n = req.params, max(req.n_rows, 1)
     l1 = float(p.get("l1_ratio", 0.0)) if p.get("penalty", "l2") == "elasticnet" else 0.0
+    def inverse_c() -> tuple[float, float]:  # C * sum(loss) + ||w||^2 / 2  ==  mean(loss) + ||w||^2 / (2 C n)
+        return 1.0 / (float(p.get("C", 1.0)) * n), 0.0
+
     table: dict[str, Callable[[], tuple[float, float]]] = {
-        # C * sum(loss) + ||w||^2 / 2  ==  mean(loss) + ||w||^2 / (2 C n)
-        "LogisticRegression": lambda: (1.0 / (float(p.get("C", 1.0)) * n), 0.0),
-        "LinearSVM": lambda: (1.0 / (float(p.get("C", 1.0)) * n), 0.0),
-        "LinearSVMClassifier": lambda: (1.0 / (float(p.get("C", 1.0)) * n), 0.0),
+        "LogisticRegression": inverse_c, "LinearSVM": inverse_c, "LinearSVMClassifier": inverse_c,
         "SGD": lambda: (float(p.get("alpha", 1e-4)), l1),
         "ElasticNet": lambda: (float(p.get("alpha", 1.0)), float(p.get("l1_ratio", 0.5))),
         "LassoLars": lambda: (float(p.get("alpha", 1.0)), 1.0),
@@ -211,7 +212,7 @@ def _class_weights(req: FitRequest) -> DataFrame:
     """class_weight='balanced' as row weights: n / (k * rows of the class), times any user weight."""
     import pyspark.sql.functions as F
 
-    counts = {int(r[LABEL]): r["count"] for r in req.frame.groupBy(LABEL).count().collect()}
+    counts = req.class_counts
     total, k = sum(counts.values()), len(counts)
     factor = None
     for code, count in counts.items():

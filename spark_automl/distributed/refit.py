@@ -7,7 +7,8 @@ import logging
 import time
 from typing import Any, Callable
 
-import numpy as np
+import pandas as pd
+
 from ..spark_utils import col, task_slots
 from .features import features_frame
 from .learners import FitRequest, choose_learner
@@ -24,11 +25,15 @@ def refit_on_all_rows(spark, prepared, members: list, seed: int, say: Callable[[
 
     data = prepared.search
     classification = data.task == "classification"
-    classes, present = None, []
-    if classification:
-        seen = {r[0] for r in prepared.full_train.select(col(prepared.label)).distinct().collect()}
-        present = [i for i, c in enumerate(data.classes) if c in seen]
+    classes, present, class_counts = None, [], {}
+    if classification:  # one pass: the classes present in all training rows, their counts and the total
+        rows_of = {r[0]: r[1] for r in prepared.full_train.groupBy(col(prepared.label)).count().collect()}
+        present = [i for i, c in enumerate(data.classes) if c in rows_of]
         classes = [data.classes[i] for i in present]
+        class_counts = {code: rows_of[c] for code, c in enumerate(classes)}
+        n_rows = sum(rows_of.values())
+    else:
+        n_rows = prepared.full_train.count()
     # The RAW rows are shuffled into one partition per task slot, before featurization: the featurized
     # rows then already have the partitioning xgboost.spark's barrier stage wants (it would otherwise
     # shuffle the much wider feature arrays; coalesce is not allowed in a barrier stage). Not cached:
@@ -39,17 +44,14 @@ def refit_on_all_rows(spark, prepared, members: list, seed: int, say: Callable[[
     fitted: dict[int, Any] = {}
     made_by: dict[int, str] = {}
     on_sample: list = []
-    n_rows = prepared.full_train.count()
     say(f"Refitting on {n_rows} training rows, featurized in Spark as each learner reads them")
-    sample_codes = None
-    if classification:
-        index = {c: i for i, c in enumerate(classes)}
-        sample_codes = np.array([index.get(v, -1) for v in data.y.tolist()])
+    sample_X, sample_y = data.X, None
+    if classification:  # the searched sample as label codes (a margin classifier is calibrated on it)
+        codes = pd.Index(classes).get_indexer(data.y)
+        sample_X, sample_y = data.X[codes >= 0], codes[codes >= 0]
     for member in members:
         request = FitRequest(frame, member.model, member.params, data.task, len(classes or []), n_rows, seed,
-                             slots, prepared.weight_column is not None,
-                             data.X[sample_codes >= 0] if classification else data.X,
-                             sample_codes[sample_codes >= 0] if classification else None)
+                             slots, prepared.weight_column is not None, sample_X, sample_y, class_counts)
         learner, notes = choose_learner(member.model, data.task, spark, request)
         for note in notes:
             say(f"  {member.model}: {note}")

@@ -429,12 +429,19 @@ def _frequency_guardrail(freq: str | int, step: _Step | None, deltas: _Deltas,
                      f"Frequency {freq!r} ({source}) fits {share:.0%} of the time steps.", details), share
 
 
+def _grid_points(step: _Step | None, deltas: _Deltas) -> float | None:
+    """Points of the filled grid (every series from its first to its last time), when the step is regular."""
+    if step is None or deltas.pairs == 0:
+        return None
+    total = deltas.sum_mon if step.kind == "month" else deltas.sum_d
+    return deltas.n_series + total / step.n
+
+
 def _check_grid_size(freq: str | int, step: _Step | None, deltas: _Deltas, n_rows: int) -> None:
     """A freq much finer than the data would explode the grid: fail before job B builds it."""
-    if step is None or deltas.pairs == 0:
+    estimate = _grid_points(step, deltas)
+    if estimate is None:
         return
-    total = deltas.sum_mon if step.kind == "month" else deltas.sum_d
-    estimate = deltas.n_series + total / step.n
     if estimate > 10 * n_rows and estimate > 1_000_000:
         raise DataError(f"freq={freq!r} would spread the {n_rows} rows over about {int(estimate):,} time steps; "
                         "the data are much coarser than that. Fix: set freq to the data's own frequency (or leave "
@@ -449,10 +456,8 @@ def _check_panel_size(freq: str | int, step: _Step | None, deltas: _Deltas, n_ro
 
     if max_rows is None:
         return
-    estimate = n_rows  # no regular grid known: the rows as they are
-    if step is not None and deltas.pairs:  # the filled grid: finer raw rows aggregate onto it
-        total = deltas.sum_mon if step.kind == "month" else deltas.sum_d
-        estimate = int(deltas.n_series + total / step.n)
+    grid = _grid_points(step, deltas)  # the filled grid: finer raw rows aggregate onto it
+    estimate = n_rows if grid is None else int(grid)  # no regular grid known: the rows as they are
     limit = search_row_limit(max_rows, n_columns)
     if estimate > limit:
         raise DataError(

@@ -11,11 +11,11 @@ from sklearn.pipeline import Pipeline
 from ..budget import refit_seconds
 from ..config import AutoMLConfig
 from ..data.prepare import PreparedData, load_and_check, prepare
+from ..distributed import refit_on_all_rows
 from ..ensemble.build import assemble, build_ensembles, member_results, stack_ensemble
 from ..errors import ConfigError
 from ..models import REGISTRY
 from ..search.sweeper import Sweeper
-from ..distributed import refit_on_all_rows
 from ..search.trial import TabularEvaluator, TrialResult, fit_many
 from .base import Problem, Say, Task
 

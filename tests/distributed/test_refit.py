@@ -48,6 +48,13 @@ def test_spark_linear_models_reach_scikit_learns_solution(spark):
     assert np.allclose(ours.coef_, theirs.coef_, atol=5e-3)
     assert np.allclose(ours.predict_proba(X), theirs.predict_proba(X), atol=2e-3)
 
+    skewed = (X[:, 0] > 0.8).astype(int)  # about a fifth positive: balanced weights move the solution
+    counts = {0: int((skewed == 0).sum()), 1: int(skewed.sum())}
+    request = FitRequest(_frame(spark, X, skewed), "LogisticRegression", {"C": 0.5, "class_weight": "balanced"},
+                         "classification", 2, 600, 0, 2, False, class_counts=counts)
+    theirs = LogisticRegression(C=0.5, class_weight="balanced").fit(X.astype(np.float64), skewed)
+    assert np.allclose(_fit_linear(request).coef_, theirs.coef_, atol=5e-3)
+
 
 def test_featurization_in_spark_equals_the_drivers(spark):
     pdf = pd.DataFrame({"x": [1.0, None, 3.0, 4.0], "c": ["a", "b", None, "a"], "y": ["p", "q", "p", "q"]})
