@@ -67,6 +67,8 @@ def forecast_spark(spark: SparkSession, future: DataFrame, model_uri: Any, id_co
     time, 'prediction' and the interval bounds.
 
     id_columns: the model's series id columns (read from the model when omitted).
+    Each task forecasts all the series of its partition in one call; a large-panel model's
+    stored history is shipped to the executors with SparkContext.addFile and read there.
     """
     import pandas as pd
     from pyspark.sql.types import DoubleType, StructField, StructType
@@ -80,13 +82,28 @@ def forecast_spark(spark: SparkSession, future: DataFrame, model_uri: Any, id_co
     fields = [future.schema[c] for c in [*ids, schema_info.time_column]]
     out_schema = StructType([*fields, StructField("prediction", DoubleType()),
                              *[StructField(c, DoubleType()) for c in bounds]])
+    stored, prefix = model.store, None
+    if stored is not None:  # a large panel's history: shipped to every executor, read there per file
+        paths, prefix = stored.shipped_files()
+        for path in paths:
+            spark.sparkContext.addFile(path)
+        model.store = None  # the broadcast carries no driver path
     broadcast = spark.sparkContext.broadcast(model)
+    model.store = stored
+    columns = [f.name for f in out_schema.fields]
 
-    def run(pdf: pd.DataFrame) -> pd.DataFrame:
-        out = broadcast.value.forecast(pdf)
-        return out[[f.name for f in out_schema.fields]]
+    def run(batches):
+        from pyspark import SparkFiles
 
-    grouped = future.repartition(n_partitions) if n_partitions else future
-    if not ids:  # one series: one group
-        return grouped.withColumn("__one__", F.lit(1)).groupBy("__one__").applyInPandas(run, out_schema)
-    return grouped.groupBy(*[col(k) for k in ids]).applyInPandas(run, out_schema)
+        frames = [b for b in batches if len(b)]
+        if not frames:
+            return
+        fitted = broadcast.value
+        if prefix is not None:
+            fitted.store = stored.at(SparkFiles.getRootDirectory(), prefix)
+        yield fitted.forecast(pd.concat(frames, ignore_index=True))[columns]
+
+    keys = [col(k) for k in ids]
+    n = n_partitions or spark.sparkContext.defaultParallelism
+    grouped = future.repartition(n, *keys) if keys else future.repartition(1)  # a series never spans two tasks
+    return grouped.mapInPandas(run, out_schema)

@@ -212,8 +212,8 @@ class Tracker:
                 mlflow.sklearn.save_model(model, path, serialization_format=mlflow.sklearn.SERIALIZATION_FORMAT_CLOUDPICKLE,
                                           pip_requirements=_pip_requirements(), **common)
             else:
-                mlflow.pyfunc.save_model(path, python_model=model, pip_requirements=_pip_requirements(
-                    FORECASTING_PACKAGES), **common)
+                mlflow.pyfunc.save_model(path, python_model=model, artifacts=getattr(model, "artifacts", None),
+                                         pip_requirements=_pip_requirements(FORECASTING_PACKAGES), **common)
             self.client.log_artifacts(run_id, path, MODEL_DIR)
         return f"runs:/{run_id}/{MODEL_DIR}"
 
@@ -223,11 +223,11 @@ class Tracker:
         import mlflow.sklearn
 
         run_id, path = _split_runs_uri(model_uri)
-        with tempfile.TemporaryDirectory() as tmp:
-            local = self.client.download_artifacts(run_id, path, tmp)
-            if flavor == "sklearn":
-                return mlflow.sklearn.load_model(local)
+        if flavor != "sklearn":  # a forecaster may read its artifacts (a large panel's history) later
+            local = self.client.download_artifacts(run_id, path, tempfile.mkdtemp(prefix="spark-automl-model-"))
             return mlflow.pyfunc.load_model(local).unwrap_python_model().fitted
+        with tempfile.TemporaryDirectory() as tmp:
+            return mlflow.sklearn.load_model(self.client.download_artifacts(run_id, path, tmp))
 
     @_safe
     def log_record(self, record: Any) -> None:

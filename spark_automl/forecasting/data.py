@@ -27,6 +27,7 @@ from ..data.guardrails import ALERTED, DONE, PASSED, Guardrail
 from ..errors import ConfigError, DataError
 from ..spark_utils import INTEGER_TYPES, NUMERIC_TYPES, col, mode_of, try_double
 from .settings import SERIES_ID, TARGET, TIME, ForecastingParameters
+from .store import STORED_ROWS, HistoryStore, write_panel
 
 SINGLE_SERIES = "__single__"
 PADDED = "_padded"
@@ -36,6 +37,9 @@ MAX_DELTA_KEYS = 5000  # distinct time steps brought to the driver; regular data
 ROLLUP_D_ONLY = 1  # grouping_id of the rollup level that groups by d alone
 DETAILS = 20  # per-series rows kept in a guardrail's details
 ROWS_PER_BUCKET = 200_000  # series rows per pandas call of the gap filling (memory bound on a worker)
+SAMPLE_MARGIN = 0.9  # a large panel's search sample aims below the budget: series lengths vary
+MIN_SEARCH_SERIES = 5  # a large panel whose sample would hold fewer whole series is refused
+SAMPLE_BUCKETS = 1_000_000
 _GAP, _OFFGRID, _STATE, _BAD_Y, _NULL_ID = "_gap", "_offgrid", "_time_state", "_bad_target", "_null_id"
 _BUCKET = "_bucket"
 _DAY_US = 86_400_000_000
@@ -59,6 +63,13 @@ class SeriesData:
     dropped_series: list[str]
     padded_series: list[str]
     integer_time: bool
+    # large-panel mode: `frame` holds the searched sample of series; every series is in `store`
+    store: HistoryStore | None = None
+    index: pd.DataFrame | None = None  # one row per stored series: unique_id, first, last, id columns
+
+    @property
+    def n_searched_series(self) -> int:
+        return int(self.frame[SERIES_ID].nunique())
 
 
 @dataclass
@@ -143,10 +154,13 @@ def check_series_schema(df: DataFrame, label: str, settings: ForecastingParamete
 
 
 def load_series(spark: SparkSession, df: DataFrame, label: str, settings: ForecastingParameters,
-                n_cross_validations: int, cv_step: int, max_rows_in_memory: int | None = None) -> SeriesData:
+                n_cross_validations: int, cv_step: int, max_rows_in_memory: int | None = None,
+                seed: int = 0) -> SeriesData:
     """Check, parse, aggregate and regularise the user's series; see the module docstring for the jobs.
 
-    max_rows_in_memory: the driver's budget for the filled panel, checked before it is collected."""
+    max_rows_in_memory: the driver's budget for the filled panel, checked before it is collected. A
+    panel past it is large: a seeded sample of whole series is collected for the search, and every
+    series is stored as Parquet by Spark tasks (store.write_panel) for the final model."""
     check_series_schema(df, label, settings)
     time, ids = settings.time_column_name, settings.id_columns
     types = {f.name: f.dataType for f in df.schema.fields}
@@ -156,6 +170,8 @@ def load_series(spark: SparkSession, df: DataFrame, label: str, settings: Foreca
     min_len = min_series_length(settings.horizon, n_cross_validations, cv_step)
     user_freq = _freq_setting(settings.freq, integer_time, time)
     agg = settings.target_aggregation_function
+    need = (f"the {min_len} time steps that forecast_horizon={settings.horizon}, "
+            f"n_cross_validations={n_cross_validations} and cv_step_size={cv_step} need")
 
     parsed = _project(df, label, time, ids, id_kept, covariates, types, integer_time).cache()
     try:
@@ -167,7 +183,8 @@ def load_series(spark: SparkSession, df: DataFrame, label: str, settings: Foreca
         step = _step_of(freq, integer_time)
         freq_guardrail, share = _frequency_guardrail(freq, step, deltas, user_freq is not None)
         _check_grid_size(freq, step, deltas, stats["rows"])
-        _check_panel_size(freq, step, deltas, stats["rows"], 3 + len(covariates) + len(id_kept), max_rows_in_memory)
+        fraction, limit = _sample_fraction(freq, step, deltas, stats["rows"], 3 + len(covariates) + len(id_kept),
+                                    max_rows_in_memory)
         frame = parsed.select(SERIES_ID, TIME, TARGET, *[col(c) for c in covariates + id_kept])
         snapped = agg is not None and (step is None or step.kind in ("month", "week") or share < 1.0)
         if snapped:
@@ -177,31 +194,56 @@ def load_series(spark: SparkSession, df: DataFrame, label: str, settings: Foreca
                                            f"{freq!r} with {agg!r}.", freq_guardrail.details)
         if agg is not None and (snapped or deltas.dup_rows):
             frame = _aggregate(frame, agg, covariates, id_kept)
-        pdf = _fill_and_collect(frame, freq, integer_time, id_kept,
-                                _n_buckets(spark, stats["rows"], deltas.n_series))  # job B
+        n_buckets = _n_buckets(spark, stats["rows"], deltas.n_series)
+        if fraction is None:
+            pdf = _fill_and_collect(frame, freq, integer_time, id_kept, n_buckets)  # job B
+            store = index = None
+        else:
+            pdf = _within(_fill_and_collect(frame.where(_sampled(seed, fraction)), freq, integer_time, id_kept,
+                                            n_buckets), limit)
+            if pdf.empty:
+                raise DataError(f"The sample of {fraction:.2%} of the {deltas.n_series:,} series for the search is "
+                                "empty. Fix: raise max_rows_in_memory or change the seed.")
+            lengths = pdf[~pdf[_OFFGRID]].groupby(SERIES_ID).size()
+            action = _short_action(settings.short_series_handling_configuration,
+                                   int((lengths < min_len).sum()), len(lengths))
+            if action is None and (lengths < min_len).any():  # before the full panel is stored
+                _refuse_short(lengths[lengths < min_len], need)
+            store, index = _store_panel(frame, freq, integer_time, covariates, id_kept, n_buckets, min_len, action)
     finally:
         parsed.unpersist()
 
     offgrid = pdf[pdf[_OFFGRID]]
     if len(offgrid):
         _raise_offgrid(offgrid, freq, time)
+    if index is not None and index["offgrid"].sum():
+        off = index[index["offgrid"] > 0]
+        _raise_offgrid(pd.DataFrame({SERIES_ID: off[SERIES_ID], TIME: off["offgrid_example"]}), freq, time)
     pdf = pdf.drop(columns=_OFFGRID)
     pdf[TIME] = pdf[TIME].astype("int64" if integer_time else "datetime64[ns]")
     pdf[TARGET] = pdf[TARGET].astype("float64")
     pdf[SERIES_ID] = pdf[SERIES_ID].astype(str).astype(object)
     pdf[PADDED] = False
 
-    aggregation = _aggregation_guardrail(agg, stats["rows"], int((~pdf[_GAP]).sum()))
-    pdf, short_guardrail, dropped, padded = _handle_short(pdf, min_len, settings, n_cross_validations, cv_step,
-                                                          freq, integer_time, covariates, id_kept)
+    observed = int((~pdf[_GAP]).sum()) if index is None else int(index["observed"].sum())
+    aggregation = _aggregation_guardrail(agg, stats["rows"], observed)
+    pdf, short_guardrail, dropped, padded = _handle_short(pdf, min_len, settings.short_series_handling_configuration,
+                                                          need, freq, integer_time, covariates, id_kept)
     n_series = int(pdf[SERIES_ID].nunique())
-    guardrails = [freq_guardrail, _id_guardrail(n_series, ids), aggregation, _gaps_guardrail(pdf, freq),
+    guardrails = [freq_guardrail, _id_guardrail(n_series, ids), aggregation, _gaps_guardrail(pdf, freq, index),
                   _missing_target_guardrail(pdf, label), short_guardrail]
+    if index is not None:
+        short_guardrail, dropped, padded = _stored_short(index, min_len, settings.short_series_handling_configuration,
+                                                         need)
+        n_series = store.n_series
+        guardrails[1], guardrails[-1] = _id_guardrail(n_series, ids), short_guardrail
+        guardrails.append(_large_panel_guardrail(store, int(pdf[SERIES_ID].nunique()), len(pdf), max_rows_in_memory))
+        index = index[index[STORED_ROWS] > 0][[SERIES_ID, "first", "last", *id_kept]].reset_index(drop=True)
     frame_out = pdf.drop(columns=_GAP).sort_values([SERIES_ID, TIME], kind="stable", ignore_index=True)
     frame_out = frame_out[[SERIES_ID, TIME, TARGET, *covariates, *id_kept, PADDED]]
     season = _season_length(settings.seasonality, freq, integer_time, frame_out)
     return SeriesData(frame_out, freq, season, list(ids), covariates, guardrails, n_series, dropped, padded,
-                      integer_time)
+                      integer_time, store, index)
 
 
 # ---- projection and job A ---------------------------------------------------------------------------
@@ -448,23 +490,111 @@ def _check_grid_size(freq: str | int, step: _Step | None, deltas: _Deltas, n_row
                         "it unset to detect it).")
 
 
-def _check_panel_size(freq: str | int, step: _Step | None, deltas: _Deltas, n_rows: int, n_columns: int,
-                      max_rows: int | None) -> None:
-    """Forecasting collects the filled panel to the driver (there is no large-panel mode yet): refuse
-    one past the driver's budget with the fixes, rather than fail on memory after the collect."""
+def _sample_fraction(freq: str | int, step: _Step | None, deltas: _Deltas, n_rows: int, n_columns: int,
+                     max_rows: int | None) -> tuple[float | None, int | None]:
+    """(None, None) when the filled panel fits the driver's budget; else the share of series the search
+    samples and the row limit.
+
+    A panel whose series are each too long to sample a few of is refused with the fixes, rather than
+    fail on memory after the collect."""
     from ..data.prepare import search_row_limit
 
     if max_rows is None:
-        return
+        return None, None
     grid = _grid_points(step, deltas)  # the filled grid: finer raw rows aggregate onto it
     estimate = n_rows if grid is None else int(grid)  # no regular grid known: the rows as they are
     limit = search_row_limit(max_rows, n_columns)
-    if estimate > limit:
+    if estimate <= limit:
+        return None, None
+    fraction = SAMPLE_MARGIN * limit / estimate
+    if deltas.n_series * fraction < MIN_SEARCH_SERIES:
         raise DataError(
             f"The {deltas.n_series:,} series fill about {estimate:,} points at freq={freq!r} ({n_columns} columns), "
-            f"more than the driver's budget of {limit:,} rows: forecasting trains on the panel collected to the "
-            "driver. Fix: raise max_rows_in_memory (and the driver's memory), set a coarser freq with "
-            "target_aggregation_function, or forecast fewer series per experiment (split them by a key).")
+            f"more than the driver's budget of {limit:,} rows, and a sample of whole series within it would hold "
+            f"fewer than {MIN_SEARCH_SERIES} series. Fix: raise max_rows_in_memory (and the driver's memory), set a "
+            "coarser freq with target_aggregation_function, or shorten the history (filter old rows).")
+    return fraction, limit
+
+
+def _sampled(seed: int, fraction: float):
+    """A seeded choice of whole series: the same series for the same seed, on any cluster."""
+    bucket = F.pmod(F.xxhash64(col(SERIES_ID), F.lit(int(seed))), F.lit(SAMPLE_BUCKETS))
+    return bucket < F.lit(max(1, int(fraction * SAMPLE_BUCKETS)))
+
+
+def _within(pdf: pd.DataFrame, limit: int) -> pd.DataFrame:
+    """The sampled series that fit the limit (whole series, in id order): the hash sample's size varies."""
+    if len(pdf) <= limit:
+        return pdf
+    sizes = pdf.groupby(SERIES_ID).size()
+    keep = sizes.index[sizes.cumsum().to_numpy() <= limit]
+    return pdf[pdf[SERIES_ID].isin(keep)].reset_index(drop=True)
+
+
+def _store_panel(frame: DataFrame, freq: str | int, integer_time: bool, covariates: list[str], id_kept: list[str],
+                 n_buckets: int, min_len: int, action: str | None) -> tuple[HistoryStore, pd.DataFrame]:
+    """Job C (large panels): every series filled in Spark tasks and stored as Parquet, with short series
+    dropped or padded there; only the per-series index comes back as rows."""
+    columns = [SERIES_ID, TIME, TARGET, *covariates, *id_kept, PADDED]
+
+    def prepare(chunk: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+        return _store_chunk(chunk, freq, integer_time, covariates, id_kept, min_len, action, columns)
+
+    return write_panel(_filled(frame, freq, integer_time, id_kept, n_buckets), prepare)
+
+
+def _store_chunk(chunk: pd.DataFrame, freq: str | int, integer_time: bool, covariates: list[str], id_kept: list[str],
+                 min_len: int, action: str | None, columns: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The rows of some whole series as stored, and their index rows (lengths, bounds, what was done)."""
+    chunk = chunk.copy()
+    chunk[TIME] = chunk[TIME].astype("int64" if integer_time else "datetime64[ns]")
+    chunk[TARGET] = chunk[TARGET].astype("float64")
+    chunk[SERIES_ID] = chunk[SERIES_ID].astype(str)
+    offgrid = chunk[_OFFGRID].to_numpy(dtype=bool)
+    rows = chunk.loc[~offgrid].assign(**{PADDED: False})
+    by = rows.groupby(SERIES_ID, sort=False)
+    index = by[TIME].agg(["size", "first", "last"]).rename(columns={"size": "length"})
+    index["observed"] = (~rows[_GAP].astype(bool)).groupby(rows[SERIES_ID], sort=False).sum()
+    for c in id_kept:
+        index[c] = by[c].first()
+    off = chunk.loc[offgrid].groupby(SERIES_ID, sort=False)[TIME]
+    index["offgrid"] = off.size().reindex(index.index).fillna(0).astype("int64")
+    index["offgrid_example"] = off.first().reindex(index.index).astype(str)
+    short = index["length"] < min_len
+    index["short_action"] = np.where(short, action or "refuse", "")
+    index[STORED_ROWS] = np.where(short & (action != "pad"), 0, np.maximum(index["length"], min_len))
+    if short.any() and action == "pad":
+        pads = [_padding(rows[rows[SERIES_ID] == k], min_len - int(n), freq, integer_time, covariates, id_kept)
+                for k, n in index.loc[short, "length"].items()]
+        rows = pd.concat([rows, *pads], ignore_index=True)
+    elif short.any():
+        rows = rows[~rows[SERIES_ID].isin(index.index[short])]
+    return rows[columns], index.reset_index()
+
+
+def _stored_short(index: pd.DataFrame, min_len: int, mode: str | None, need: str):
+    """The short-series guardrail of the whole stored panel (the sample's is only part of it); short
+    series with handling off are refused here too (the sample may have had none)."""
+    short = index.set_index(SERIES_ID).loc[lambda t: t["length"] < min_len, "length"]
+    name = "Short series handling"
+    if short.empty:
+        return Guardrail(name, PASSED, f"Every series has at least {min_len} time steps."), [], []
+    if mode is None:
+        _refuse_short(short, need)
+    action = index.loc[index["length"] < min_len, "short_action"].iloc[0]
+    if action == "drop" and len(short) == len(index):
+        raise DataError(f"Every series is shorter than {need}, so dropping them leaves no data. Fix: lower "
+                        "forecast_horizon or n_cross_validations, or set short_series_handling_configuration='pad'.")
+    return _short_guardrail(short, min_len, action), ([str(k) for k in short.index] if action == "drop" else []), \
+        ([str(k) for k in short.index] if action == "pad" else [])
+
+
+def _large_panel_guardrail(store: HistoryStore, n_searched: int, n_rows: int, max_rows: int | None) -> Guardrail:
+    return Guardrail("Memory issues detection", DONE,
+                     f"The {store.n_series:,} series ({store.n_rows:,} points) exceed the driver's budget "
+                     f"(max_rows_in_memory={max_rows:,}): the search ran on a seeded sample of {n_searched:,} whole "
+                     f"series ({n_rows:,} points); the final model forecasts every series from the full history, "
+                     "stored as Parquet by Spark tasks. Global learners are trained on the sampled series.")
 
 
 # ---- job B: aggregate and fill the grid ---------------------------------------------------------------
@@ -554,9 +684,8 @@ def _n_buckets(spark: SparkSession, n_rows: int, n_series: int) -> int:
     return max(1, min(max(partitions, math.ceil(n_rows / ROWS_PER_BUCKET)), n_series))
 
 
-def _fill_and_collect(frame: DataFrame, freq: str | int, integer_time: bool, id_kept: list[str],
-                      n_buckets: int) -> pd.DataFrame:
-    """Job B: applyInPandas over hash buckets of series, then the one toPandas of the whole frame."""
+def _filled(frame: DataFrame, freq: str | int, integer_time: bool, id_kept: list[str], n_buckets: int) -> DataFrame:
+    """Every series on its grid: applyInPandas over hash buckets of series (not collected)."""
     schema = T.StructType(list(frame.schema.fields) + [T.StructField(_GAP, T.BooleanType()),
                                                         T.StructField(_OFFGRID, T.BooleanType())])
     constants, columns = list(id_kept), schema.fieldNames()
@@ -565,7 +694,13 @@ def _fill_and_collect(frame: DataFrame, freq: str | int, integer_time: bool, id_
         return _fill_bucket(pdf.drop(columns=_BUCKET), freq, integer_time, constants, columns)
 
     bucketed = frame.withColumn(_BUCKET, F.pmod(F.xxhash64(SERIES_ID), F.lit(n_buckets)))
-    return bucketed.groupBy(_BUCKET).applyInPandas(fill, schema).toPandas()
+    return bucketed.groupBy(_BUCKET).applyInPandas(fill, schema)
+
+
+def _fill_and_collect(frame: DataFrame, freq: str | int, integer_time: bool, id_kept: list[str],
+                      n_buckets: int) -> pd.DataFrame:
+    """Job B: the filled series, in one toPandas."""
+    return _filled(frame, freq, integer_time, id_kept, n_buckets).toPandas()
 
 
 def _raise_offgrid(offgrid: pd.DataFrame, freq: str | int, time: str) -> None:
@@ -594,8 +729,12 @@ def _aggregation_guardrail(agg: str | None, n_rows: int, n_points: int) -> Guard
                      [{"rows": n_rows, "points": n_points, "function": agg}])
 
 
-def _gaps_guardrail(pdf: pd.DataFrame, freq: str | int) -> Guardrail:
-    gaps = pdf.loc[pdf[_GAP]].groupby(SERIES_ID).size()
+def _gaps_guardrail(pdf: pd.DataFrame, freq: str | int, index: pd.DataFrame | None = None) -> Guardrail:
+    """index: a large panel's per-series lengths, so the alert covers every series, not the sample."""
+    if index is None:
+        gaps = pdf.loc[pdf[_GAP]].groupby(SERIES_ID).size()
+    else:
+        gaps = (index["length"] - index["observed"]).set_axis(index[SERIES_ID]).loc[lambda g: g > 0]
     if gaps.empty:
         return Guardrail("Missing time steps", PASSED, f"Every series is complete on its {freq!r} grid.")
     return Guardrail("Missing time steps", ALERTED,
@@ -621,39 +760,50 @@ def _id_guardrail(n_series: int, ids: list[str]) -> Guardrail:
                      [{"series": n_series, "id_columns": list(ids)}])
 
 
-def _handle_short(pdf: pd.DataFrame, min_len: int, settings: ForecastingParameters, n_cv: int, cv_step: int,
-                  freq: str | int, integer_time: bool, covariates: list[str],
-                  id_kept: list[str]) -> tuple[pd.DataFrame, Guardrail, list[str], list[str]]:
-    """Azure's short_series_handling_configuration: 'auto' pads when every series is short, else drops."""
+def _short_action(mode: str | None, n_short: int, n_series: int) -> str | None:
+    """Azure's short_series_handling_configuration: 'auto' pads when every series is short, else drops;
+    None refuses short series."""
+    if mode is None:
+        return None
+    return "pad" if mode == "pad" or (mode == "auto" and n_short == n_series) else "drop"
+
+
+def _refuse_short(short: pd.Series, need: str) -> None:
+    listed = ", ".join(f"{k!r} ({v} steps)" for k, v in short.head(5).items())
+    raise DataError(f"{len(short)} series are shorter than {need}: {listed}. Fix: lower forecast_horizon or "
+                    "n_cross_validations, or set short_series_handling_configuration='drop' or 'pad'.")
+
+
+def _short_guardrail(short: pd.Series, min_len: int, action: str) -> Guardrail:
+    details = [{"series": str(k), "length": int(v), "action": action} for k, v in short.head(100).items()]
+    if action == "drop":
+        return Guardrail("Short series handling", DONE,
+                         f"{len(short)} series shorter than {min_len} time steps were dropped.", details)
+    return Guardrail("Short series handling", DONE, f"{len(short)} series shorter than {min_len} time steps were "
+                     "padded at the start with their mean target (padded rows are never scored).", details)
+
+
+def _handle_short(pdf: pd.DataFrame, min_len: int, mode: str | None, need: str, freq: str | int, integer_time: bool,
+                  covariates: list[str], id_kept: list[str]) -> tuple[pd.DataFrame, Guardrail, list[str], list[str]]:
+    """Short series dropped or padded (or refused) as short_series_handling_configuration says."""
     lengths = pdf.groupby(SERIES_ID).size()
     short = lengths[lengths < min_len]
-    name = "Short series handling"
     if short.empty:
-        return pdf, Guardrail(name, PASSED, f"Every series has at least {min_len} time steps."), [], []
-    mode = settings.short_series_handling_configuration
-    need = (f"the {min_len} time steps that forecast_horizon={settings.horizon}, n_cross_validations={n_cv} and "
-            f"cv_step_size={cv_step} need")
-    listed = ", ".join(f"{k!r} ({v} steps)" for k, v in short.head(5).items())
+        return pdf, Guardrail("Short series handling", PASSED, f"Every series has at least {min_len} time steps."), [], []
     if mode is None:
-        raise DataError(f"{len(short)} series are shorter than {need}: {listed}. Fix: lower forecast_horizon or "
-                        "n_cross_validations, or set short_series_handling_configuration='drop' or 'pad'.")
-    action = "pad" if mode == "pad" or (mode == "auto" and len(short) == len(lengths)) else "drop"
+        _refuse_short(short, need)
+    action = _short_action(mode, len(short), len(lengths))
     if action == "drop" and len(short) == len(lengths):
+        listed = ", ".join(f"{k!r} ({v} steps)" for k, v in short.head(5).items())
         raise DataError(f"Every series is shorter than {need} (e.g. {listed}), so dropping them leaves no data. "
                         "Fix: lower forecast_horizon or n_cross_validations, or set "
                         "short_series_handling_configuration='pad'.")
-    details = [{"series": str(k), "length": int(v), "action": action} for k, v in short.head(100).items()]
     names = [str(k) for k in short.index]
     if action == "drop":
-        pdf = pdf[~pdf[SERIES_ID].isin(short.index)]
-        return pdf, Guardrail(name, DONE, f"{len(short)} series shorter than {min_len} time steps were dropped.",
-                              details), names, []
+        return pdf[~pdf[SERIES_ID].isin(short.index)], _short_guardrail(short, min_len, action), names, []
     pads = [_padding(pdf[pdf[SERIES_ID] == k], min_len - n, freq, integer_time, covariates, id_kept)
             for k, n in short.items()]
-    pdf = pd.concat([pdf, *pads], ignore_index=True)
-    padded = Guardrail(name, DONE, f"{len(short)} series shorter than {min_len} time steps were padded at the start "
-                                   "with their mean target (padded rows are never scored).", details)
-    return pdf, padded, [], names
+    return pd.concat([pdf, *pads], ignore_index=True), _short_guardrail(short, min_len, action), [], names
 
 
 def _padding(series: pd.DataFrame, k: int, freq: str | int, integer_time: bool, covariates: list[str],

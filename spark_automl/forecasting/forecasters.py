@@ -41,11 +41,14 @@ class StatisticalForecaster:
         self.history = history
         return self
 
-    def predict(self, future: pd.DataFrame, levels: Sequence[int] = LEVELS) -> pd.DataFrame:
+    def predict(self, future: pd.DataFrame, levels: Sequence[int] = LEVELS,
+                history: pd.DataFrame | None = None) -> pd.DataFrame:
+        """history: the requested series' history when the model does not hold it (large panels)."""
         from .statistical import forecast_series, spark_forecast
 
         horizon = int(step_of(future).max()) + 1 if len(future) else 0
-        history = self.history[self.history[SERIES_ID].isin(future[SERIES_ID].unique())]
+        history = self.history if history is None else history
+        history = history[history[SERIES_ID].isin(future[SERIES_ID].unique())]
         future_cov = future[[SERIES_ID, TIME, *self.covariates]] if self.model == "Arimax" else None
         # The library always makes intervals; CV asks for none, so take the cheapest and drop it.
         kwargs = dict(levels=tuple(levels) or (80,), future_covariates=future_cov, covariates=self.covariates)
@@ -93,10 +96,13 @@ class GlobalForecaster:
         self.history = history
         return self
 
-    def predict(self, future: pd.DataFrame, levels: Sequence[int] = LEVELS) -> pd.DataFrame:
+    def predict(self, future: pd.DataFrame, levels: Sequence[int] = LEVELS,
+                history: pd.DataFrame | None = None) -> pd.DataFrame:
+        """history: the requested series' history when the model does not hold it (large panels)."""
         future = future.reset_index(drop=True)
         steps = step_of(future)
-        history = self.history[self.history[SERIES_ID].isin(future[SERIES_ID].unique())]
+        history = self.history if history is None else history
+        history = history[history[SERIES_ID].isin(future[SERIES_ID].unique())]
         history = history.drop(columns=[c for c in ("_padded",) if c in history.columns])
         yhat = np.full(len(future), np.nan)
         for k in range(int(steps.max()) + 1 if len(future) else 0):

@@ -16,6 +16,7 @@ import pandas as pd
 
 from ..errors import DataError
 from .forecasters import LEVELS
+from .store import HistoryStore
 from .settings import SERIES_ID, TIME
 
 
@@ -56,10 +57,11 @@ class ForecastingModel:
     """members: fitted forecasters (one, or a voting ensemble's), weights summing to 1."""
 
     def __init__(self, members: Sequence[Any], weights: Sequence[float], names: Sequence[str],
-                 schema: SeriesSchema, uses_covariates: bool):
+                 schema: SeriesSchema, uses_covariates: bool, store: HistoryStore | None = None):
         self.members, self.weights, self.names = list(members), list(weights), list(names)
         self.schema = schema
         self.uses_covariates = uses_covariates
+        self.store = store  # large panels: the members hold no history; it is read per file of series
 
     # ---- public ------------------------------------------------------------------
     def forecast(self, X_future: pd.DataFrame | None = None, levels: Sequence[int] = LEVELS) -> pd.DataFrame:
@@ -68,11 +70,14 @@ class ForecastingModel:
         s = self.schema
         requested = self._requested(X_future)
         grid = self._grid(requested, X_future)
-        combined = None
-        for member, w in zip(self.members, self.weights):
-            out = member.predict(grid, levels=levels).set_index([SERIES_ID, TIME])
-            combined = out * w if combined is None else combined + out * w
-        combined = combined.reset_index()
+        if self.store is None:
+            combined = self._combine(grid, levels, None)
+        else:  # one stored file of series at a time: the whole panel is never in memory
+            parts = []
+            for part, uids in self.store.groups(grid[SERIES_ID].unique()).items():
+                history = self.store.read(part, uids)
+                parts.append(self._combine(grid[grid[SERIES_ID].isin(uids)], levels, history))
+            combined = pd.concat(parts, ignore_index=True)
         result = requested.merge(combined, on=[SERIES_ID, TIME], how="left")
         out = result[[*s.id_columns]].copy() if s.id_columns else pd.DataFrame(index=result.index)
         out[s.time_column] = result[TIME].to_numpy()
@@ -81,6 +86,14 @@ class ForecastingModel:
             out[f"prediction_lower_{level}"] = result[f"yhat_lo_{level}"].to_numpy()
             out[f"prediction_upper_{level}"] = result[f"yhat_hi_{level}"].to_numpy()
         return out
+
+    def _combine(self, grid: pd.DataFrame, levels: Sequence[int], history: pd.DataFrame | None) -> pd.DataFrame:
+        """The members' forecasts over the grid, weighted."""
+        combined = None
+        for member, w in zip(self.members, self.weights):
+            out = member.predict(grid, levels=levels, history=history).set_index([SERIES_ID, TIME])
+            combined = out * w if combined is None else combined + out * w
+        return combined.reset_index()
 
     def predict(self, X_future: pd.DataFrame) -> np.ndarray:
         return self.forecast(X_future, levels=())["prediction"].to_numpy()
@@ -143,11 +156,23 @@ class ForecastingModel:
         return grid.sort_values([SERIES_ID, TIME], kind="mergesort").reset_index(drop=True)
 
 
+HISTORY_ARTIFACT = "history"
+
+
 class ForecastPyfunc(mlflow.pyfunc.PythonModel):
-    """MLflow pyfunc wrapper: predict(X_future) returns the forecast table."""
+    """MLflow pyfunc wrapper: predict(X_future) returns the forecast table. A large-panel model's
+    stored history is a model artifact, found again wherever the model is loaded."""
 
     def __init__(self, fitted: ForecastingModel):
         self.fitted = fitted
+
+    @property
+    def artifacts(self) -> dict[str, str] | None:
+        return {HISTORY_ARTIFACT: self.fitted.store.path} if self.fitted.store is not None else None
+
+    def load_context(self, context) -> None:
+        if self.fitted.store is not None and HISTORY_ARTIFACT in (context.artifacts or {}):
+            self.fitted.store = self.fitted.store.at(context.artifacts[HISTORY_ARTIFACT])
 
     def predict(self, context, model_input: pd.DataFrame, params: dict | None = None) -> pd.DataFrame:  # noqa: ARG002
         return self.fitted.forecast(model_input)

@@ -89,7 +89,8 @@ class ForecastingTask(Task):
         step = cv.resolve_step(fp.cv_step_size, fp.horizon)
         n_folds_hint = config.n_cross_validations if isinstance(config.n_cross_validations, int) else cv.DEFAULT_FOLDS
         say("Loading the series with Spark (parse, frequency, gaps, short series)")
-        series = load_series(spark, loaded, config.label_column_name, fp, n_folds_hint, step, config.max_rows_in_memory)
+        series = load_series(spark, loaded, config.label_column_name, fp, n_folds_hint, step, config.max_rows_in_memory,
+                             seed=config.seed)
         lengths = series.frame.groupby(SERIES_ID).size()
         n_folds = cv.resolve_folds(config.n_cross_validations, int(lengths.min()), fp.horizon, step)
         folds = build_folds(series, fp.horizon, n_folds, step)
@@ -97,7 +98,9 @@ class ForecastingTask(Task):
         specs, queue = candidate_queue(config, bool(known))
         evaluator = ForecastEvaluator(series, folds, config.metric, fp.horizon, featurizer_args(config, series),
                                       config.seed, config.cores_per_trial, spark, config.mem_in_mb)
-        description = (f"{series.n_series} series, freq {series.freq!r}, season {series.season_length}, "
+        searched = (f"{series.n_series} series" if series.store is None else
+                    f"{series.n_series} series (searched on a sample of {series.n_searched_series})")
+        description = (f"{searched}, freq {series.freq!r}, season {series.season_length}, "
                        f"{len(series.frame)} rows; validation: {n_folds} rolling origins, {step} steps apart")
         return Problem(evaluator, ForecastTarget(folds), Sweeper(specs, seed=config.seed, queue=queue), n_folds,
                        len(folds.actual), len(series.covariates), series.guardrails, description, evaluator)
@@ -115,7 +118,9 @@ class ForecastingTask(Task):
         return out
 
     def fit_final(self, problem, result, results, config, cache, spark=None, say=None) -> ForecastingModel:
-        """The chosen forecaster(s) refit on every row of every series."""
+        """The chosen forecaster(s) refit on every row of every series. For a large panel, global
+        learners train on the searched sample of series, and every member forecasts from the stored
+        history of the whole panel (the model holds no history of its own)."""
         ev: ForecastEvaluator = problem.state
         series = ev.series
         members = member_results(result, results)
@@ -127,10 +132,15 @@ class ForecastingTask(Task):
                 forecaster.fit(series.frame)
                 if isinstance(forecaster, GlobalForecaster):
                     forecaster.residual_quantiles = m.details.get(RESIDUALS, {})
+                if series.store is not None:
+                    forecaster.history = None
                 cache[m.iteration] = forecaster
             fitted.append(cache[m.iteration])
         fp = config.forecasting_parameters
-        last = series.frame.groupby(SERIES_ID)[TIME].max()
+        if series.store is None:
+            last = series.frame.groupby(SERIES_ID)[TIME].max()
+        else:
+            last = series.index.set_index(SERIES_ID)["last"]
         schema = SeriesSchema(fp.time_column_name, series.id_columns, config.label_column_name, series.freq,
                               fp.horizon, series.integer_time, list(series.covariates),
                               {k: (int(v) if series.integer_time else pd.Timestamp(v)) for k, v in last.items()},
@@ -138,7 +148,7 @@ class ForecastingTask(Task):
         known = [c for c in series.covariates if c not in fp.unknown_features]
         uses_covariates = bool(known) and any(not is_statistical(m.model) or REGISTRY.get(m.model, "forecasting")
                                               .uses_covariates for m in members)
-        return ForecastingModel(fitted, weights, [m.model for m in members], schema, uses_covariates)
+        return ForecastingModel(fitted, weights, [m.model for m in members], schema, uses_covariates, series.store)
 
     def model_payload(self, problem, model: ForecastingModel):
         example = _future_example(problem.state.series, model, EXAMPLE_SERIES)
@@ -181,8 +191,8 @@ def _future_example(series, model: ForecastingModel, limit: int | None = None) -
     s = model.schema
     last = series.frame.groupby(SERIES_ID).tail(1).set_index(SERIES_ID)
     rows = []
-    for uid, t in list(s.last_time.items())[:limit]:
-        for when in s.times_after(t, 1):
+    for uid in list(last.index)[:limit]:  # searched series: a large panel's frame holds only those
+        for when in s.times_after(s.last_time[uid], 1):
             row = {c: last.at[uid, c] for c in [*s.id_columns, *s.covariates]}
             row[s.time_column] = when
             rows.append(row)
@@ -192,5 +202,8 @@ def _future_example(series, model: ForecastingModel, limit: int | None = None) -
 def _id_values(series) -> dict[str, tuple]:
     if not series.id_columns:
         return {}
+    if series.store is not None:
+        first = series.index.set_index(SERIES_ID, drop=False)[series.id_columns]
+        return {uid: tuple(row) for uid, row in zip(first.index, first.itertuples(index=False))}
     first = series.frame.groupby(SERIES_ID, sort=False)[series.id_columns].first()
     return {uid: tuple(row) for uid, row in zip(first.index, first.itertuples(index=False))}

@@ -116,11 +116,12 @@ def test_oj_sales_integer_time_many_series(spark, oj):
     assert (series_key(f, ["store", "brand"]) == f["unique_id"]).all()
 
 
-def test_a_panel_past_the_drivers_budget_is_refused_before_it_is_collected(spark, oj):
+def test_a_panel_too_long_per_series_to_sample_is_refused_before_it_is_collected(spark, oj):
     settings = ForecastingParameters(time_column_name="week", time_series_id_column_names=["store", "brand"],
                                      forecast_horizon=4)
-    with pytest.raises(DataError, match=r"The 88 series fill about [\d,]+ points at freq=1 .*max_rows_in_memory"):
-        load_series(spark, spark.createDataFrame(oj), "logmove", settings, 3, 1, max_rows_in_memory=2_000)
+    with pytest.raises(DataError, match=r"The 88 series fill about [\d,]+ points at freq=1 .*fewer than 5 series"
+                                        r".*max_rows_in_memory"):
+        load_series(spark, spark.createDataFrame(oj), "logmove", settings, 3, 1, max_rows_in_memory=200)
     assert load_series(spark, spark.createDataFrame(oj), "logmove", settings, 3, 1,
                        max_rows_in_memory=len(oj) * 2).n_series == 88
 

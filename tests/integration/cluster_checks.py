@@ -49,17 +49,21 @@ def main(tracking_uri: str) -> dict:
     preds, _ = lrun.test(log=False)
     found["large_test_rows"] = preds.attrs["rows"]
 
-    # Forecasting over many series; backend auto picks executors on this master.
+    # Forecasting over many series, as a large panel (the search on a sample of series, every series
+    # stored by executor tasks); backend auto picks executors on this master.
     tx = pd.read_csv(HERE.parent / "datasets" / "txhousing.csv.gz")[["city", "date", "sales"]]
     fcfg = AutoMLConfig(task="forecasting", training_data=spark.createDataFrame(tx), label_column_name="sales",
                         time_column_name="date", time_series_id_column_names=["city"], forecast_horizon=6,
                         n_cross_validations=2, iterations=4, max_concurrent_iterations=2, seed=0,
-                        allowed_models=["SeasonalNaive", "ExponentialSmoothing", "LightGBM", "Naive"])
+                        allowed_models=["SeasonalNaive", "ExponentialSmoothing", "LightGBM", "Naive"],
+                        max_rows_in_memory=1_200)
     frun = Experiment("cluster-forecast", spark=spark, tracking_uri=tracking_uri).submit(fcfg)
     ftrials = [r for r in frun.results if r.origin != "ensemble"]
     found["forecast_backend"] = frun.backend
     found["forecast_in_tasks"] = all(r.worker.startswith("spark task") for r in ftrials)
     found["forecast_ok"] = sum(r.status == "ok" for r in ftrials)
+    found["forecast_series"] = frun.info["n_series"]
+    found["forecast_large"] = frun.get_output()[1].store is not None
     local = frun.forecast()
     future = spark.createDataFrame(local[["city", "date"]])
     distributed = forecast_spark(spark, future, frun).toPandas().sort_values(["city", "date"])

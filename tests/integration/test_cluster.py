@@ -77,7 +77,8 @@ def test_backends_featurization_forecasting_and_spark_scoring_on_a_multi_process
     assert found["large_final_fit"].startswith(f"xgboost.spark, all {found['large_train_rows']} rows")
     assert 750 < found["large_train_rows"] < 850 and found["large_train_rows"] + found["large_test_rows"] == 1000
     assert found["forecast_backend"] == "pandas_udf" and found["forecast_in_tasks"] and found["forecast_ok"] == 4
-    assert found["forecast_rows"] == 12 * 6 and found["forecast_spark_agrees"]
+    assert found["forecast_series"] == 12 and found["forecast_large"]
+    assert found["forecast_rows"] == 12 * 6 and found["forecast_spark_agrees"]  # history shipped to executors
 
 
 WHEEL_JOB = '''
