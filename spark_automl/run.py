@@ -210,6 +210,17 @@ class AutoMLRun:
         self._require("forecast", "per_series_metrics")
         return self._result(iteration, None).details[PER_SERIES].reset_index()
 
+    def series_models(self, iteration: int | None = None) -> pd.DataFrame:
+        """Forecasting: which model forecasts each series, and why (the searched model, or the fallback
+        for a series too short for the search)."""
+        from .forecasting.fallback import series_table
+
+        self._require("forecast", "series_models")
+        info = self.info
+        fallback = info.get("fallback") or {}
+        return series_table(info.get("searched_series", []), self._result(iteration, None).model,
+                            fallback.get("lengths", {}), fallback.get("choice"), fallback.get("min_length", 0))
+
     def forecast(self, X_future: pd.DataFrame | None = None, iteration: int | None = None) -> pd.DataFrame:
         """Forecasting: the model's forecast for X_future (default: every series, the whole horizon)."""
         self._require("forecast", "forecast")

@@ -66,6 +66,9 @@ class SeriesData:
     # large-panel mode: `frame` holds the searched sample of series; every series is in `store`
     store: HistoryStore | None = None
     index: pd.DataFrame | None = None  # one row per stored series: unique_id, first, last, id columns
+    # the series left out of the search as too short (short_series_handling 'drop'/'auto'): still forecast
+    short_frame: pd.DataFrame | None = None
+    min_length: int = 0  # the steps the validation needs (what 'short' means)
 
     @property
     def n_searched_series(self) -> int:
@@ -95,7 +98,8 @@ def series_key(frame: pd.DataFrame, id_columns: list[str]) -> pd.Series:
     """The unique_id of each row, built exactly as Spark builds it in load_series (values joined by '|')."""
     if not id_columns:
         return pd.Series(SINGLE_SERIES, index=frame.index, dtype=object)
-    parts = [frame[c].map(lambda v: str(v).lower() if isinstance(v, (bool, np.bool_)) else str(v)) for c in id_columns]
+    parts = [frame[c].map(lambda v: str(v).lower() if isinstance(v, (bool, np.bool_)) else str(v)).astype(object)
+             for c in id_columns]  # object even when empty (map keeps an empty column's dtype)
     key = parts[0]
     for part in parts[1:]:
         key = key + "|" + part
@@ -227,23 +231,27 @@ def load_series(spark: SparkSession, df: DataFrame, label: str, settings: Foreca
 
     observed = int((~pdf[_GAP]).sum()) if index is None else int(index["observed"].sum())
     aggregation = _aggregation_guardrail(agg, stats["rows"], observed)
+    before = pdf
     pdf, short_guardrail, dropped, padded = _handle_short(pdf, min_len, settings.short_series_handling_configuration,
                                                           need, freq, integer_time, covariates, id_kept)
+    short_frame = before[before[SERIES_ID].isin(dropped)].drop(columns=_GAP)
     n_series = int(pdf[SERIES_ID].nunique())
     guardrails = [freq_guardrail, _id_guardrail(n_series, ids), aggregation, _gaps_guardrail(pdf, freq, index),
                   _missing_target_guardrail(pdf, label), short_guardrail]
     if index is not None:
         short_guardrail, dropped, padded = _stored_short(index, min_len, settings.short_series_handling_configuration,
                                                          need)
-        n_series = store.n_series
+        n_series = store.n_series - len(dropped)  # dropped series are stored too: the fallback forecasts them
         guardrails[1], guardrails[-1] = _id_guardrail(n_series, ids), short_guardrail
         guardrails.append(_large_panel_guardrail(store, int(pdf[SERIES_ID].nunique()), len(pdf), max_rows_in_memory))
-        index = index[index[STORED_ROWS] > 0][[SERIES_ID, "first", "last", *id_kept]].reset_index(drop=True)
+        index = index[index[STORED_ROWS] > 0][[SERIES_ID, "length", "first", "last", *id_kept]].reset_index(drop=True)
     frame_out = pdf.drop(columns=_GAP).sort_values([SERIES_ID, TIME], kind="stable", ignore_index=True)
-    frame_out = frame_out[[SERIES_ID, TIME, TARGET, *covariates, *id_kept, PADDED]]
+    columns = [SERIES_ID, TIME, TARGET, *covariates, *id_kept, PADDED]
+    frame_out = frame_out[columns]
+    short_frame = short_frame.sort_values([SERIES_ID, TIME], kind="stable", ignore_index=True)[columns]
     season = _season_length(settings.seasonality, freq, integer_time, frame_out)
     return SeriesData(frame_out, freq, season, list(ids), covariates, guardrails, n_series, dropped, padded,
-                      integer_time, store, index)
+                      integer_time, store, index, short_frame, min_len)
 
 
 # ---- projection and job A ---------------------------------------------------------------------------
@@ -534,7 +542,8 @@ def _within(pdf: pd.DataFrame, limit: int) -> pd.DataFrame:
 def _store_panel(frame: DataFrame, freq: str | int, integer_time: bool, covariates: list[str], id_kept: list[str],
                  n_buckets: int, min_len: int, action: str | None) -> tuple[HistoryStore, pd.DataFrame]:
     """Job C (large panels): every series filled in Spark tasks and stored as Parquet, with short series
-    dropped or padded there; only the per-series index comes back as rows."""
+    padded there (or marked as dropped: left out of the search, forecast by the fallback); only the
+    per-series index comes back as rows."""
     columns = [SERIES_ID, TIME, TARGET, *covariates, *id_kept, PADDED]
 
     def prepare(chunk: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -562,13 +571,15 @@ def _store_chunk(chunk: pd.DataFrame, freq: str | int, integer_time: bool, covar
     index["offgrid_example"] = off.first().reindex(index.index).astype(str)
     short = index["length"] < min_len
     index["short_action"] = np.where(short, action or "refuse", "")
-    index[STORED_ROWS] = np.where(short & (action != "pad"), 0, np.maximum(index["length"], min_len))
+    # a dropped series is left out of the search, not of the model: it is stored for the fallback forecaster
+    index[STORED_ROWS] = np.where(short & (action == "pad"), min_len, index["length"])
     if short.any() and action == "pad":
         pads = [_padding(rows[rows[SERIES_ID] == k], min_len - int(n), freq, integer_time, covariates, id_kept)
                 for k, n in index.loc[short, "length"].items()]
         rows = pd.concat([rows, *pads], ignore_index=True)
-    elif short.any():
+    elif short.any() and action is None:  # refused on the driver
         rows = rows[~rows[SERIES_ID].isin(index.index[short])]
+        index.loc[short, STORED_ROWS] = 0
     return rows[columns], index.reset_index()
 
 

@@ -116,10 +116,19 @@ class GlobalForecaster:
         out = future[[SERIES_ID, TIME]].copy()
         out["yhat"] = yhat
         for level in levels:
-            half = np.array([self.residual_quantiles.get(level, {}).get(int(s), np.nan) for s in steps])
+            half = np.array([_half_width(self.residual_quantiles.get(level, {}), int(s)) for s in steps])
             out[f"yhat_lo_{level}"] = yhat - half
             out[f"yhat_hi_{level}"] = yhat + half
         return out
+
+
+def _half_width(by_step: dict[int, float], step: int) -> float:
+    """The validation |error| quantile at this step; past the validated steps (a forecast beyond the
+    horizon), the furthest one widened as a random walk's: x sqrt(step / furthest)."""
+    if step in by_step or not by_step:
+        return by_step.get(step, np.nan)
+    furthest = max(by_step)
+    return by_step[furthest] * float(np.sqrt((step + 1) / (furthest + 1)))
 
 
 def is_statistical(model: str) -> bool:

@@ -7,6 +7,7 @@ all) and returns the requested rows with prediction intervals.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
@@ -17,6 +18,10 @@ import pandas as pd
 from ..errors import DataError
 from .forecasters import LEVELS
 from .store import HistoryStore
+
+REACH_HORIZONS = 20  # forecasts reach at most this many horizons past a series' end
+MIN_REACH = 100
+_STEP = "_step"
 from .settings import SERIES_ID, TIME
 
 
@@ -44,24 +49,43 @@ class SeriesSchema:
             return [int(last) + int(self.freq) * k for k in range(1, steps + 1)]
         return list(pd.date_range(start=pd.Timestamp(last), periods=steps + 1, freq=self.freq)[1:])
 
-    def step_of(self, last, t) -> int:
+    @property
+    def reach(self) -> int:
+        """The furthest step a forecast may ask for (past the horizon, steps are recursive)."""
+        return max(REACH_HORIZONS * int(self.horizon), MIN_REACH)
+
+    def steps_after(self, series: pd.Series, times: pd.Series) -> np.ndarray:
+        """Steps of freq from each row's series end to its time; -1 when off the grid, at or before
+        the end, or past `reach`. One date grid per distinct end time, not one per row."""
+        times = times.reset_index(drop=True)
+        lasts = series.map(self.last_time).reset_index(drop=True)
         if self.integer_time:
-            delta = (int(t) - int(last))
-            return delta // int(self.freq) if delta % int(self.freq) == 0 else -1
-        grid = pd.date_range(start=pd.Timestamp(last), periods=self.horizon + 1, freq=self.freq)
-        hits = np.flatnonzero(grid == pd.Timestamp(t))
-        return int(hits[0]) if len(hits) else -1
+            delta = times.to_numpy(np.int64) - lasts.to_numpy(np.int64)
+            step = int(self.freq)
+            steps = np.where(delta % step == 0, delta // step, -1)
+        else:
+            steps = np.full(len(times), -1, dtype=np.int64)
+            for last, index in lasts.groupby(lasts, sort=False).groups.items():
+                grid = pd.date_range(start=pd.Timestamp(last), periods=self.reach + 1, freq=self.freq)
+                wanted = pd.DatetimeIndex(times.loc[index])
+                pos = grid.searchsorted(wanted)
+                hit = (pos < len(grid)) & (grid[np.minimum(pos, len(grid) - 1)] == wanted)
+                steps[np.asarray(index)] = np.where(hit, pos, -1)
+        return np.where((steps >= 1) & (steps <= self.reach), steps, -1)
 
 
 class ForecastingModel:
     """members: fitted forecasters (one, or a voting ensemble's), weights summing to 1."""
 
     def __init__(self, members: Sequence[Any], weights: Sequence[float], names: Sequence[str],
-                 schema: SeriesSchema, uses_covariates: bool, store: HistoryStore | None = None):
+                 schema: SeriesSchema, uses_covariates: bool, store: HistoryStore | None = None,
+                 fallback: Any = None, fallback_series: Sequence[str] = ()):
         self.members, self.weights, self.names = list(members), list(weights), list(names)
         self.schema = schema
         self.uses_covariates = uses_covariates
         self.store = store  # large panels: the members hold no history; it is read per file of series
+        # series the search left out (too short): forecast by a simple model their length supports
+        self.fallback, self.fallback_series = fallback, frozenset(fallback_series)
 
     # ---- public ------------------------------------------------------------------
     def forecast(self, X_future: pd.DataFrame | None = None, levels: Sequence[int] = LEVELS) -> pd.DataFrame:
@@ -70,7 +94,7 @@ class ForecastingModel:
         s = self.schema
         requested = self._requested(X_future)
         grid = self._grid(requested, X_future)
-        if self.store is None:
+        if self.store is None or grid.empty:
             combined = self._combine(grid, levels, None)
         else:  # one stored file of series at a time: the whole panel is never in memory
             parts = []
@@ -89,24 +113,36 @@ class ForecastingModel:
 
     def _combine(self, grid: pd.DataFrame, levels: Sequence[int], history: pd.DataFrame | None) -> pd.DataFrame:
         """The members' forecasts over the grid, weighted."""
-        combined = None
-        for member, w in zip(self.members, self.weights):
-            out = member.predict(grid, levels=levels, history=history).set_index([SERIES_ID, TIME])
-            combined = out * w if combined is None else combined + out * w
-        return combined.reset_index()
+        if grid.empty:  # every requested series unknown
+            columns = ["yhat", *[f"yhat_{side}_{lv}" for lv in levels for side in ("lo", "hi")]]
+            return grid[[SERIES_ID, TIME]].assign(**{c: np.nan for c in columns})
+        short = grid[SERIES_ID].isin(self.fallback_series).to_numpy()
+        parts = []
+        if short.any():
+            parts.append(self.fallback.predict(grid[short], levels=levels, history=history))
+        if (~short).any():
+            combined = None
+            for member, w in zip(self.members, self.weights):
+                out = member.predict(grid[~short], levels=levels, history=history).set_index([SERIES_ID, TIME])
+                combined = out * w if combined is None else combined + out * w
+            parts.append(combined.reset_index())
+        return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
 
     def predict(self, X_future: pd.DataFrame) -> np.ndarray:
         return self.forecast(X_future, levels=())["prediction"].to_numpy()
 
     # ---- checks and the step grid -------------------------------------------------------
     def _requested(self, X_future: pd.DataFrame | None) -> pd.DataFrame:
+        """The requested rows with their series key and step; rows of unknown series get step 0
+        (reported, not forecast)."""
         s = self.schema
         if X_future is None:
             if self.uses_covariates:
                 raise DataError("This model uses covariates known at forecast time: pass X_future with the "
                                 f"columns {[*s.id_columns, s.time_column, *s.covariates]} for the rows to forecast.")
-            rows = [(uid, t) for uid, last in s.last_time.items() for t in s.times_after(last, s.horizon)]
-            frame = pd.DataFrame(rows, columns=[SERIES_ID, TIME])
+            rows = [(uid, t, k) for uid, last in s.last_time.items()
+                    for k, t in enumerate(s.times_after(last, s.horizon), start=1)]
+            frame = pd.DataFrame(rows, columns=[SERIES_ID, TIME, _STEP])
             for i, c in enumerate(s.id_columns):  # the training values, not a split of the key
                 frame[c] = [s.id_values[uid][i] for uid in frame[SERIES_ID]]
             return frame
@@ -118,35 +154,39 @@ class ForecastingModel:
             raise DataError(f"X_future is missing column(s) {missing}; it needs {needed}.")
         frame = X_future.copy()
         frame[SERIES_ID] = s.key(frame).to_numpy()
-        unknown = sorted(set(frame[SERIES_ID]) - set(s.last_time))
-        if unknown:
-            raise DataError(f"X_future has {len(unknown)} series the model was not trained on "
-                            f"(ids {s.id_columns}): {unknown[:5]}. Known series include {sorted(s.last_time)[:5]}.")
         times = frame[s.time_column]
         frame[TIME] = times.astype("int64") if s.integer_time else pd.to_datetime(times, errors="coerce")
         if frame[TIME].isna().any():
             raise DataError(f"X_future's time column {s.time_column!r} has missing or unparsable values.")
-        steps = np.array([s.step_of(s.last_time[u], t) for u, t in zip(frame[SERIES_ID], frame[TIME])])
-        bad = (steps < 1) | (steps > s.horizon)
+        known = frame[SERIES_ID].isin(s.last_time.keys()).to_numpy()
+        if not known.all():
+            unknown = sorted(set(frame.loc[~known, SERIES_ID]))
+            warnings.warn(f"X_future has {len(unknown)} series the model has no history for (ids {s.id_columns}): "
+                          f"{unknown[:5]}; their rows get no forecast (NaN), the other series are forecast. Known "
+                          f"series include {sorted(s.last_time)[:5]}.", UnknownSeriesWarning, stacklevel=3)
+        steps = np.zeros(len(frame), dtype=np.int64)
+        steps[known] = s.steps_after(frame.loc[known, SERIES_ID], frame.loc[known, TIME])
+        bad = known & (steps < 1)
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
+            uid = frame[SERIES_ID].iloc[i]
             raise DataError(
-                f"X_future row {i} (series {frame[SERIES_ID].iloc[i]!r}, {s.time_column}={frame[TIME].iloc[i]}) is not "
-                f"1..{s.horizon} steps of freq {s.freq!r} after that series' last training time "
-                f"{s.last_time[frame[SERIES_ID].iloc[i]]}: the model forecasts at most forecast_horizon={s.horizon} "
-                "steps ahead, on the training frequency.")
+                f"X_future row {i} (series {uid!r}, {s.time_column}={frame[TIME].iloc[i]}) is not a step of freq "
+                f"{s.freq!r} after that series' last training time {s.last_time[uid]}, within {s.reach} steps: the "
+                f"model forecasts from the end of each series' training data, on the training frequency.")
+        if (steps > s.horizon).any():
+            warnings.warn(f"X_future asks for up to {int(steps.max())} steps ahead, past forecast_horizon="
+                          f"{s.horizon}: those steps are forecast recursively, and the further the less accurately.",
+                          UserWarning, stacklevel=3)
+        frame[_STEP] = steps
         return frame
 
     def _grid(self, requested: pd.DataFrame, X_future: pd.DataFrame | None) -> pd.DataFrame:
-        """Every step from 1 to the furthest requested one, per series, with the known covariates."""
+        """Every step from 1 to the furthest requested one, per known series, with the known covariates."""
         s = self.schema
-        furthest = requested.groupby(SERIES_ID)[TIME].max()
-        rows = []
-        for uid, t_max in furthest.items():
-            last = s.last_time[uid]
-            n = s.step_of(last, t_max)
-            rows += [(uid, t) for t in s.times_after(last, n)]
-        grid = pd.DataFrame(rows, columns=[SERIES_ID, TIME])
+        furthest = requested[requested[_STEP] > 0].groupby(SERIES_ID)[_STEP].max()
+        rows = [(uid, t) for uid, n in furthest.items() for t in s.times_after(s.last_time[uid], int(n))]
+        grid = pd.DataFrame(rows, columns=[SERIES_ID, TIME]).astype({TIME: requested[TIME].dtype})
         if X_future is not None and s.covariates:
             cov = [c for c in s.covariates if c in requested.columns]
             grid = grid.merge(requested[[SERIES_ID, TIME, *cov]], on=[SERIES_ID, TIME], how="left")
@@ -154,6 +194,10 @@ class ForecastingModel:
             if c not in grid.columns:
                 grid[c] = np.nan
         return grid.sort_values([SERIES_ID, TIME], kind="mergesort").reset_index(drop=True)
+
+
+class UnknownSeriesWarning(UserWarning):
+    """Rows of X_future whose series the model has no history for: they get no forecast."""
 
 
 HISTORY_ARTIFACT = "history"

@@ -99,6 +99,7 @@ class ForecastEvaluator(Evaluator):
     n_jobs: int = 1
     spark: Any = None  # on the driver only: statistical candidates fan out over the series
     mem_in_mb: int | None = None
+    fallback_choice: Any = None  # fallback.FallbackChoice for the series too short for the search
 
     def data_bytes(self) -> int:
         return int(self.series.frame.memory_usage(deep=True).sum())

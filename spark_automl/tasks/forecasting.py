@@ -21,7 +21,8 @@ from ..search.sweeper import Sweeper, portfolio
 from ..search.trial import TrialResult
 from ..forecasting import cv
 from ..forecasting.data import check_series_schema, load_series
-from ..forecasting.forecasters import GlobalForecaster, is_statistical
+from ..forecasting.fallback import choose_fallback
+from ..forecasting.forecasters import GlobalForecaster, StatisticalForecaster, is_statistical
 from ..forecasting.model import ForecastingModel, ForecastPyfunc, SeriesSchema
 from ..forecasting.settings import SERIES_ID, TIME
 from ..forecasting.trial import PER_SERIES, RESIDUALS, ForecastEvaluator, Folds, build_folds
@@ -98,6 +99,11 @@ class ForecastingTask(Task):
         specs, queue = candidate_queue(config, bool(known))
         evaluator = ForecastEvaluator(series, folds, config.metric, fp.horizon, featurizer_args(config, series),
                                       config.seed, config.cores_per_trial, spark, config.mem_in_mb)
+        if series.dropped_series:
+            evaluator.fallback_choice = choose_fallback(series.short_frame, series.season_length, fp.horizon,
+                                                        series.freq)
+            say(f"{len(series.dropped_series)} series too short for the search will be forecast by "
+                f"{evaluator.fallback_choice.model} (chosen on their own holdout)")
         searched = (f"{series.n_series} series" if series.store is None else
                     f"{series.n_series} series (searched on a sample of {series.n_searched_series})")
         description = (f"{searched}, freq {series.freq!r}, season {series.season_length}, "
@@ -137,8 +143,14 @@ class ForecastingTask(Task):
                 cache[m.iteration] = forecaster
             fitted.append(cache[m.iteration])
         fp = config.forecasting_parameters
+        fallback = None
+        if ev.fallback_choice is not None:
+            fallback = StatisticalForecaster(ev.fallback_choice.model, series.freq, series.season_length,
+                                             spark=ev.spark).fit(series.short_frame)
+            if series.store is not None:
+                fallback.history = None
         if series.store is None:
-            last = series.frame.groupby(SERIES_ID)[TIME].max()
+            last = pd.concat([series.frame, series.short_frame]).groupby(SERIES_ID)[TIME].max()
         else:
             last = series.index.set_index(SERIES_ID)["last"]
         schema = SeriesSchema(fp.time_column_name, series.id_columns, config.label_column_name, series.freq,
@@ -148,7 +160,8 @@ class ForecastingTask(Task):
         known = [c for c in series.covariates if c not in fp.unknown_features]
         uses_covariates = bool(known) and any(not is_statistical(m.model) or REGISTRY.get(m.model, "forecasting")
                                               .uses_covariates for m in members)
-        return ForecastingModel(fitted, weights, [m.model for m in members], schema, uses_covariates, series.store)
+        return ForecastingModel(fitted, weights, [m.model for m in members], schema, uses_covariates, series.store,
+                                fallback, series.dropped_series)
 
     def model_payload(self, problem, model: ForecastingModel):
         example = _future_example(problem.state.series, model, EXAMPLE_SERIES)
@@ -167,6 +180,11 @@ class ForecastingTask(Task):
             "horizon": config.forecasting_parameters.horizon, "integer_time": series.integer_time, "label": config.label_column_name,
             "chart_history": history[history[SERIES_ID].isin(shown)].reset_index(drop=True),
             "chart_scored": folds.scored[-1], "n_last_scored": len(folds.scored[-1]),
+            "searched_series": sorted(series.frame[SERIES_ID].unique()) if series.store is None else
+            sorted(set(series.index[SERIES_ID]) - set(series.dropped_series)),
+            "fallback": None if ev.fallback_choice is None else {
+                "choice": ev.fallback_choice, "min_length": series.min_length,
+                "lengths": _lengths(series)},
         }
 
     def describe_data(self, info: dict) -> list[str]:
@@ -199,11 +217,20 @@ def _future_example(series, model: ForecastingModel, limit: int | None = None) -
     return pd.DataFrame(rows)
 
 
+def _lengths(series) -> dict[str, int]:
+    """The length of every series left out of the search (what the per-series table reports)."""
+    if series.store is None:
+        return {str(k): int(v) for k, v in series.short_frame.groupby(SERIES_ID).size().items()}
+    index = series.index.set_index(SERIES_ID)
+    return {uid: int(index.at[uid, "length"]) for uid in series.dropped_series if uid in index.index}
+
+
 def _id_values(series) -> dict[str, tuple]:
     if not series.id_columns:
         return {}
     if series.store is not None:
         first = series.index.set_index(SERIES_ID, drop=False)[series.id_columns]
         return {uid: tuple(row) for uid, row in zip(first.index, first.itertuples(index=False))}
-    first = series.frame.groupby(SERIES_ID, sort=False)[series.id_columns].first()
+    frame = pd.concat([series.frame, series.short_frame])
+    first = frame.groupby(SERIES_ID, sort=False)[series.id_columns].first()
     return {uid: tuple(row) for uid, row in zip(first.index, first.itertuples(index=False))}

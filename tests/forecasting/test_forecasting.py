@@ -74,9 +74,13 @@ def test_airline_model_is_logged_registered_and_forecasts_the_same_from_mlflow(a
     assert "charts/forecast_vs_actual.png" in names
 
 
-def test_forecast_rejects_unknown_times_and_steps_past_the_horizon(airline_run):
-    with pytest.raises(DataError, match="forecast_horizon=12"):
-        airline_run.forecast(pd.DataFrame({"month": ["1961-06-01"]}))
+def test_forecast_rejects_times_off_the_grid_or_before_the_end_and_reaches_past_the_horizon(airline_run):
+    for when in ("1959-06-01", "1960-01-15", "1990-01-01"):  # before the end, off the monthly grid, too far
+        with pytest.raises(DataError, match="is not a step of freq .* within 240 steps"):
+            airline_run.forecast(pd.DataFrame({"month": [when]}))
+    with pytest.warns(UserWarning, match="18 steps ahead, past forecast_horizon=12"):
+        far = airline_run.forecast(pd.DataFrame({"month": ["1961-06-01"]}))
+    assert len(far) == 1 and np.isfinite(far["prediction"]).all()
     with pytest.raises(DataError, match="missing column"):
         airline_run.forecast(pd.DataFrame({"when": ["1960-01-01"]}))
 
@@ -96,8 +100,11 @@ def test_txhousing_many_series_with_gaps(spark, store):
     assert out.groupby("city")["date"].min().eq(pd.Timestamp("2015-08-01")).all()
     per_series = run.per_series_metrics()
     assert len(per_series) == 12 and per_series["MASE"].notna().all()
-    with pytest.raises(DataError, match="not trained on"):
-        run.forecast(pd.DataFrame({"city": ["Atlantis"], "date": ["2015-08-01"]}))
+    from spark_automl.forecasting.model import UnknownSeriesWarning
+
+    with pytest.warns(UnknownSeriesWarning, match="Atlantis"):
+        unknown = run.forecast(pd.DataFrame({"city": ["Atlantis", "Austin"], "date": ["2015-08-01"] * 2}))
+    assert unknown["prediction"].isna().tolist() == [True, False]
 
 
 @pytest.mark.slow
