@@ -14,8 +14,21 @@ from .datasets import BUNDLED, dataset_path
 from .errors import ConfigError
 from .experiment import Experiment
 from .forecasting.settings import ForecastingParameters
+from .tracking import check_uri, redact
+from ._validation import BOOL, DICT, NONE, InstanceOf, Predicate, validate_parameters
 
-JOB_KEYS = {"experiment_name", "tracking_uri", "spark", "register", "automl", "show_output"}
+_NAME = Predicate(lambda v: isinstance(v, str) and bool(v.strip()), "a non-empty str")
+_STR = InstanceOf((str,), "a str")
+_LOCAL_MASTER = Predicate(lambda v: isinstance(v, str) and v.startswith("local[") and v.endswith("]"),
+                          "a local master such as 'local[2]' (give a cluster master to spark-submit --master)")
+# Every key of a job YAML and what it may hold: checked in full before Spark starts or data is read.
+JOB_CONSTRAINTS = {
+    "experiment_name": [_NAME], "tracking_uri": [NONE, _NAME], "spark": [NONE, DICT], "register": [NONE, DICT],
+    "automl": [DICT], "show_output": [BOOL],
+}
+SPARK_CONSTRAINTS = {"master": [NONE, _LOCAL_MASTER], "app_name": [NONE, _NAME]}
+REGISTER_CONSTRAINTS = {"model_name": [NONE, _NAME], "alias": [NONE, _NAME], "description": [NONE, _STR]}
+JOB_KEYS = set(JOB_CONSTRAINTS)
 DATA_KEYS = ("training_data", "validation_data", "test_data")
 
 
@@ -29,8 +42,17 @@ class JobConfig:
     show_output: bool = True
 
 
+def _check_section(path: str, section: str, values: dict, constraints: dict) -> None:
+    unknown = sorted(set(values) - set(constraints))
+    if unknown:
+        raise ConfigError(f"Unknown key(s) {unknown} under '{section}' in job config {path}. "
+                          f"Valid keys: {sorted(constraints)}.")
+    validate_parameters(f"the job config's '{section}' ({path})", {k: values.get(k) for k in constraints},
+                        constraints)
+
+
 def load_job_config(path: str) -> JobConfig:
-    """safe_load + validation with the same message shape as AutoMLConfig."""
+    """safe_load + validation of every key, with the same message shape as AutoMLConfig."""
     with open(path, encoding="utf-8") as fh:
         raw = yaml.safe_load(fh)
     if not isinstance(raw, dict):
@@ -38,15 +60,20 @@ def load_job_config(path: str) -> JobConfig:
     unknown = sorted(set(raw) - JOB_KEYS)
     if unknown:
         raise ConfigError(f"Unknown key(s) {unknown} in job config {path}. Valid keys: {sorted(JOB_KEYS)}.")
-    automl = raw.get("automl")
-    if not isinstance(automl, dict):
+    if "experiment_name" not in raw:
+        raise ConfigError(f"Job config {path} needs 'experiment_name'.")
+    if not isinstance(raw.get("automl"), dict):
         raise ConfigError(f"Job config {path} needs an 'automl' mapping of AutoMLConfig parameters.")
+    validate_parameters(f"the job config {path}", {k: raw.get(k, True if k == "show_output" else None)
+                                                   for k in JOB_CONSTRAINTS}, JOB_CONSTRAINTS)
+    _check_section(path, "spark", raw.get("spark") or {}, SPARK_CONSTRAINTS)
+    _check_section(path, "register", raw.get("register") or {}, REGISTER_CONSTRAINTS)
+    check_uri("tracking_uri", raw.get("tracking_uri"))
+    automl = raw["automl"]
     valid = set(PARAMETER_CONSTRAINTS) | set(ForecastingParameters.names())
     bad = sorted(set(automl) - valid)
     if bad:
         raise ConfigError(f"Unknown AutoMLConfig parameter(s) {bad} in {path}. Valid: {sorted(valid)}.")
-    if "experiment_name" not in raw:
-        raise ConfigError(f"Job config {path} needs 'experiment_name'.")
     return JobConfig(raw["experiment_name"], automl, raw.get("tracking_uri"), raw.get("spark") or {},
                      raw.get("register") or {}, bool(raw.get("show_output", True)))
 
@@ -83,7 +110,7 @@ def train(argv: list[str] | None = None) -> int:
         print(f"\nRegistered model '{version.name}' version {version.version} "
               f"(alias '{job.register.get('alias', 'champion')}'): models:/{version.name}@{job.register.get('alias', 'champion')}")
     print(f"Model artifact: {run.model_uri}")
-    print(f"MLflow tracking URI: {run.tracker.tracking_uri}  parent run: {run.id}")
+    print(f"MLflow tracking URI: {redact(run.tracker.tracking_uri)}  parent run: {run.id}")
     return 0
 
 

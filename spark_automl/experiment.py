@@ -8,6 +8,7 @@ from .config import AutoMLConfig
 from .errors import ConfigError
 from .run import AutoMLRun
 from .spark_utils import default_session
+from .tracking import check_uri
 
 
 class Experiment:
@@ -24,6 +25,8 @@ class Experiment:
                  registry_uri: str | None = None):
         if not isinstance(name, str) or not name.strip():
             raise ConfigError(f"The 'name' parameter of Experiment must be a non-empty str. Got {name!r} instead.")
+        check_uri("tracking_uri", tracking_uri)
+        check_uri("registry_uri", registry_uri)
         self.name = name
         self.spark = spark
         self.tracking_uri = tracking_uri

@@ -90,6 +90,7 @@ def run_experiment(experiment, config: AutoMLConfig, show_output: bool = False, 
     spark = experiment.session()
     loaded = task.check(spark, config)  # schema errors before any MLflow or Spark work
     tracker = Tracker(experiment.name, experiment.tracking_uri, experiment.registry_uri)
+    tracker.check()  # an HTTP tracking server that does not answer fails here, in seconds
     stopper = Stopper(config.metric, config.max_iterations, timeout, config.experiment_exit_score,
                       config.enable_early_stopping, start=started, reserve=budget.initial_reserve(timeout))
     progress.stage(f"Experiment {experiment.name!r}: task={config.task}, primary_metric={config.metric}")

@@ -9,15 +9,19 @@ finished search (the run keeps its fitted model and can log it again).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import math
 import os
 import pickle
+import re
 import tempfile
+import threading
 import time
 import warnings
 from typing import Any, Iterable, Mapping
+from urllib.parse import urlsplit
 
 from mlflow.entities import Metric, Param, RunTag
 from mlflow.tracking import MlflowClient
@@ -33,6 +37,11 @@ MAX_BATCH_PARAMS = 100  # MLflow caps a log_batch at 100 params
 FORECASTING_PACKAGES = ("statsforecast", "prophet", "statsmodels", "holidays")
 RECORD_PATH = "automl/run_record.pkl"
 MODEL_DIR = "model"
+PROBE_SECONDS = 5.0  # a tracking server that does not answer in this long fails the run at its start
+# MLflow's own stores; plugins may add schemes (checked through MLflow's registry when it can be read)
+KNOWN_SCHEMES = ("", "file", "sqlite", "postgresql", "mysql", "mssql", "http", "https", "databricks",
+                 "databricks-uc", "uc")
+_CREDENTIALS = re.compile(r"(?<=://)([^:/@\s]+):([^@/\s]+)@")
 
 
 class TrackingWarning(RuntimeWarning):
@@ -57,18 +66,118 @@ def resolve_registry_uri(registry_uri: str | None, tracking_uri: str) -> str:
     return registry_uri or os.environ.get("MLFLOW_REGISTRY_URI") or tracking_uri
 
 
+def redact(text: Any) -> str:
+    """`scheme://user:password@host` with the password masked: for every message and printed line."""
+    return _CREDENTIALS.sub(r"\1:***@", str(text))
+
+
+def _schemes() -> set[str]:
+    try:
+        from mlflow.tracking._tracking_service.utils import _tracking_store_registry
+
+        return set(KNOWN_SCHEMES) | set(_tracking_store_registry._registry)
+    except Exception:  # noqa: BLE001 - a private registry that moved: the known schemes still hold
+        return set(KNOWN_SCHEMES)
+
+
+def check_uri(name: str, uri: str | None) -> None:
+    """A tracking/registry URI with a scheme MLflow has no store for fails here, in microseconds."""
+    if uri is None:
+        return
+    if not isinstance(uri, str) or not uri.strip():
+        raise ConfigError(f"The '{name}' parameter must be a non-empty str (an MLflow URI). Got {uri!r} instead.")
+    scheme = urlsplit(uri).scheme.lower()
+    if len(scheme) == 1:  # a Windows drive letter: a local path
+        return
+    if scheme not in _schemes():
+        raise ConfigError(f"The '{name}' parameter {redact(uri)!r} has the scheme {scheme!r}, which MLflow has no "
+                          f"store for. Use e.g. sqlite:///mlflow.db, a folder path, http(s)://host:port, "
+                          f"postgresql://... or databricks.")
+
+
+def probe(uri: str, timeout: float = PROBE_SECONDS) -> None:
+    """An HTTP tracking server must answer within `timeout` seconds, before any work: otherwise MLflow's
+    retries would stall every call for minutes. Raises TrackingError naming the URI (redacted)."""
+    parts = urlsplit(uri)
+    if parts.scheme.lower() not in ("http", "https"):
+        return
+    import requests
+
+    host = parts.hostname or ""
+    netloc = host + (f":{parts.port}" if parts.port else "")
+    url = f"{parts.scheme}://{netloc}{parts.path.rstrip('/')}/health"
+    auth = (parts.username, parts.password or "") if parts.username else None
+    try:
+        requests.get(url, timeout=timeout, auth=auth)
+    except requests.RequestException as err:
+        raise TrackingError(f"The MLflow tracking server at {redact(uri)} did not answer within {timeout:.0f}s "
+                            f"({type(err).__name__}). Fix: start it or correct tracking_uri, or use the embedded "
+                            "store (tracking_uri='sqlite:///mlflow.db').") from None
+
+
+@contextlib.contextmanager
+def store_lock(uri: str):
+    """Serialise the first use of a SQLite store across processes: two processes that create a new
+    store at once would race its schema migration."""
+    parts = urlsplit(uri)
+    path = parts.path[1:]  # sqlite:///relative.db, sqlite:////absolute.db
+    if parts.scheme != "sqlite" or not path or path == ":memory:":
+        yield
+        return
+    import fcntl
+
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.abspath(path) + ".lock", "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 def _safe(fn):
     @functools.wraps(fn)
     def wrapper(self, *args, **kwargs):
         try:
             return fn(self, *args, **kwargs)
         except Exception as err:  # noqa: BLE001 - tracking must not kill training
-            message = f"MLflow tracking failed in {fn.__name__}: {type(err).__name__}: {err}"
+            message = redact(f"MLflow tracking failed in {fn.__name__}: {type(err).__name__}: {err}")
             self.failures.append(message)
             warnings.warn(message, TrackingWarning, stacklevel=2)
             return None
 
     return wrapper
+
+
+_URL_PRINTING = {"lock": threading.Lock(), "users": 0, "before": None}
+_SUPPRESS_URL = "MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT"
+
+
+@contextlib.contextmanager
+def _no_url_printing(uri: str):
+    """MLflow prints a run link built from the tracking URI when a run ends; a URI with credentials
+    would print the password, so the link is suppressed while such a run ends (counted, so threads
+    ending runs at once restore the setting only when the last one is done)."""
+    if _CREDENTIALS.search(uri) is None:
+        yield
+        return
+    state = _URL_PRINTING
+    with state["lock"]:
+        if state["users"] == 0:
+            state["before"] = os.environ.get(_SUPPRESS_URL)
+            os.environ[_SUPPRESS_URL] = "true"
+        state["users"] += 1
+    try:
+        yield
+    finally:
+        with state["lock"]:
+            state["users"] -= 1
+            if state["users"] == 0:
+                if state["before"] is None:
+                    os.environ.pop(_SUPPRESS_URL, None)
+                else:
+                    os.environ[_SUPPRESS_URL] = state["before"]
 
 
 class Tracker:
@@ -77,7 +186,9 @@ class Tracker:
     def __init__(self, experiment_name: str, tracking_uri: str | None = None, registry_uri: str | None = None):
         self.tracking_uri = resolve_tracking_uri(tracking_uri)
         self.registry_uri = resolve_registry_uri(registry_uri, self.tracking_uri)
-        self.client = MlflowClient(tracking_uri=self.tracking_uri, registry_uri=self.registry_uri)
+        registry_lock = store_lock(self.registry_uri) if self.registry_uri != self.tracking_uri else contextlib.nullcontext()
+        with store_lock(self.tracking_uri), registry_lock:  # MLflow creates (and migrates) a new store here
+            self.client = MlflowClient(tracking_uri=self.tracking_uri, registry_uri=self.registry_uri)
         self.experiment_name = experiment_name
         self.experiment_id: str | None = None
         self.parent_run_id: str | None = None
@@ -87,16 +198,31 @@ class Tracker:
     # ---- experiment and parent ---------------------------------------------------------
     @_safe
     def open_experiment(self) -> str:
-        existing = self.client.get_experiment_by_name(self.experiment_name)
-        self.experiment_id = existing.experiment_id if existing else self.client.create_experiment(
-            self.experiment_name)
+        """Get or create the experiment; another process creating it at the same time is no error."""
+        from mlflow.exceptions import MlflowException
+
+        with store_lock(self.tracking_uri):
+            existing = self.client.get_experiment_by_name(self.experiment_name)
+            if existing is not None:
+                self.experiment_id = existing.experiment_id
+                return self.experiment_id
+            try:
+                self.experiment_id = self.client.create_experiment(self.experiment_name)
+            except MlflowException as err:
+                if err.error_code != "RESOURCE_ALREADY_EXISTS":
+                    raise
+                self.experiment_id = self.client.get_experiment_by_name(self.experiment_name).experiment_id
         return self.experiment_id
+
+    def check(self) -> None:
+        """Fail in seconds, before any work, when the tracking server does not answer."""
+        probe(self.tracking_uri)
 
     def find_experiment(self) -> str:
         """The experiment's id for re-attaching: it must exist."""
         existing = self.client.get_experiment_by_name(self.experiment_name)
         if existing is None:
-            raise TrackingError(f"No MLflow experiment named {self.experiment_name!r} at {self.tracking_uri}.")
+            raise TrackingError(f"No MLflow experiment named {self.experiment_name!r} at {redact(self.tracking_uri)}.")
         self.experiment_id = existing.experiment_id
         return self.experiment_id
 
@@ -114,7 +240,7 @@ class Tracker:
         if self.parent_run_id is None:
             return
         self._log_batch(self.parent_run_id, metrics=summary, tags=tags)
-        self.client.set_terminated(self.parent_run_id, status=status)
+        self._terminate(self.parent_run_id, status)
 
     @_safe
     def log_dict(self, payload: Any, artifact_file: str, run_id: str | None = None) -> None:
@@ -155,7 +281,7 @@ class Tracker:
             self._log_batch(run.info.run_id, params=params, metrics=metrics)
             status = "FINISHED" if r.status == "ok" else "FAILED"
             end = int((r.started_at + r.duration) * 1000) if r.started_at else None
-            self.client.set_terminated(run.info.run_id, status=status, end_time=end)
+            self._terminate(run.info.run_id, status, end)
             self.child_run_ids[r.iteration] = run.info.run_id
 
     @_safe
@@ -167,8 +293,12 @@ class Tracker:
         run = self.client.create_run(self.experiment_id, run_name=name,
                                      tags={PARENT_TAG: self.parent_run_id, **dict(tags or {})})
         self._log_batch(run.info.run_id, params=params, metrics=metrics)
-        self.client.set_terminated(run.info.run_id, status="FINISHED")
+        self._terminate(run.info.run_id, "FINISHED")
         return run.info.run_id
+
+    def _terminate(self, run_id: str, status: str, end_time: int | None = None) -> None:
+        with _no_url_printing(self.tracking_uri):
+            self.client.set_terminated(run_id, status=status, end_time=end_time)
 
     @_safe
     def log_files(self, files: Mapping[str, bytes | str], artifact_dir: str | None, run_id: str | None = None) -> None:
@@ -245,7 +375,7 @@ class Tracker:
         try:
             run = self.client.get_run(run_id)
         except Exception as err:  # noqa: BLE001
-            raise TrackingError(f"No run {run_id!r} in the tracking store {self.tracking_uri}: {err}") from None
+            raise TrackingError(redact(f"No run {run_id!r} in the tracking store {self.tracking_uri}: {err}")) from None
         if run.data.tags.get("automl") != "spark-automl":
             raise ConfigError(f"Run {run_id!r} is not a spark-automl parent run.")
         with tempfile.TemporaryDirectory() as tmp:

@@ -1,0 +1,169 @@
+"""Tracking that fails fast, never prints a credential and survives concurrent starts; job configs
+checked in full before any work."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from mlflow.tracking import MlflowClient
+
+from spark_automl import AutoMLConfig, ConfigError, Experiment
+from spark_automl.cli import load_job_config
+from spark_automl.tracking import TrackingError, check_uri, probe, redact
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# ---- URIs ---------------------------------------------------------------------------------------
+
+def test_redact_masks_the_password_and_keeps_the_rest():
+    assert redact("http://alice:s3cr3t@host:5000/x") == "http://alice:***@host:5000/x"
+    assert redact("failed: postgresql://u:p%40ss@db/mlflow and more") == "failed: postgresql://u:***@db/mlflow and more"
+    assert redact("sqlite:///mlflow.db") == "sqlite:///mlflow.db"
+
+
+@pytest.mark.parametrize("uri", ["sqlite:///mlflow.db", "file:///tmp/mlruns", "/tmp/mlruns", "mlruns",
+                                 "http://host:5000", "https://u:p@host", "databricks", "postgresql://u:p@db/m"])
+def test_mlflow_uris_are_accepted(uri):
+    check_uri("tracking_uri", uri)
+
+
+def test_an_unknown_scheme_is_refused_at_once_without_its_password():
+    started = time.time()
+    with pytest.raises(ConfigError, match=r"'tracking_uri' parameter 'foo://u:\*\*\*@bar' has the scheme 'foo'"):
+        Experiment("x", tracking_uri="foo://u:pw@bar")
+    with pytest.raises(ConfigError, match="registry_uri"):
+        Experiment("x", registry_uri="")
+    assert time.time() - started < 1
+
+
+def test_a_tracking_server_that_does_not_answer_fails_in_seconds_without_its_password():
+    port = _free_port()
+    started = time.time()
+    with pytest.raises(TrackingError, match=r"http://alice:\*\*\*@127\.0\.0\.1:\d+ did not answer") as refused:
+        probe(f"http://alice:s3cr3t@127.0.0.1:{port}")  # nothing listens: refused at once
+    assert "s3cr3t" not in str(refused.value)
+    with socket.socket() as silent:  # accepts connections, never answers: the timeout
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        with pytest.raises(TrackingError, match="did not answer within 1s"):
+            probe(f"http://127.0.0.1:{silent.getsockname()[1]}", timeout=1.0)
+    assert time.time() - started < 10
+
+
+# ---- a real MLflow server with credentials in the URI --------------------------------------------
+
+@pytest.fixture(scope="module")
+def mlflow_server(tmp_path_factory):
+    root = tmp_path_factory.mktemp("server")
+    port = _free_port()
+    mlflow_bin = Path(sys.executable).with_name("mlflow")
+    proc = subprocess.Popen([str(mlflow_bin), "server", "--backend-store-uri", f"sqlite:///{root}/server.db",
+                             "--default-artifact-root", str(root / "artifacts"), "--host", "127.0.0.1",
+                             "--port", str(port), "--workers", "1"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 90
+    while time.time() < deadline:
+        try:
+            probe(f"http://127.0.0.1:{port}", timeout=1.0)
+            break
+        except TrackingError:
+            time.sleep(0.5)
+    else:
+        proc.kill()
+        pytest.fail("mlflow server did not start")
+    yield port
+    proc.terminate()
+    proc.wait(timeout=30)
+
+
+@pytest.mark.spark
+@pytest.mark.slow
+def test_a_run_on_a_server_with_credentials_in_its_uri_prints_no_password(spark, mlflow_server, capfd):
+    uri = f"http://alice:s3cr3t@127.0.0.1:{mlflow_server}"
+    frame = pd.DataFrame({"x": range(60), "y": ["a", "b", "c"] * 20})
+    cfg = AutoMLConfig(task="classification", training_data=frame, label_column_name="y", iterations=2,
+                       allowed_models=["LogisticRegression"], enable_voting_ensemble=False,
+                       enable_stack_ensemble=False, model_explainability=False, seed=0)
+    run = Experiment("credentials", spark=spark, tracking_uri=uri).submit(cfg, show_output=True)
+    out, err = capfd.readouterr()
+    assert run.model_uri is not None and "Best: iteration" in out  # it ran, and logged, on that server
+    assert "s3cr3t" not in out and "s3cr3t" not in err
+    runs = MlflowClient(f"http://127.0.0.1:{mlflow_server}").search_runs([run.tracker.experiment_id])
+    assert len(runs) >= 3  # parent + two trials
+
+
+# ---- concurrency -------------------------------------------------------------------------------------
+
+RACE = textwrap.dedent("""
+    import sys
+    from spark_automl.tracking import Tracker
+    tracker = Tracker("race", sys.argv[1])
+    run_id = tracker.start_parent("p", {"k": 1}, {"task": "classification"})
+    tracker.close_parent("FINISHED", {"m": 1.0}, {})
+    print("OK" if run_id and not tracker.failures else "FAILED " + "; ".join(tracker.failures))
+""")
+
+
+def test_three_processes_start_experiments_on_a_fresh_store_at_once(tmp_path):
+    uri = f"sqlite:///{tmp_path}/fresh.db"
+    procs = [subprocess.Popen([sys.executable, "-c", RACE, uri], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True, cwd=REPO) for _ in range(3)]
+    outs = [p.communicate(timeout=300) for p in procs]
+    assert [o[0].strip().splitlines()[-1] for o in outs] == ["OK"] * 3, [o[1][-2000:] for o in outs]
+    client = MlflowClient(uri)
+    experiment = client.get_experiment_by_name("race")
+    assert len(client.search_runs([experiment.experiment_id])) == 3
+
+
+# ---- job configs ---------------------------------------------------------------------------------------
+
+GOOD = {"experiment_name": "e", "tracking_uri": "sqlite:///mlflow.db", "spark": {"master": "local[1]"},
+        "register": {"model_name": "m"}, "automl": {"task": "classification", "label_column_name": "y"}}
+BAD_JOBS = {
+    "spark as a string": ({"spark": "local[1]"}, r"'spark' .* must be None or a dict\. Got 'local\[1\]'"),
+    "register: yes": ({"register": True}, r"'register' .* must be None or a dict\. Got True"),
+    "a cluster master in YAML": ({"spark": {"master": "yarn"}}, r"'master' .* a local master"),
+    "an unknown spark key": ({"spark": {"mastr": "local[1]"}}, r"Unknown key\(s\) \['mastr'\] under 'spark'"),
+    "a numeric model name": ({"register": {"model_name": 5}}, r"'model_name' .* a non-empty str\. Got 5"),
+    "an unknown register key": ({"register": {"version": 2}}, r"Unknown key\(s\) \['version'\] under 'register'"),
+    "an empty experiment name": ({"experiment_name": " "}, r"'experiment_name' .* a non-empty str"),
+    "show_output as a number": ({"show_output": 3}, r"'show_output' .* a bool\. Got 3"),
+    "an unknown tracking scheme": ({"tracking_uri": "foo://bar"}, r"'tracking_uri' parameter 'foo://bar'"),
+    "automl as a list": ({"automl": ["task"]}, r"needs an 'automl' mapping"),
+}
+
+
+@pytest.mark.parametrize("name", list(BAD_JOBS))
+def test_job_configs_are_type_checked_before_any_work(tmp_path, name):
+    import yaml
+
+    change, message = BAD_JOBS[name]
+    path = tmp_path / "job.yaml"
+    path.write_text(yaml.safe_dump({**GOOD, **change}))
+    started = time.time()
+    with pytest.raises(ConfigError, match=message):
+        load_job_config(str(path))
+    assert time.time() - started < 1
+
+
+def test_a_good_job_config_loads(tmp_path):
+    import yaml
+
+    path = tmp_path / "job.yaml"
+    path.write_text(yaml.safe_dump(GOOD))
+    job = load_job_config(str(path))
+    assert job.spark == {"master": "local[1]"} and job.register == {"model_name": "m"} and job.show_output
