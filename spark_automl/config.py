@@ -51,6 +51,8 @@ DATA = Predicate(_is_data, "a Spark DataFrame, a pandas DataFrame, a table name 
 POSITIVE = Interval(float, 0, None, closed="neither")
 POSITIVE_INT = Interval(int, 1, None)
 
+INPUT_EXAMPLES = ("synthetic", "rows")  # model_input_example (None: no example)
+
 PARAMETER_CONSTRAINTS: dict[str, list] = {
     "task": [Options(TASKS)],
     "primary_metric": [NONE, InstanceOf((str,), "a metric name (str)")],
@@ -91,6 +93,7 @@ PARAMETER_CONSTRAINTS: dict[str, list] = {
     "backend": [Options(BACKENDS)],
     "trials_per_task": [NONE, POSITIVE_INT],
     "max_rows_in_memory": [POSITIVE_INT],
+    "model_input_example": [NONE, Options(INPUT_EXAMPLES)],
 }
 
 
@@ -101,6 +104,9 @@ class AutoMLConfig:
     15-minute minimum), `seed` makes runs reproducible, `backend` picks how trials fan
     out over Spark ('auto' chooses local threads for small data and pandas-UDF tasks
     otherwise), and `max_rows_in_memory` bounds what the driver collects for search.
+    `model_input_example` is what the logged model shows as its input example: 'synthetic'
+    (one row of per-column medians and most frequent values, no training row), 'rows' (the
+    first five training rows) or None (no example, and no training row in any artifact).
     """
 
     def __init__(
@@ -144,6 +150,7 @@ class AutoMLConfig:
         backend: str = "auto",
         trials_per_task: int | None = None,
         max_rows_in_memory: int = 2_000_000,
+        model_input_example: str | None = "synthetic",
         forecasting_parameters: ForecastingParameters | None = None,
         **forecasting_settings: Any,
     ) -> None:

@@ -324,7 +324,7 @@ class AutoMLRun:
         self._require("explain", "explain")
         info = self.info
         result = self._result(_iteration_of(child_or_iteration), None)
-        frame = info["holdout_frame"] if data is None else as_pandas(data, self.experiment.session(), role="data")
+        frame = self._kept_rows() if data is None else as_pandas(data, self.experiment.session(), role="data")
         label = info["label"]
         missing = [c for c in info["feature_columns"] if c not in frame.columns]
         if missing:
@@ -374,7 +374,7 @@ class AutoMLRun:
         model = self._model(result)
         features = info["feature_columns"]
         onx = to_onnx(model, info["input_example"][features])
-        check = check_onnx(model, onx, info["holdout_frame"][features], self.config.task)
+        check = check_onnx(model, onx, self._kept_rows()[features], self.config.task)
         payload = onx.SerializeToString()
         if path:
             with open(path, "wb") as fh:
@@ -428,6 +428,13 @@ class AutoMLRun:
         return version
 
     # ---- helpers ------------------------------------------------------------------
+    def _kept_rows(self) -> pd.DataFrame:
+        frame = self.info.get("holdout_frame")
+        if frame is None:
+            raise ConfigError("This run keeps no validation rows (a re-attached run with model_input_example=None): "
+                              "pass data=<DataFrame> with the feature columns and the label.")
+        return frame
+
     def _require(self, capability: str, method: str) -> None:
         if capability not in self.task.capabilities:
             raise ConfigError(f"run.{method}() is not available for task={self.config.task!r}. "

@@ -411,12 +411,24 @@ class Tracker:
         return version
 
 
+CODE_FILES = (".py", ".typed")  # what a model's code_paths carry: the library's code, not its bundled data
+
+
 def package_source(scratch: str) -> str:
-    """The library's source directory, for the model's code_paths. Imported from a wheel or zip
-    (spark-submit --py-files) it has no directory: its files are extracted under `scratch`."""
+    """A copy of the library's code (no bundled datasets, no caches) under `scratch`, for the
+    model's code_paths. Imported from a wheel or zip (spark-submit --py-files) the files are
+    extracted from the archive."""
+    import shutil
+
     here = os.path.dirname(os.path.abspath(__file__))
+    target = os.path.join(scratch, "code", "spark_automl")
     if os.path.isdir(here):
-        return here
+        def ignore(folder, names):
+            return [n for n in names if not os.path.isdir(os.path.join(folder, n)) and not n.endswith(CODE_FILES)
+                    or n == "__pycache__"]
+
+        shutil.copytree(here, target, ignore=ignore)
+        return target
     import zipfile
 
     archive, parts = here, []
@@ -427,10 +439,10 @@ def package_source(scratch: str) -> str:
         archive = head
         parts.insert(0, part)
     prefix = "/".join(parts)
-    target = os.path.join(scratch, "code")
     with zipfile.ZipFile(archive) as zf:
-        zf.extractall(target, [n for n in zf.namelist() if n.startswith(prefix + "/")])
-    return os.path.join(target, *parts)
+        zf.extractall(os.path.join(scratch, "code"), [n for n in zf.namelist()
+                                                     if n.startswith(prefix + "/") and n.endswith(CODE_FILES)])
+    return os.path.join(scratch, "code", *parts)
 
 
 def _split_runs_uri(model_uri: str) -> tuple[str, str]:

@@ -71,6 +71,7 @@ class PreparedData:
     input_example: pd.DataFrame
     test_frame: pd.DataFrame | None = None
     holdout_frame: pd.DataFrame | None = None  # raw validation rows (capped): ONNX checks, explanations
+    example_logged: bool = True  # model_input_example is not None: the example goes with the model
     timings: dict[str, float] = field(default_factory=dict)
     # Large-data mode: the search set is a sample; these Spark frames hold ALL rows, never collected.
     sampled_rows: int | None = None
@@ -189,13 +190,40 @@ def prepare(spark: SparkSession, config: AutoMLConfig, progress=None, loaded=Non
     return PreparedData(
         search=search, featurizer=featurizer, plan=plan, profile=prof, technique=technique, guardrails=guards,
         feature_columns=feature_columns, label=label, weight_column=weight,
-        input_example=train_pdf[feature_columns].head(5).copy(), test_frame=test_frame, holdout_frame=holdout,
+        input_example=input_example(train_pdf[feature_columns], config.model_input_example), test_frame=test_frame,
+        holdout_frame=holdout, example_logged=config.model_input_example is not None,
         sampled_rows=sampled, full_train=full_train, full_test=full_test,
         n_train_rows=prof.n_labeled - n_test if sampled else len(train_pdf),
     )
 
 
 HOLDOUT_SAMPLE_ROWS = 2000
+EXAMPLE_ROWS = 5
+PLACEHOLDER = "example"  # a text column's synthetic value: its most frequent value may be one row's own text
+
+
+def input_example(frame: pd.DataFrame, kind: str | None) -> pd.DataFrame:
+    """The model's input example: the first rows ('rows'), or one synthetic row in the training dtypes
+    ('synthetic', and for None, where it only types the signature): per-column medians for numbers,
+    the most frequent value for categories, a placeholder for text-like columns."""
+    if kind == "rows":
+        return frame.head(EXAMPLE_ROWS).copy()
+    row = {}
+    for name, column in frame.items():
+        values = column.dropna()
+        if values.empty:
+            row[name] = column.iloc[:1].tolist()[0] if len(column) else None
+        elif pd.api.types.is_bool_dtype(column):
+            row[name] = bool(values.mode().iloc[0])
+        elif pd.api.types.is_numeric_dtype(column):
+            median = values.median()
+            row[name] = round(median) if pd.api.types.is_integer_dtype(column) else float(median)
+        elif pd.api.types.is_datetime64_any_dtype(column):
+            row[name] = values.min()
+        else:
+            counts = values.astype(str).value_counts()
+            row[name] = counts.index[0] if counts.iloc[0] > 1 else PLACEHOLDER
+    return pd.DataFrame([row], columns=list(frame.columns)).astype(frame.dtypes.to_dict(), errors="ignore")
 
 
 def _holdout_sample(train_pdf: pd.DataFrame, splits, user_columns: list[str], seed: int) -> pd.DataFrame:

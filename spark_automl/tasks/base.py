@@ -36,6 +36,9 @@ class Problem:
     holdout: bool = False  # one validation split (not k folds)
 
 
+ROW_KEYS = ("holdout_frame", "test_frame")  # record entries that hold user rows
+
+
 @dataclass
 class RunRecord:
     """What a run handle needs after submit(), in this process or re-attached from MLflow:
@@ -56,11 +59,14 @@ class RunRecord:
 
     def slim(self) -> "RunRecord":
         """The record to log: validation predictions kept only for the best model and the
-        ensembles (charts), so its size does not grow with trials x rows."""
+        ensembles (charts), so its size does not grow with trials x rows; without user rows
+        when model_input_example is None."""
         import copy
 
         keep = {self.best_iteration} | {r.iteration for r in self.results if r.ensemble is not None}
         out = copy.copy(self)
+        if self.config.model_input_example is None:  # no user row leaves the process
+            out.info = {k: v for k, v in self.info.items() if k not in ROW_KEYS}
         out.results = [r if r.iteration in keep else copy.copy(r) for r in self.results]
         for r in out.results:
             if r.iteration not in keep:

@@ -98,7 +98,8 @@ class TabularTask(Task):
 
     def model_payload(self, problem, model):
         example = problem.state.input_example.copy()  # the training dtypes as they are
-        return "sklearn", model, example, infer_signature(example, model.predict(example))
+        signature = infer_signature(example, model.predict(example))
+        return "sklearn", model, (example if problem.state.example_logged else None), signature
 
     def record_info(self, problem, config) -> dict[str, Any]:
         p: PreparedData = problem.state
