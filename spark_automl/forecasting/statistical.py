@@ -12,8 +12,9 @@ Semantics worth knowing:
   (statsforecast ``WindowAverage(window_size=season_length)``).
 - A seasonal model (``needs_season``) on a series shorter than two seasons, or with
   ``season_length`` 1, falls back to its non-seasonal version: SeasonalNaive -> Naive,
-  SeasonalAverage -> Average, AutoETS / AutoARIMA / Arimax with ``season_length=1``. Two seasons
-  is the least data from which a seasonal pattern can be estimated at all.
+  SeasonalAverage -> Average, AutoETS / AutoARIMA / Arimax / MSTL with ``season_length=1``. Two seasons
+  is the least data from which a seasonal pattern can be estimated at all. MSTL models the detected
+  season and, for sub-daily data (a season of whole days), the week too; a series needs two weeks then.
 - Prediction intervals (``yhat_lo_L`` / ``yhat_hi_L`` for every level L) are always present.
   They are the library's own where it has them (statsforecast's model-based intervals; Prophet's
   simulated ones). SeasonalAverage has none in statsforecast, so its intervals come from the
@@ -290,7 +291,8 @@ def forecast_series(history: pd.DataFrame, model: str, horizon: int, freq: Any, 
         return _prophet(frame, horizon, freq, season_length, levels)[columns]
 
     sizes = frame.groupby(SERIES_ID, sort=False)[TIME].transform("size")
-    seasonal = sizes >= 2 * season_length if spec.needs_season and season_length > 1 else sizes < 0
+    longest = max(spec.seasons(season_length)) if spec.seasons else season_length
+    seasonal = sizes >= 2 * longest if spec.needs_season and season_length > 1 else sizes < 0
     parts = []
     for mask, m in ((seasonal, season_length), (~seasonal, 1)):
         if mask.any():

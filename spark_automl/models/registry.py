@@ -39,6 +39,8 @@ class ModelSpec:
     needs_season: bool = False  # statistical: falls back to its non-seasonal form on short series
     uses_covariates: bool = False  # statistical: regresses on the known covariates (Arimax)
     slow: bool = False  # tried after the first learners of the portfolio
+    # statistical: the cycles modelled for a detected season m (default [m]); a series needs two of the longest
+    seasons: Callable[[int], list[int]] | None = None
 
     @property
     def tunable(self) -> bool:

@@ -58,12 +58,27 @@ def _arima(m: int):
     return AutoARIMA(season_length=m, alias=ALIAS)
 
 
+def mstl_seasons(m: int) -> list[int]:
+    """The cycles MSTL models: a season of whole days of sub-daily steps (m a multiple of 24: hourly data's
+    day) and its week (7m); otherwise m alone."""
+    return [m, 7 * m] if m >= 24 and m % 24 == 0 else [m]
+
+
+def _mstl(m: int):
+    from statsforecast.models import MSTL, AutoETS
+
+    if m <= 1:
+        return AutoETS(season_length=1, alias=ALIAS)
+    # the deseasonalised series is forecast by a non-seasonal AutoETS (the seasons are MSTL's)
+    return MSTL(season_length=mstl_seasons(m), trend_forecaster=AutoETS(model="ZZN"), alias=ALIAS)
+
+
 def _stat(name: str, make, priority: int, *, needs_season: bool, slow: bool = False, covariates: bool = False,
-          notes: str = "") -> ModelSpec:
+          notes: str = "", seasons=None) -> ModelSpec:
     return REGISTRY.register(ModelSpec(
         name=name, tasks=("forecasting",), factory=_factory(make), space={}, defaults=({},), priority=priority,
         supports_weights=False, onnx=False, kind=STATISTICAL, needs_season=needs_season,
-        uses_covariates=covariates, slow=slow, notes=notes))
+        uses_covariates=covariates, slow=slow, notes=notes, seasons=seasons))
 
 
 # Cheap first: the baselines, then ETS; the slow ones run after the first global learners.
@@ -72,6 +87,8 @@ _stat("SeasonalNaive", _seasonal_naive, 1, needs_season=True, notes="value one s
 _stat("Average", _average, 2, needs_season=False, notes="mean of the history")
 _stat("SeasonalAverage", _seasonal_average, 3, needs_season=True, notes="mean of the latest season")
 _stat("ExponentialSmoothing", _ets, 4, needs_season=True, notes="AutoETS")
+_stat("MSTL", _mstl, 5, needs_season=True, seasons=mstl_seasons,
+      notes="STL over several seasons (day and week for sub-daily data) + AutoETS on the rest")
 _stat("AutoArima", _arima, 20, needs_season=True, slow=True)
 _stat("Prophet", lambda m: PROPHET, 21, needs_season=False, slow=True)
 _stat("Arimax", _arima, 22, needs_season=True, slow=True, covariates=True,

@@ -4,6 +4,7 @@ and a ForecastingModel logged as an MLflow pyfunc whose input is X_future."""
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -117,6 +118,7 @@ class ForecastingTask(Task):
         return 0.0 if is_statistical(result.model) else refit_seconds(result.fit_seconds, problem.n_splits)
 
     def ensembles(self, problem, results, config, say, time_left):
+        _warn_if_only_baselines(results, config, say)
         out = build_ensembles(results, problem.target, config, lambda r: self.refit_cost(problem, r), say,
                               time_left)
         for r in out:
@@ -201,6 +203,26 @@ class ForecastingTask(Task):
 
     def finish_steps(self, config, info):
         return [("charts", "log_charts", True, False)]
+
+
+BASELINES = ("Naive", "SeasonalNaive", "Average", "SeasonalAverage")  # no fitted parameters
+
+
+class BaselineOnlyWarning(UserWarning):
+    """The search let no forecaster beyond the baselines finish: the model is a baseline."""
+
+
+def _warn_if_only_baselines(results, config: AutoMLConfig, say: Say) -> None:
+    """A run whose budget let only the baselines finish says so, rather than return a flat line silently."""
+    ok = {r.model for r in results if r.status == "ok"}
+    allowed = set(config.candidate_models())
+    if not ok or not ok <= set(BASELINES) or allowed <= set(BASELINES):
+        return
+    message = (f"Only baseline forecasters finished ({', '.join(sorted(ok))}): the search stopped (budget or "
+               "iterations) before any other model did, so the model is a baseline. Fix: raise "
+               "experiment_timeout_minutes or iterations, or allow fewer, faster models.")
+    say("Warning: " + message)
+    warnings.warn(message, BaselineOnlyWarning, stacklevel=2)
 
 
 def _future_example(series, model: ForecastingModel, limit: int | None = None) -> pd.DataFrame:

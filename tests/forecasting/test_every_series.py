@@ -124,3 +124,25 @@ def test_forecasts_reach_past_the_horizon_and_across_a_gap(run, panel):
     too_far = last.assign(week=last["week"] + 1000)[[*IDS, "week"]]
     with pytest.raises(Exception, match="within 100 steps"):
         model.forecast(too_far)
+
+
+@pytest.mark.spark
+def test_a_run_that_only_finished_baselines_says_so(spark, panel, tmp_path):
+    from spark_automl.tasks.forecasting import BaselineOnlyWarning
+
+    data, _ = panel
+    uri = f"sqlite:///{tmp_path}/mlflow.db"
+
+    def submit(models, iterations):
+        cfg = AutoMLConfig(task="forecasting", training_data=data, label_column_name="logmove",
+                           time_column_name="week", time_series_id_column_names=IDS, forecast_horizon=4,
+                           n_cross_validations=2, iterations=iterations, seed=0, allowed_models=models,
+                           enable_voting_ensemble=False)
+        return Experiment("baselines", spark=spark, tracking_uri=uri).submit(cfg)
+
+    with pytest.warns(BaselineOnlyWarning, match=r"Only baseline forecasters finished \(Naive\)"):
+        run = submit(["Naive", "ExponentialSmoothing"], 1)
+    assert run.best.model == "Naive"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", BaselineOnlyWarning)
+        submit(["Naive", "SeasonalNaive"], 2)  # only baselines were allowed: nothing to warn about

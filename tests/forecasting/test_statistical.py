@@ -198,4 +198,24 @@ def test_bad_arguments_say_what_to_do(airline):
         forecast_series(airline.assign(y=np.nan), "Naive", 3, "MS", 12)
     statistical = {s.name for s in REGISTRY.for_task("forecasting") if s.kind == STATISTICAL}
     assert statistical == {"Naive", "SeasonalNaive", "Average", "SeasonalAverage", "ExponentialSmoothing",
-                           "AutoArima", "Arimax", "Prophet"}
+                           "MSTL", "AutoArima", "Arimax", "Prophet"}
+
+
+def test_mstl_models_the_day_and_the_week_of_hourly_data():
+    from spark_automl.models.statistical import mstl_seasons
+
+    assert mstl_seasons(24) == [24, 168] and mstl_seasons(12) == [12] and mstl_seasons(48) == [48, 336]
+    rng = np.random.default_rng(0)
+    t = np.arange(6 * 168)
+    weekend = ((t // 24) % 7 >= 5).astype(float)
+    y = 50 + 10 * np.sin(2 * np.pi * t / 24) - 15 * weekend + rng.normal(0, 1.0, len(t))
+    frame = pd.DataFrame({"unique_id": "load", "ds": pd.date_range("2024-01-01", periods=len(t), freq="h"), "y": y})
+    train, test = frame.iloc[:-48], frame.iloc[-48:]
+    errors = {}
+    for model in ("MSTL", "ExponentialSmoothing", "SeasonalNaive"):
+        out = forecast_series(train, model, 48, "h", 24, levels=(80,))
+        errors[model] = float(np.mean(np.abs(out["yhat"].to_numpy() - test["y"].to_numpy())))
+        assert out[["yhat_lo_80", "yhat_hi_80"]].notna().all().all()
+    assert errors["MSTL"] < 0.5 * errors["ExponentialSmoothing"] and errors["MSTL"] < 0.5 * errors["SeasonalNaive"]
+    short = forecast_series(train.iloc[-200:], "MSTL", 4, "h", 24, levels=(80,))  # < 2 weeks: non-seasonal ETS
+    assert np.isfinite(short["yhat"]).all()

@@ -12,7 +12,7 @@ def _config(**kw):
 def test_statistical_forecasters_are_registry_entries_with_flags():
     stats = {s.name: s for s in REGISTRY.for_task("forecasting") if s.kind == STATISTICAL}
     assert set(stats) == {"Naive", "SeasonalNaive", "Average", "SeasonalAverage", "ExponentialSmoothing",
-                          "AutoArima", "Arimax", "Prophet"}
+                          "MSTL", "AutoArima", "Arimax", "Prophet"}
     assert stats["Arimax"].uses_covariates and not stats["Naive"].uses_covariates
     assert stats["SeasonalNaive"].needs_season and not stats["Average"].needs_season
     assert {n for n, s in stats.items() if s.slow} == {"AutoArima", "Arimax", "Prophet"}
@@ -22,10 +22,10 @@ def test_statistical_forecasters_are_registry_entries_with_flags():
 def test_queue_runs_cheap_baselines_then_first_learners_then_slow_models():
     specs, queue = candidate_queue(_config(), has_known_covariates=False)
     names = [name for name, _ in queue]
-    assert names[:5] == ["Naive", "SeasonalNaive", "Average", "SeasonalAverage", "ExponentialSmoothing"]
-    learners = names[5:5 + GLOBAL_FIRST]
+    assert names[:6] == ["Naive", "SeasonalNaive", "Average", "SeasonalAverage", "ExponentialSmoothing", "MSTL"]
+    learners = names[6:6 + GLOBAL_FIRST]
     assert all(REGISTRY.get(n, "regression").kind != STATISTICAL for n in learners)
-    assert names[5 + GLOBAL_FIRST:5 + GLOBAL_FIRST + 2] == ["AutoArima", "Prophet"]
+    assert names[6 + GLOBAL_FIRST:6 + GLOBAL_FIRST + 2] == ["AutoArima", "Prophet"]
     assert "Arimax" not in names  # no known covariate to regress on
     assert {s.name for s in specs} >= set(names)
 
