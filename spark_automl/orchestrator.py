@@ -28,12 +28,16 @@ from .tracking import Tracker
 log = logging.getLogger(__name__)
 
 
+INTERRUPTED = "interrupted by the user (Ctrl-C)"
+
+
 @dataclass
 class SearchOutcome:
     results: list[TrialResult]
     stop_reason: str
     backend: str
     search_seconds: float
+    interrupted: bool = False  # Ctrl-C: the search stopped; the best model so far is still refit and returned
 
 
 def best_result(results: list[TrialResult], metric: str | None = None) -> TrialResult:
@@ -67,11 +71,17 @@ def run_search(spark, problem: Problem, config: AutoMLConfig, on_results, stoppe
         on_results(batch)
 
     t0 = time.time()
+    interrupted = False
     try:
         backend.run(problem.sweeper, problem.evaluator, ctx, stopper, collect)
+    except KeyboardInterrupt:
+        interrupted = True
+        progress.stage("Interrupted (Ctrl-C): the search stops; the best model so far is refit and returned "
+                       "(Ctrl-C again aborts)")
     finally:
         backend.close()
-    return SearchOutcome(results, stopper.should_stop() or "search space exhausted", backend_name, time.time() - t0)
+    reason = INTERRUPTED if interrupted else (stopper.should_stop() or "search space exhausted")
+    return SearchOutcome(results, reason, backend_name, time.time() - t0, interrupted)
 
 
 def run_experiment(experiment, config: AutoMLConfig, show_output: bool = False, run_name: str | None = None,
@@ -121,6 +131,8 @@ def run_experiment(experiment, config: AutoMLConfig, show_output: bool = False, 
 
         outcome = run_search(spark, problem, config, on_results, stopper, progress)
         timings["search"] = outcome.search_seconds
+        if outcome.interrupted and not any(r.status == OK for r in outcome.results):
+            raise KeyboardInterrupt  # nothing to return: the run ends KILLED
         if not outcome.results:
             raise NoTrialSucceededError(
                 f"No trial ran: {outcome.stop_reason} after data preparation took "
@@ -144,8 +156,12 @@ def run_experiment(experiment, config: AutoMLConfig, show_output: bool = False, 
         with timed(timings, "model_logging"):
             run.log_model()
         tracker.log_text(run.leaderboard.drop(columns=["params"]).to_csv(index=False), "leaderboard.csv")
-        finish(run, task, config, progress, started, timings)
-        status = "FINISHED"
+        if outcome.interrupted:
+            progress.stage("Interrupted: charts, test, explanations and generated code were skipped; the run's "
+                           "methods make them on demand")
+        else:
+            finish(run, task, config, progress, started, timings)
+        status = "KILLED" if outcome.interrupted else "FINISHED"
         record.wall_seconds, record.timings = time.time() - started, dict(timings)
         with timed(timings, "record"):
             tracker.log_record(record.slim())
@@ -155,6 +171,11 @@ def run_experiment(experiment, config: AutoMLConfig, show_output: bool = False, 
             progress.stage(f"{len(tracker.failures)} MLflow call(s) failed; the run keeps its model: "
                            "call run.log_model() to log it again")
         return run
+    except KeyboardInterrupt:
+        status = "KILLED"
+        if outcome is not None:
+            tracker.log_record(run_record(task, problem, config, outcome, tracker, None).slim())
+        raise
     except Exception as err:
         # a failed run keeps what it found, so it can be re-attached (leaderboard, children)
         if outcome is not None and status != "FINISHED":
@@ -165,10 +186,11 @@ def run_experiment(experiment, config: AutoMLConfig, show_output: bool = False, 
     finally:
         summary = {f"seconds_{k}": v for k, v in timings.items()}
         summary["wall_seconds"] = time.time() - started
-        if status == "FINISHED":
+        if status in ("FINISHED", "KILLED") and best is not None:
             summary.update({f"best_{k}": v for k, v in best.metrics.items()})
             summary["trials"] = len(outcome.results)
-        tracker.close_parent(status, summary, {"stop_reason": stopper.reason or ""})
+        reason = outcome.stop_reason if outcome is not None else stopper.reason
+        tracker.close_parent(status, summary, {"stop_reason": reason or ""})
 
 
 def run_record(task: Task, problem: Problem, config: AutoMLConfig, outcome: SearchOutcome, tracker: Tracker,
