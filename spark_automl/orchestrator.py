@@ -154,7 +154,7 @@ def run_experiment(experiment, config: AutoMLConfig, show_output: bool = False, 
         record = run_record(task, problem, config, outcome, tracker, best.iteration)
         run = AutoMLRun._attached(experiment, tracker, record, task, model=model, problem=problem, cache=cache)
         with timed(timings, "model_logging"):
-            run.log_model()
+            run.log_model(retry=False)  # a store that timed out during the search is not waited for again
         tracker.log_text(run.leaderboard.drop(columns=["params"]).to_csv(index=False), "leaderboard.csv")
         if outcome.interrupted:
             progress.stage("Interrupted: charts, test, explanations and generated code were skipped; the run's "

@@ -397,9 +397,10 @@ class AutoMLRun:
         return files
 
     # ---- logging and the registry ----------------------------------------------------
-    def log_model(self, iteration: int | None = None) -> str | None:
+    def log_model(self, iteration: int | None = None, retry: bool = True) -> str | None:
         """Log the best (or chosen) model to its child run; returns its URI, or None when the
-        tracking store failed (with a warning: the model stays on this run, call again)."""
+        tracking store failed (with a warning: the model stays on this run, call again).
+        retry: try a store that timed out earlier in this run again (the run's own call does not)."""
         result = self._result(iteration, None)
         model = self._model(result)
         problem = self._problem
@@ -407,6 +408,8 @@ class AutoMLRun:
             raise ConfigError("This run was re-attached from MLflow: its model is already logged at "
                               f"{self.model_uri!r}.")
         flavor, payload, example, signature = self.task.model_payload(problem, model)
+        if retry:
+            self.tracker.reconnect()
         uri = self.tracker.log_model(flavor, payload, self.tracker.run_of(result.iteration), example, signature)
         if uri is not None and result.iteration == self.record.best_iteration:
             self.record.model_uri = uri

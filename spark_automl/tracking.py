@@ -136,11 +136,23 @@ def store_lock(uri: str):
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
+CALL_SECONDS = 15.0  # one MLflow write may take this long; past it the store counts as unreachable
+
+
 def _safe(fn):
+    """Every tracking write: a failure becomes a TrackingWarning, and a call that does not return within
+    CALL_SECONDS (an HTTP server that went away: MLflow retries for minutes) marks the store
+    unreachable, so the run's later writes are skipped at once instead of stalling the search.
+    `Tracker.reconnect()` (called by run.log_model()) tries again."""
     @functools.wraps(fn)
     def wrapper(self, *args, **kwargs):
-        try:
+        if getattr(_IN_CALL, "active", False):  # a write inside a write: already bounded
             return fn(self, *args, **kwargs)
+        if self.unreachable:
+            self.failures.append(f"skipped {fn.__name__}: the tracking store did not answer earlier")
+            return None
+        try:
+            return self._bounded(fn, *args, **kwargs)
         except Exception as err:  # noqa: BLE001 - tracking must not kill training
             message = redact(f"MLflow tracking failed in {fn.__name__}: {type(err).__name__}: {err}")
             self.failures.append(message)
@@ -148,6 +160,18 @@ def _safe(fn):
             return None
 
     return wrapper
+
+
+_IN_CALL = threading.local()
+
+
+def _marked(fn, *args, **kwargs):
+    _IN_CALL.active = True
+    try:
+        return fn(*args, **kwargs)
+    finally:
+        _IN_CALL.active = False
+
 
 
 _URL_PRINTING = {"lock": threading.Lock(), "users": 0, "before": None}
@@ -190,6 +214,8 @@ class Tracker:
         with store_lock(self.tracking_uri), registry_lock:  # MLflow creates (and migrates) a new store here
             self.client = MlflowClient(tracking_uri=self.tracking_uri, registry_uri=self.registry_uri)
         self.experiment_name = experiment_name
+        self.unreachable = False  # a write timed out: later writes are skipped (see _safe)
+        self._calls: Any = None  # one worker thread for writes, made on first use
         self.experiment_id: str | None = None
         self.parent_run_id: str | None = None
         self.child_run_ids: dict[int, str] = {}
@@ -217,6 +243,26 @@ class Tracker:
     def check(self) -> None:
         """Fail in seconds, before any work, when the tracking server does not answer."""
         probe(self.tracking_uri)
+
+    def reconnect(self) -> None:
+        """Try the store again after it timed out (a fresh worker: the old one may still be stuck)."""
+        self.unreachable, self._calls = False, None
+
+    def _bounded(self, fn, *args, **kwargs):
+        """Run one write in the tracker's worker thread and wait at most CALL_SECONDS for it."""
+        from concurrent.futures import ThreadPoolExecutor, TimeoutError as FutureTimeout
+
+        if self._calls is None:
+            self._calls = ThreadPoolExecutor(max_workers=1, thread_name_prefix="automl-tracking")
+        future = self._calls.submit(_marked, fn, self, *args, **kwargs)
+        try:
+            return future.result(timeout=CALL_SECONDS)
+        except FutureTimeout:
+            self.unreachable = True
+            self._calls.shutdown(wait=False)  # its thread finishes (or fails) in the background
+            raise TrackingError(f"{fn.__name__} did not return within {CALL_SECONDS:.0f}s: the tracking store at "
+                                f"{redact(self.tracking_uri)} is treated as unreachable for the rest of this run; "
+                                "the run keeps its model (run.log_model() tries again)") from None
 
     def find_experiment(self) -> str:
         """The experiment's id for re-attaching: it must exist."""

@@ -66,28 +66,70 @@ def test_a_tracking_server_that_does_not_answer_fails_in_seconds_without_its_pas
 
 # ---- a real MLflow server with credentials in the URI --------------------------------------------
 
-@pytest.fixture(scope="module")
-def mlflow_server(tmp_path_factory):
-    root = tmp_path_factory.mktemp("server")
+def _start_server(root: Path) -> tuple[subprocess.Popen, int]:
+    """A real `mlflow server` on a free port, answering /health."""
     port = _free_port()
     mlflow_bin = Path(sys.executable).with_name("mlflow")
     proc = subprocess.Popen([str(mlflow_bin), "server", "--backend-store-uri", f"sqlite:///{root}/server.db",
                              "--default-artifact-root", str(root / "artifacts"), "--host", "127.0.0.1",
                              "--port", str(port), "--workers", "1"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)  # its own process group: the server's workers die with it
     deadline = time.time() + 90
     while time.time() < deadline:
         try:
             probe(f"http://127.0.0.1:{port}", timeout=1.0)
-            break
+            return proc, port
         except TrackingError:
             time.sleep(0.5)
-    else:
-        proc.kill()
-        pytest.fail("mlflow server did not start")
-    yield port
-    proc.terminate()
+    proc.kill()
+    pytest.fail("mlflow server did not start")
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    import os
+    import signal
+
+    os.killpg(proc.pid, signal.SIGKILL)
     proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def mlflow_server(tmp_path_factory):
+    proc, port = _start_server(tmp_path_factory.mktemp("server"))
+    yield port
+    _stop(proc)
+
+
+@pytest.mark.spark
+@pytest.mark.slow
+def test_a_tracking_server_that_dies_mid_run_costs_one_bounded_wait(spark, tmp_path, monkeypatch):
+    from spark_automl import tracking
+    from spark_automl.progress import Progress
+
+    proc, port = _start_server(tmp_path)
+    original, killed = Progress.trials, []
+
+    def trials_then_kill_the_server(self, batch):
+        original(self, batch)
+        if not killed:  # after the first trial is logged
+            _stop(proc)
+            killed.append(time.time())
+
+    monkeypatch.setattr(Progress, "trials", trials_then_kill_the_server)
+    monkeypatch.setattr(tracking, "CALL_SECONDS", 3.0)
+    frame = pd.DataFrame({"x": range(90), "y": ["a", "b", "c"] * 30})
+    cfg = AutoMLConfig(task="classification", training_data=frame, label_column_name="y", iterations=5,
+                       experiment_timeout_minutes=1, allowed_models=["LogisticRegression", "DecisionTree"],
+                       enable_stack_ensemble=False, model_explainability=False, seed=0)
+    started = time.time()
+    with pytest.warns(tracking.TrackingWarning, match="did not return within 3s"):
+        run = Experiment("dies", spark=spark, tracking_uri=f"http://127.0.0.1:{port}").submit(cfg)
+    wall = time.time() - started
+    assert killed and run.model is not None and len(run.results) >= 5  # the finished search is kept
+    assert run.tracker.unreachable and any("skipped" in f for f in run.tracker.failures)
+    assert wall < 60 * 1.1, wall  # MLflow's own retries would stall each later call for minutes
+    assert run.log_model() is None  # an explicit retry tries again, and fails in bounded time: no server
 
 
 @pytest.mark.spark
