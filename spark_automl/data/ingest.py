@@ -38,7 +38,7 @@ def _read_path_or_table(spark: SparkSession, name: str, role: str) -> DataFrame:
     if suffix in _READERS or os.path.exists(path):
         if not os.path.exists(path) and "://" not in name:
             raise DataError(f"'{role}' path {name!r} does not exist. Pass an existing file, folder or table name.")
-        fmt = _READERS.get(suffix, "parquet")
+        fmt = sniff_format(path, role) if os.path.exists(path) else _READERS.get(suffix, "parquet")
         reader = spark.read.format(fmt)
         if fmt == "csv":
             reader = reader.option("header", "true").option("inferSchema", "true")
@@ -49,6 +49,40 @@ def _read_path_or_table(spark: SparkSession, name: str, role: str) -> DataFrame:
         raise DataError(
             f"'{role}' {name!r} is neither an existing file path nor a table known to Spark ({err.__class__.__name__})."
         ) from None
+
+
+def _first_data_file(path: str) -> str | None:
+    if os.path.isfile(path):
+        return path
+    for folder, dirs, files in os.walk(path):
+        dirs[:] = sorted(d for d in dirs if not d.startswith((".", "_")))
+        for name in sorted(files):
+            if not name.startswith((".", "_")) and not name.endswith(".crc"):
+                return os.path.join(folder, name)
+    return None
+
+
+def sniff_format(path: str, role: str = "training_data") -> str:
+    """A local file's (or folder's) format from its first bytes, not its name: a CSV named .txt, or
+    Parquet named .csv, is read as what it is."""
+    first = _first_data_file(path)
+    if first is None:
+        raise DataError(f"'{role}' folder {path!r} holds no data file.")
+    with open(first, "rb") as fh:
+        head = fh.read(4096)
+    if head.startswith(b"PAR1"):
+        return "parquet"
+    if head.startswith(b"ORC"):
+        return "orc"
+    if head.startswith(b"\x1f\x8b"):
+        if not first.endswith(".gz"):
+            raise DataError(f"'{role}' file {first!r} is gzip-compressed but its name does not end in .gz, so "
+                            "Spark would not decompress it. Fix: rename it to end in .csv.gz.")
+        return "csv"
+    if b"\x00" in head:
+        raise DataError(f"'{role}' file {first!r} is neither CSV, JSON, Parquet nor ORC (binary content). "
+                        "Fix: pass a CSV, JSON lines, Parquet or ORC file, or a table name.")
+    return "json" if head.lstrip()[:1] in (b"{", b"[") else "csv"
 
 
 def with_row_ids(df: DataFrame) -> DataFrame:
