@@ -20,15 +20,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks._common import DEFAULT_DATA_DIR, environment_line, markdown_table, quiet_spark, text_table  # noqa: E402
-from benchmarks.bench_scale import SCALE_DIR, peak_rss_mb  # noqa: E402
+from benchmarks._common import quiet_spark  # noqa: E402
+from benchmarks.bench_scale import SCALE_DIR, child_args, peak_rss_mb, run_child, scale_arguments, write_tables  # noqa: E402
 
 HORIZON = 4
 JITTER = 0.1
@@ -112,15 +111,8 @@ def run_one(args) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = scale_arguments(__doc__, minutes=6.0)
     parser.add_argument("--sizes", default="1000000,5000000", help="panel points (before the held-out weeks)")
-    parser.add_argument("--minutes", type=float, default=6.0, help="experiment_timeout_minutes of each run")
-    parser.add_argument("--max-rows", type=int, default=100_000, help="max_rows_in_memory (the search sample)")
-    parser.add_argument("--driver-memory", default="2g")
-    parser.add_argument("--data-dir", default=str(DEFAULT_DATA_DIR))
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", default="", help="write the markdown table here too")
-    parser.add_argument("--verbose", action="store_true")
     parser.add_argument("--points", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     SCALE_DIR.mkdir(parents=True, exist_ok=True)
@@ -129,31 +121,16 @@ def main() -> None:
         return
     results = []
     for n in [int(s) for s in args.sizes.split(",")]:
-        cmd = [sys.executable, __file__, "--points", str(n), "--minutes", str(args.minutes), "--max-rows",
-               str(args.max_rows), "--driver-memory", args.driver_memory, "--data-dir", args.data_dir,
-               "--seed", str(args.seed)] + (["--verbose"] if args.verbose else [])
         print(f"== {n:,} points", flush=True)
-        proc = subprocess.run(cmd, capture_output=True, text=True)
-        if args.verbose:
-            print(proc.stdout[-20000:], proc.stderr[-5000:])
-        lines = [ln for ln in (proc.stdout or "").splitlines() if ln.startswith("RESULT ")]
-        if proc.returncode != 0 or not lines:
-            print((proc.stderr or "")[-3000:])
-            results.append({"points": n, "error": f"exit {proc.returncode}"})
-            continue
-        results.append(json.loads(lines[-1][len("RESULT "):]))
-        print(json.dumps(results[-1]), flush=True)
+        results.append({"points": n, **run_child([sys.executable, __file__, "--points", str(n), *child_args(args)],
+                                                 args.verbose)})
     columns = ["points", "series", "searched series", "wall s", "JVM peak MB", "Python peak MB", "winner",
                "forecast_spark s", "forecast rows", "MAE", "naive MAE", "sMAPE", "naive sMAPE"]
     rows = [[f"{r['points']:,}", r.get("series"), r.get("searched_series"), r.get("wall_s"),
              r.get("driver_jvm_peak_mb"), r.get("driver_python_peak_mb"), r.get("model", r.get("error", "")),
              r.get("forecast_spark_s"), r.get("forecast_rows"), r.get("mae"), r.get("naive_mae"), r.get("smape"),
              r.get("naive_smape")] for r in results]
-    print(environment_line())
-    print(text_table(columns, rows))
-    if args.out:
-        Path(args.out).write_text(f"{environment_line()}\n\n{markdown_table(columns, rows)}\n\n"
-                                  + json.dumps(results, indent=1) + "\n")
+    write_tables(args, columns, rows, results)
 
 
 if __name__ == "__main__":

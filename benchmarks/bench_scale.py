@@ -123,17 +123,51 @@ def run_one(args) -> dict:
     return out
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--datasets", default="adult,diamonds")
-    parser.add_argument("--sizes", default="100000,1000000,10000000")
-    parser.add_argument("--minutes", type=float, default=3.0, help="experiment_timeout_minutes of each run")
+def scale_arguments(doc: str, minutes: float) -> argparse.ArgumentParser:
+    """The options every scale benchmark shares (bench_scale, bench_panel_scale)."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--minutes", type=float, default=minutes, help="experiment_timeout_minutes of each run")
     parser.add_argument("--max-rows", type=int, default=100_000, help="max_rows_in_memory (the search sample)")
     parser.add_argument("--driver-memory", default="2g")
     parser.add_argument("--data-dir", default=str(DEFAULT_DATA_DIR))
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default="", help="write the markdown table here too")
     parser.add_argument("--verbose", action="store_true")
+    return parser
+
+
+def child_args(args) -> list[str]:
+    """The shared options, passed on to the one-run child process."""
+    return ["--minutes", str(args.minutes), "--max-rows", str(args.max_rows), "--driver-memory", args.driver_memory,
+            "--data-dir", args.data_dir, "--seed", str(args.seed)] + (["--verbose"] if args.verbose else [])
+
+
+def run_child(cmd: list[str], verbose: bool) -> dict:
+    """One run in a fresh process (so its peak RSS is its own); its RESULT line, or the error."""
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if verbose:
+        print(proc.stdout[-20000:], proc.stderr[-5000:])
+    lines = [ln for ln in (proc.stdout or "").splitlines() if ln.startswith("RESULT ")]
+    if proc.returncode != 0 or not lines:
+        print((proc.stderr or "")[-3000:])
+        return {"error": f"exit {proc.returncode}"}
+    result = json.loads(lines[-1][len("RESULT "):])
+    print(json.dumps(result), flush=True)
+    return result
+
+
+def write_tables(args, columns: list[str], rows: list[list], results: list[dict]) -> None:
+    print(environment_line())
+    print(text_table(columns, rows))
+    if args.out:
+        Path(args.out).write_text(f"{environment_line()}\n\n{markdown_table(columns, rows)}\n\n"
+                                  + json.dumps(results, indent=1) + "\n")
+
+
+def main() -> None:
+    parser = scale_arguments(__doc__, minutes=3.0)
+    parser.add_argument("--datasets", default="adult,diamonds")
+    parser.add_argument("--sizes", default="100000,1000000,10000000")
     parser.add_argument("--one", help=argparse.SUPPRESS)
     parser.add_argument("--rows", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--score", action="store_true", help=argparse.SUPPRESS)
@@ -146,36 +180,20 @@ def main() -> None:
     results = []
     for name in args.datasets.split(","):
         for n in sizes:
-            cmd = [sys.executable, __file__, "--one", name, "--rows", str(n), "--minutes", str(args.minutes),
-                   "--max-rows", str(args.max_rows), "--driver-memory", args.driver_memory,
-                   "--data-dir", args.data_dir, "--seed", str(args.seed)]
+            cmd = [sys.executable, __file__, "--one", name, "--rows", str(n), *child_args(args)]
             cmd += ["--score"] if n == max(sizes) else []
-            cmd += ["--verbose"] if args.verbose else []
             print(f"== {name} {n:,} rows", flush=True)
-            proc = subprocess.run(cmd, capture_output=True, text=True)
-            if args.verbose:
-                print(proc.stdout[-20000:], proc.stderr[-5000:])
-            lines = [ln for ln in (proc.stdout or "").splitlines() if ln.startswith("RESULT ")]
-            if proc.returncode != 0 or not lines:
-                print((proc.stderr or "")[-3000:])
-                results.append({"dataset": name, "rows": n, "error": f"exit {proc.returncode}"})
-                continue
-            results.append(json.loads(lines[-1][len("RESULT "):]))
-            print(json.dumps(results[-1]), flush=True)
+            results.append({"dataset": name, "rows": n, **run_child(cmd, args.verbose)})
     columns = ["dataset", "rows", "wall s", "JVM peak MB", "Python peak MB", "search rows", "winner", "final fit",
                "test score", "sample-only score"]
     rows = [[r["dataset"], f"{r['rows']:,}", r.get("wall_s"), r.get("driver_jvm_peak_mb"),
              r.get("driver_python_peak_mb"), r.get("search_rows"), r.get("model", r.get("error", "")),
              r.get("final_fit", ""), r.get("test_score"), r.get("sample_only_score")] for r in results]
-    print(environment_line())
-    print(text_table(columns, rows))
+    write_tables(args, columns, rows, results)
     for r in results:
         if "score_spark_s" in r:
             print(f"score_spark {r['dataset']} {r['rows']:,} rows: {r['score_spark_s']:.0f}s, driver RSS growth "
                   f"{r['score_spark_rss_growth_mb']}, Python peak after {r['driver_python_peak_after_scoring_mb']:.0f} MB")
-    if args.out:
-        Path(args.out).write_text(f"{environment_line()}\n\n{markdown_table(columns, rows)}\n\n"
-                                  + json.dumps(results, indent=1) + "\n")
 
 
 if __name__ == "__main__":

@@ -87,9 +87,8 @@ def forecast_spark(spark: SparkSession, future: DataFrame, model_uri: Any, id_co
         paths, prefix = stored.shipped_files()
         for path in paths:
             spark.sparkContext.addFile(path)
-        model.store = None  # the broadcast carries no driver path
+        model.store = None  # the broadcast carries no driver path (this copy of the model is ours alone)
     broadcast = spark.sparkContext.broadcast(model)
-    model.store = stored
     columns = [f.name for f in out_schema.fields]
 
     def run(batches):

@@ -41,18 +41,15 @@ def test_mlflow_uris_are_accepted(uri):
     check_uri("tracking_uri", uri)
 
 
-def test_an_unknown_scheme_is_refused_at_once_without_its_password():
-    started = time.time()
+def test_an_unknown_scheme_is_refused_when_the_experiment_is_made_without_its_password():
     with pytest.raises(ConfigError, match=r"'tracking_uri' parameter 'foo://u:\*\*\*@bar' has the scheme 'foo'"):
         Experiment("x", tracking_uri="foo://u:pw@bar")
     with pytest.raises(ConfigError, match="registry_uri"):
         Experiment("x", registry_uri="")
-    assert time.time() - started < 1
 
 
-def test_a_tracking_server_that_does_not_answer_fails_in_seconds_without_its_password():
+def test_a_tracking_server_that_does_not_answer_fails_its_probe_without_its_password():
     port = _free_port()
-    started = time.time()
     with pytest.raises(TrackingError, match=r"http://alice:\*\*\*@127\.0\.0\.1:\d+ did not answer") as refused:
         probe(f"http://alice:s3cr3t@127.0.0.1:{port}")  # nothing listens: refused at once
     assert "s3cr3t" not in str(refused.value)
@@ -61,7 +58,6 @@ def test_a_tracking_server_that_does_not_answer_fails_in_seconds_without_its_pas
         silent.listen(8)
         with pytest.raises(TrackingError, match="did not answer within 1s"):
             probe(f"http://127.0.0.1:{silent.getsockname()[1]}", timeout=1.0)
-    assert time.time() - started < 10
 
 
 # ---- a real MLflow server with credentials in the URI --------------------------------------------
@@ -122,13 +118,13 @@ def test_a_tracking_server_that_dies_mid_run_costs_one_bounded_wait(spark, tmp_p
     cfg = AutoMLConfig(task="classification", training_data=frame, label_column_name="y", iterations=5,
                        experiment_timeout_minutes=1, allowed_models=["LogisticRegression", "DecisionTree"],
                        enable_stack_ensemble=False, model_explainability=False, seed=0)
-    started = time.time()
     with pytest.warns(tracking.TrackingWarning, match="did not return within 3s"):
         run = Experiment("dies", spark=spark, tracking_uri=f"http://127.0.0.1:{port}").submit(cfg)
-    wall = time.time() - started
     assert killed and run.model is not None and len(run.results) >= 5  # the finished search is kept
-    assert run.tracker.unreachable and any("skipped" in f for f in run.tracker.failures)
-    assert wall < 60 * 1.1, wall  # MLflow's own retries would stall each later call for minutes
+    timed_out = [f for f in run.tracker.failures if "did not return" in f]
+    skipped = [f for f in run.tracker.failures if f.startswith("skipped")]
+    # one bounded wait, then every later write is skipped at once (MLflow's retries would stall each for minutes)
+    assert run.tracker.unreachable and len(timed_out) == 1 and len(skipped) >= 3
     assert run.log_model() is None  # an explicit retry tries again, and fails in bounded time: no server
 
 
@@ -196,10 +192,8 @@ def test_job_configs_are_type_checked_before_any_work(tmp_path, name):
     change, message = BAD_JOBS[name]
     path = tmp_path / "job.yaml"
     path.write_text(yaml.safe_dump({**GOOD, **change}))
-    started = time.time()
-    with pytest.raises(ConfigError, match=message):
+    with pytest.raises(ConfigError, match=message):  # load_job_config runs before Spark starts or data is read
         load_job_config(str(path))
-    assert time.time() - started < 1
 
 
 def test_a_good_job_config_loads(tmp_path):

@@ -64,8 +64,9 @@ class SeriesData:
     padded_series: list[str]
     integer_time: bool
     # large-panel mode: `frame` holds the searched sample of series; every series is in `store`
+    # one row per series the model forecasts (searched or short): unique_id, length, first, last, id columns
+    index: pd.DataFrame | None = None
     store: HistoryStore | None = None
-    index: pd.DataFrame | None = None  # one row per stored series: unique_id, first, last, id columns
     # the series left out of the search as too short (short_series_handling 'drop'/'auto'): still forecast
     short_frame: pd.DataFrame | None = None
     min_length: int = 0  # the steps the validation needs (what 'short' means)
@@ -223,10 +224,7 @@ def load_series(spark: SparkSession, df: DataFrame, label: str, settings: Foreca
     if index is not None and index["offgrid"].sum():
         off = index[index["offgrid"] > 0]
         _raise_offgrid(pd.DataFrame({SERIES_ID: off[SERIES_ID], TIME: off["offgrid_example"]}), freq, time)
-    pdf = pdf.drop(columns=_OFFGRID)
-    pdf[TIME] = pdf[TIME].astype("int64" if integer_time else "datetime64[ns]")
-    pdf[TARGET] = pdf[TARGET].astype("float64")
-    pdf[SERIES_ID] = pdf[SERIES_ID].astype(str).astype(object)
+    pdf = _canonical(pdf.drop(columns=_OFFGRID), integer_time)
     pdf[PADDED] = False
 
     observed = int((~pdf[_GAP]).sum()) if index is None else int(index["observed"].sum())
@@ -249,9 +247,11 @@ def load_series(spark: SparkSession, df: DataFrame, label: str, settings: Foreca
     columns = [SERIES_ID, TIME, TARGET, *covariates, *id_kept, PADDED]
     frame_out = frame_out[columns]
     short_frame = short_frame.sort_values([SERIES_ID, TIME], kind="stable", ignore_index=True)[columns]
+    if index is None:
+        index = _series_index(pd.concat([frame_out, short_frame], ignore_index=True), id_kept)
     season = _season_length(settings.seasonality, freq, integer_time, frame_out)
     return SeriesData(frame_out, freq, season, list(ids), covariates, guardrails, n_series, dropped, padded,
-                      integer_time, store, index, short_frame, min_len)
+                      integer_time, index, store, short_frame, min_len)
 
 
 # ---- projection and job A ---------------------------------------------------------------------------
@@ -524,6 +524,17 @@ def _sample_fraction(freq: str | int, step: _Step | None, deltas: _Deltas, n_row
     return fraction, limit
 
 
+def _series_index(frame: pd.DataFrame, id_kept: list[str]) -> pd.DataFrame:
+    """One row per series of collected rows, as job C's index has it: the length before padding, the
+    first and last time, the id values."""
+    real = frame[~frame[PADDED]]
+    by = real.groupby(SERIES_ID)
+    index = by[TIME].agg(["size", "first", "last"]).rename(columns={"size": "length"})
+    for c in id_kept:
+        index[c] = by[c].first()
+    return index.reset_index()
+
+
 def _sampled(seed: int, fraction: float):
     """A seeded choice of whole series: the same series for the same seed, on any cluster."""
     bucket = F.pmod(F.xxhash64(col(SERIES_ID), F.lit(int(seed))), F.lit(SAMPLE_BUCKETS))
@@ -555,10 +566,7 @@ def _store_panel(frame: DataFrame, freq: str | int, integer_time: bool, covariat
 def _store_chunk(chunk: pd.DataFrame, freq: str | int, integer_time: bool, covariates: list[str], id_kept: list[str],
                  min_len: int, action: str | None, columns: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The rows of some whole series as stored, and their index rows (lengths, bounds, what was done)."""
-    chunk = chunk.copy()
-    chunk[TIME] = chunk[TIME].astype("int64" if integer_time else "datetime64[ns]")
-    chunk[TARGET] = chunk[TARGET].astype("float64")
-    chunk[SERIES_ID] = chunk[SERIES_ID].astype(str)
+    chunk = _canonical(chunk.copy(), integer_time)
     offgrid = chunk[_OFFGRID].to_numpy(dtype=bool)
     rows = chunk.loc[~offgrid].assign(**{PADDED: False})
     by = rows.groupby(SERIES_ID, sort=False)
@@ -584,20 +592,15 @@ def _store_chunk(chunk: pd.DataFrame, freq: str | int, integer_time: bool, covar
 
 
 def _stored_short(index: pd.DataFrame, min_len: int, mode: str | None, need: str):
-    """The short-series guardrail of the whole stored panel (the sample's is only part of it); short
-    series with handling off are refused here too (the sample may have had none)."""
+    """The short-series guardrail of the whole stored panel (the sample's is only part of it), with the
+    action the store applied (decided on the sample); short series with handling off are refused here
+    too (the sample may have had none)."""
     short = index.set_index(SERIES_ID).loc[lambda t: t["length"] < min_len, "length"]
-    name = "Short series handling"
-    if short.empty:
-        return Guardrail(name, PASSED, f"Every series has at least {min_len} time steps."), [], []
-    if mode is None:
-        _refuse_short(short, need)
-    action = index.loc[index["length"] < min_len, "short_action"].iloc[0]
-    if action == "drop" and len(short) == len(index):
-        raise DataError(f"Every series is shorter than {need}, so dropping them leaves no data. Fix: lower "
-                        "forecast_horizon or n_cross_validations, or set short_series_handling_configuration='pad'.")
-    return _short_guardrail(short, min_len, action), ([str(k) for k in short.index] if action == "drop" else []), \
-        ([str(k) for k in short.index] if action == "pad" else [])
+    applied = index.loc[index["length"] < min_len, "short_action"]
+    guardrail, action = _decide_short(short, len(index), mode, need, min_len,
+                                      applied.iloc[0] if len(applied) else None)
+    names = [str(k) for k in short.index]
+    return guardrail, (names if action == "drop" else []), (names if action == "pad" else [])
 
 
 def _large_panel_guardrail(store: HistoryStore, n_searched: int, n_rows: int, max_rows: int | None) -> Guardrail:
@@ -714,6 +717,14 @@ def _fill_and_collect(frame: DataFrame, freq: str | int, integer_time: bool, id_
     return _filled(frame, freq, integer_time, id_kept, n_buckets).toPandas()
 
 
+def _canonical(frame: pd.DataFrame, integer_time: bool) -> pd.DataFrame:
+    """The canonical frame's dtypes on filled rows as Spark returns them (collected or in a task)."""
+    frame[TIME] = frame[TIME].astype("int64" if integer_time else "datetime64[ns]")
+    frame[TARGET] = frame[TARGET].astype("float64")
+    frame[SERIES_ID] = frame[SERIES_ID].astype(str).astype(object)
+    return frame
+
+
 def _raise_offgrid(offgrid: pd.DataFrame, freq: str | int, time: str) -> None:
     examples = [f"{u}@{t}" for u, t in offgrid[[SERIES_ID, TIME]].head(3).itertuples(index=False)]
     raise DataError(f"{len(offgrid)} row(s) have a {time!r} that is not on the {freq!r} grid of their series, e.g. "
@@ -794,27 +805,37 @@ def _short_guardrail(short: pd.Series, min_len: int, action: str) -> Guardrail:
                      "padded at the start with their mean target (padded rows are never scored).", details)
 
 
+def _decide_short(short: pd.Series, n_series: int, mode: str | None, need: str, min_len: int,
+                  action: str | None = None) -> tuple[Guardrail, str | None]:
+    """The guardrail and the action for the short series (lengths by series id): refused with handling
+    off, or when dropping them would leave nothing; `action` when already decided (a stored panel)."""
+    if short.empty:
+        return Guardrail("Short series handling", PASSED, f"Every series has at least {min_len} time steps."), None
+    if mode is None:
+        _refuse_short(short, need)
+    action = action or _short_action(mode, len(short), n_series)
+    if action == "drop" and len(short) == n_series:
+        listed = ", ".join(f"{k!r} ({v} steps)" for k, v in short.head(5).items())
+        raise DataError(f"Every series is shorter than {need} (e.g. {listed}), so dropping them leaves no data. "
+                        "Fix: lower forecast_horizon or n_cross_validations, or set "
+                        "short_series_handling_configuration='pad'.")
+    return _short_guardrail(short, min_len, action), action
+
+
 def _handle_short(pdf: pd.DataFrame, min_len: int, mode: str | None, need: str, freq: str | int, integer_time: bool,
                   covariates: list[str], id_kept: list[str]) -> tuple[pd.DataFrame, Guardrail, list[str], list[str]]:
     """Short series dropped or padded (or refused) as short_series_handling_configuration says."""
     lengths = pdf.groupby(SERIES_ID).size()
     short = lengths[lengths < min_len]
-    if short.empty:
-        return pdf, Guardrail("Short series handling", PASSED, f"Every series has at least {min_len} time steps."), [], []
-    if mode is None:
-        _refuse_short(short, need)
-    action = _short_action(mode, len(short), len(lengths))
-    if action == "drop" and len(short) == len(lengths):
-        listed = ", ".join(f"{k!r} ({v} steps)" for k, v in short.head(5).items())
-        raise DataError(f"Every series is shorter than {need} (e.g. {listed}), so dropping them leaves no data. "
-                        "Fix: lower forecast_horizon or n_cross_validations, or set "
-                        "short_series_handling_configuration='pad'.")
+    guardrail, action = _decide_short(short, len(lengths), mode, need, min_len)
     names = [str(k) for k in short.index]
+    if action is None:
+        return pdf, guardrail, [], []
     if action == "drop":
-        return pdf[~pdf[SERIES_ID].isin(short.index)], _short_guardrail(short, min_len, action), names, []
+        return pdf[~pdf[SERIES_ID].isin(short.index)], guardrail, names, []
     pads = [_padding(pdf[pdf[SERIES_ID] == k], min_len - n, freq, integer_time, covariates, id_kept)
             for k, n in short.items()]
-    return pd.concat([pdf, *pads], ignore_index=True), _short_guardrail(short, min_len, action), [], names
+    return pd.concat([pdf, *pads], ignore_index=True), guardrail, [], names
 
 
 def _padding(series: pd.DataFrame, k: int, freq: str | int, integer_time: bool, covariates: list[str],

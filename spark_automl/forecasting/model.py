@@ -83,9 +83,13 @@ class ForecastingModel:
         self.members, self.weights, self.names = list(members), list(weights), list(names)
         self.schema = schema
         self.uses_covariates = uses_covariates
-        self.store = store  # large panels: the members hold no history; it is read per file of series
+        self.store = store  # large panels: the history is read per file of series, not held by the members
         # series the search left out (too short): forecast by a simple model their length supports
         self.fallback, self.fallback_series = fallback, frozenset(fallback_series)
+        if store is not None:
+            for forecaster in [*self.members, fallback]:
+                if forecaster is not None:
+                    forecaster.history = None
 
     # ---- public ------------------------------------------------------------------
     def forecast(self, X_future: pd.DataFrame | None = None, levels: Sequence[int] = LEVELS) -> pd.DataFrame:

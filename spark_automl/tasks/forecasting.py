@@ -25,7 +25,7 @@ from ..forecasting.data import check_series_schema, load_series
 from ..forecasting.fallback import choose_fallback
 from ..forecasting.forecasters import GlobalForecaster, StatisticalForecaster, is_statistical
 from ..forecasting.model import ForecastingModel, ForecastPyfunc, SeriesSchema
-from ..forecasting.settings import SERIES_ID, TIME
+from ..forecasting.settings import SERIES_ID
 from ..forecasting.trial import PER_SERIES, RESIDUALS, ForecastEvaluator, Folds, build_folds
 from .base import Problem, Say, Task
 
@@ -140,8 +140,6 @@ class ForecastingTask(Task):
                 forecaster.fit(series.frame)
                 if isinstance(forecaster, GlobalForecaster):
                     forecaster.residual_quantiles = m.details.get(RESIDUALS, {})
-                if series.store is not None:
-                    forecaster.history = None
                 cache[m.iteration] = forecaster
             fitted.append(cache[m.iteration])
         fp = config.forecasting_parameters
@@ -149,12 +147,7 @@ class ForecastingTask(Task):
         if ev.fallback_choice is not None:
             fallback = StatisticalForecaster(ev.fallback_choice.model, series.freq, series.season_length,
                                              spark=ev.spark).fit(series.short_frame)
-            if series.store is not None:
-                fallback.history = None
-        if series.store is None:
-            last = pd.concat([series.frame, series.short_frame]).groupby(SERIES_ID)[TIME].max()
-        else:
-            last = series.index.set_index(SERIES_ID)["last"]
+        last = series.index.set_index(SERIES_ID)["last"]
         schema = SeriesSchema(fp.time_column_name, series.id_columns, config.label_column_name, series.freq,
                               fp.horizon, series.integer_time, list(series.covariates),
                               {k: (int(v) if series.integer_time else pd.Timestamp(v)) for k, v in last.items()},
@@ -182,8 +175,7 @@ class ForecastingTask(Task):
             "horizon": config.forecasting_parameters.horizon, "integer_time": series.integer_time, "label": config.label_column_name,
             "chart_history": history[history[SERIES_ID].isin(shown)].reset_index(drop=True),
             "chart_scored": folds.scored[-1], "n_last_scored": len(folds.scored[-1]),
-            "searched_series": sorted(series.frame[SERIES_ID].unique()) if series.store is None else
-            sorted(set(series.index[SERIES_ID]) - set(series.dropped_series)),
+            "searched_series": sorted(set(series.index[SERIES_ID]) - set(series.dropped_series)),
             "fallback": None if ev.fallback_choice is None else {
                 "choice": ev.fallback_choice, "min_length": series.min_length,
                 "lengths": _lengths(series)},
@@ -241,18 +233,12 @@ def _future_example(series, model: ForecastingModel, limit: int | None = None) -
 
 def _lengths(series) -> dict[str, int]:
     """The length of every series left out of the search (what the per-series table reports)."""
-    if series.store is None:
-        return {str(k): int(v) for k, v in series.short_frame.groupby(SERIES_ID).size().items()}
-    index = series.index.set_index(SERIES_ID)
-    return {uid: int(index.at[uid, "length"]) for uid in series.dropped_series if uid in index.index}
+    lengths = series.index.set_index(SERIES_ID)["length"]
+    return {uid: int(lengths[uid]) for uid in series.dropped_series if uid in lengths.index}
 
 
 def _id_values(series) -> dict[str, tuple]:
     if not series.id_columns:
         return {}
-    if series.store is not None:
-        first = series.index.set_index(SERIES_ID, drop=False)[series.id_columns]
-        return {uid: tuple(row) for uid, row in zip(first.index, first.itertuples(index=False))}
-    frame = pd.concat([series.frame, series.short_frame])
-    first = frame.groupby(SERIES_ID, sort=False)[series.id_columns].first()
+    first = series.index.set_index(SERIES_ID, drop=False)[series.id_columns]
     return {uid: tuple(row) for uid, row in zip(first.index, first.itertuples(index=False))}
