@@ -4,21 +4,28 @@ from . import _runtime  # noqa: F401  (must run before LightGBM/XGBoost load the
 
 from .api import classify, forecast, regress
 from .config import AutoMLConfig
+from .databricks import AutoMLSummary, TrialInfo
+from .dataset import Dataset, TabularDataset
 from .ensemble.estimators import StackEnsembleEstimator, VotingEnsembleEstimator
-from .errors import (AutoMLError, ConfigError, DataError, ExportError, NoTrialSucceededError, TrialError,
-                     TrialTimeoutError)
+from .errors import (AutoMLError, CanceledError, ConfigError, DataError, ExportError, NoTrialSucceededError,
+                     TrialError, TrialTimeoutError)
 from .experiment import Experiment
 from .featurize.config import FeaturizationConfig
 from .forecasting.settings import ForecastingParameters
+from .metrics import CustomMetric
 from .models import REGISTRY
-from .run import AutoMLRun, ChildRun
+from .model_proxy import ModelProxy
+from .run import AutoMLRun, ChildRun, ModelTestRun
 from .scoring import forecast_spark, score_spark
 from .spark_utils import local_session
+from .widgets import RunDetails
+from .workspace import Workspace
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "AutoMLConfig", "AutoMLError", "AutoMLRun", "ChildRun", "ConfigError", "DataError", "Experiment", "ExportError",
+    "AutoMLConfig", "AutoMLError", "AutoMLSummary", "TrialInfo", "Dataset", "TabularDataset", "AutoMLRun", "CanceledError", "ChildRun", "ConfigError", "CustomMetric", "ModelProxy",
+    "ModelTestRun", "RunDetails", "Workspace", "DataError", "Experiment", "ExportError",
     "FeaturizationConfig", "NoTrialSucceededError", "REGISTRY", "StackEnsembleEstimator", "TrialError",
     "TrialTimeoutError", "VotingEnsembleEstimator", "ForecastingParameters", "classify", "forecast", "local_session", "regress", "forecast_spark", "score_spark",
 ]

@@ -102,7 +102,7 @@ def validate_parameters(owner: str, values: Mapping[str, Any], constraints: Mapp
     """Check every declared parameter; raise ConfigError in the one message shape."""
     for name, allowed in constraints.items():
         value = values[name]
-        if not any(c.accepts(value) for c in allowed):
+        if allowed and not any(c.accepts(value) for c in allowed):  # [] = any value
             raise ConfigError(
                 f"The '{name}' parameter of {owner} must be {describe(allowed)}. Got {short_repr(value)} instead."
             )

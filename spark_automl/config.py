@@ -6,6 +6,7 @@ PARAMETER_CONSTRAINTS and checked by one mechanism with one message shape.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 from typing import Any, Mapping, Sequence
@@ -25,8 +26,10 @@ from ._validation import (
 from .errors import ConfigError
 from .featurize.config import FeaturizationConfig
 from .forecasting.settings import ForecastingParameters
-from .metrics import default_primary_metric, primary_metric_names
+from .metrics import CustomMetric, default_primary_metric, metric_names, primary_metric_names, register_metric
 from .models import REGISTRY
+
+_log = logging.getLogger(__name__)
 
 TASKS = ("classification", "regression", "forecasting")
 BACKENDS = ("auto", "local", "pandas_udf", "spark_trials")
@@ -35,8 +38,8 @@ META_LEARNERS = (
     "ElasticNet", "ElasticNetCV", "LightGBMRegressor", "LinearRegression",
 )
 CLASSIFICATION_META_LEARNERS = ("LogisticRegression", "LogisticRegressionCV", "LightGBMClassifier")
-DEFAULT_META_LEARNER = {"classification": "LogisticRegression", "regression": "ElasticNetCV",
-                        "forecasting": "ElasticNetCV"}
+DEFAULT_META_LEARNER = {"classification": "LogisticRegression", "regression": "ElasticNet",
+                        "forecasting": "ElasticNetCV"}  # + "CV" under cross-validation: meta_learner_for()
 DEFAULT_ENSEMBLE_ITERATIONS = 15
 
 
@@ -55,7 +58,7 @@ INPUT_EXAMPLES = ("synthetic", "rows")  # model_input_example (None: no example)
 
 PARAMETER_CONSTRAINTS: dict[str, list] = {
     "task": [Options(TASKS)],
-    "primary_metric": [NONE, InstanceOf((str,), "a metric name (str)")],
+    "primary_metric": [NONE, InstanceOf((str, CustomMetric), "a metric name (str) or a CustomMetric")],
     "experiment_timeout_minutes": [NONE, POSITIVE],
     "experiment_timeout_hours": [NONE, POSITIVE],
     "iterations": [NONE, Interval(int, 1, 1000)],
@@ -94,6 +97,22 @@ PARAMETER_CONSTRAINTS: dict[str, list] = {
     "trials_per_task": [NONE, POSITIVE_INT],
     "max_rows_in_memory": [POSITIVE_INT],
     "model_input_example": [NONE, Options(INPUT_EXAMPLES)],
+    "path": [NONE, InstanceOf((str,), "a folder path (str)")],
+    "debug_log": [NONE, InstanceOf((str,), "a file name (str)")],
+    "cv_splits_indices": [NONE, Predicate(lambda v: isinstance(v, (list, tuple)) and len(v) >= 1,
+                                          "a list of [train_indices, validation_indices] pairs")],
+    "enable_dnn": [BOOL],
+    "ensemble_download_models_timeout_sec": [NONE, POSITIVE],
+    "compute_target": [],  # any value: noted, see NOTED_PARAMETERS
+    "spark_context": [],
+}
+
+# Azure parameters that have no effect here: accepted, and a one-line note says why when one is set.
+NOTED_PARAMETERS: dict[str, tuple[Any, str]] = {
+    "compute_target": (None, "trials run on the Spark session's cluster; its master decides where"),
+    "spark_context": (None, "the Experiment's SparkSession is used (Experiment(ws, name, spark=...) picks another)"),
+    "ensemble_download_models_timeout_sec": (300, "ensemble members are refit in this process; no model is "
+                                                  "downloaded"),
 }
 
 
@@ -151,17 +170,59 @@ class AutoMLConfig:
         trials_per_task: int | None = None,
         max_rows_in_memory: int = 2_000_000,
         model_input_example: str | None = "synthetic",
+        path: str | None = None,
+        debug_log: str | None = None,
+        cv_splits_indices: Sequence[Sequence[Sequence[int]]] | None = None,
+        enable_dnn: bool = False,
+        ensemble_download_models_timeout_sec: float | None = 300,
+        compute_target: Any = None,
+        spark_context: Any = None,
         forecasting_parameters: ForecastingParameters | None = None,
         **forecasting_settings: Any,
     ) -> None:
         values = dict(locals())
         values.pop("self")
         values.pop("forecasting_settings")
+        from .dataset import TabularDataset
+
+        for name in ("training_data", "validation_data", "test_data"):  # Azure's Dataset: read by its path
+            if isinstance(values[name], TabularDataset):
+                values[name] = values[name].path
         validate_parameters("AutoMLConfig", values, PARAMETER_CONSTRAINTS)
         for name, value in values.items():
             setattr(self, name, list(value) if name in _LIST_PARAMS and value is not None else value)
         self.forecasting_parameters = self._forecasting(forecasting_parameters, forecasting_settings)
         self._check_combinations()
+        self._check_azure_only()
+        if cv_splits_indices is not None:
+            self.training_data, self.cv_split_column_names = split_columns_from_indices(
+                cv_splits_indices, training_data, label_column_name)
+        if self.stack_meta_learner_kwargs:
+            check_meta_learner_kwargs(self)
+
+    def _check_azure_only(self) -> None:
+        """Azure parameters that mean nothing here are noted in one line; enable_dnn=True is refused."""
+        if self.enable_dnn:
+            raise ConfigError("The 'enable_dnn' parameter of AutoMLConfig cannot be True here: spark-automl has no "
+                              "deep-learning models (ForecastTCN, BERT featurization). Set enable_dnn=False.")
+        for name, (default, why) in NOTED_PARAMETERS.items():
+            if getattr(self, name) != default:
+                _log.info("AutoMLConfig: %s has no effect here: %s.", name, why)
+        exclusive = ("n_cross_validations", "validation_data", "validation_size", "cv_split_column_names")
+        given = [n for n in exclusive if getattr(self, n) is not None]
+        if self.cv_splits_indices is not None and given:
+            raise ConfigError(f"Give either 'cv_splits_indices' or {given[0]!r} to AutoMLConfig, not both: they "
+                              "choose the same thing (how the model is validated).")
+
+    @property
+    def debug_log_path(self) -> str | None:
+        """Where the run's log goes: debug_log, inside `path` when that is given and debug_log is relative."""
+        import os
+
+        if self.debug_log is None:
+            return None
+        return self.debug_log if os.path.isabs(self.debug_log) or not self.path else os.path.join(self.path,
+                                                                                                  self.debug_log)
 
     def _forecasting(self, given: ForecastingParameters | None, settings: dict[str, Any]) -> ForecastingParameters | None:
         """Azure takes forecasting settings as an object or as plain keywords; one of them, and only
@@ -192,7 +253,13 @@ class AutoMLConfig:
     # ---- derived settings (one place for each default rule) -------------------------
     @property
     def metric(self) -> str:
+        if isinstance(self.primary_metric, CustomMetric):
+            return self.primary_metric.name
         return self.primary_metric or default_primary_metric(self.task)
+
+    @property
+    def custom_metrics(self) -> tuple[CustomMetric, ...]:
+        return (self.primary_metric,) if isinstance(self.primary_metric, CustomMetric) else ()
 
     @property
     def timeout_seconds(self) -> float | None:
@@ -225,11 +292,15 @@ class AutoMLConfig:
 
     @property
     def ensemble_steps(self) -> int:
-        return self.ensemble_iterations or DEFAULT_ENSEMBLE_ITERATIONS
+        """Azure: ensemble_iterations defaults to min(15, iterations) and never exceeds iterations."""
+        steps = self.ensemble_iterations or DEFAULT_ENSEMBLE_ITERATIONS
+        return min(steps, self.iterations) if self.iterations is not None else steps
 
-    @property
-    def meta_learner(self) -> str:
-        return self.stack_meta_learner_type or DEFAULT_META_LEARNER[self.task]
+    def meta_learner_for(self, cross_validated: bool) -> str:
+        """Azure: LogisticRegression / ElasticNet on a holdout split, their CV forms under cross-validation."""
+        if self.stack_meta_learner_type:
+            return self.stack_meta_learner_type
+        return DEFAULT_META_LEARNER[self.task] + ("CV" if cross_validated and self.task != "forecasting" else "")
 
     def valid_models(self) -> list[str]:
         """Forecasting: the per-series statistical models plus every regression learner (global
@@ -249,10 +320,18 @@ class AutoMLConfig:
         stores (small, and picklable without a SparkSession)."""
         import copy
 
+        import pickle
+
         clone = copy.copy(self)
         for name in ("training_data", "validation_data", "test_data"):
             if not isinstance(getattr(clone, name), (str, type(None))):
                 setattr(clone, name, None)
+        clone.spark_context = clone.compute_target = None
+        if clone.custom_metrics:
+            try:  # a lambda does not pickle: the record then keeps the metric's name and direction only
+                pickle.dumps(clone.primary_metric)
+            except Exception:  # noqa: BLE001
+                clone.primary_metric = dataclasses.replace(clone.primary_metric, function=None)
         return clone
 
     def to_dict(self) -> dict[str, Any]:
@@ -264,6 +343,12 @@ class AutoMLConfig:
                 value = value if isinstance(value, str) else type(value).__name__
             elif isinstance(value, FeaturizationConfig):
                 value = "FeaturizationConfig"
+            elif isinstance(value, CustomMetric):
+                value = value.name
+            elif name == "cv_splits_indices" and value is not None:
+                value = f"{len(value)} splits"
+            elif value is not None and not isinstance(value, (str, int, float, bool, list, dict)):
+                value = type(value).__name__
             out[name] = value
         if self.forecasting_parameters is not None:
             out.update(self.forecasting_parameters.to_dict())
@@ -281,11 +366,15 @@ class AutoMLConfig:
                 "Give only one of 'experiment_timeout_minutes' and 'experiment_timeout_hours' to AutoMLConfig; "
                 f"got {self.experiment_timeout_minutes} minutes and {self.experiment_timeout_hours} hours."
             )
-        valid_metrics = primary_metric_names(self.task)
-        if self.primary_metric is not None and self.primary_metric not in valid_metrics:
+        if isinstance(self.primary_metric, CustomMetric):
+            family = "classification" if self.task == "classification" else "regression"
+            self.primary_metric = dataclasses.replace(self.primary_metric, task=family)
+            register_metric(self.primary_metric)
+        elif self.primary_metric is not None and self.primary_metric not in metric_names(self.task):
             raise ConfigError(
-                f"The 'primary_metric' parameter of {owner} must be one of {', '.join(valid_metrics)} "
-                f"for task {self.task!r}. Got {self.primary_metric!r} instead."
+                f"The 'primary_metric' parameter of {owner} must be one of {', '.join(primary_metric_names(self.task))} "
+                f"for task {self.task!r} (Azure's list), another scalar metric of the task "
+                f"({', '.join(metric_names(self.task))}) or a CustomMetric. Got {self.primary_metric!r} instead."
             )
         if self.experiment_exit_score is not None and not math.isfinite(self.experiment_exit_score):
             raise ConfigError(f"The 'experiment_exit_score' parameter of {owner} must be finite.")
@@ -332,3 +421,78 @@ class AutoMLConfig:
 
 
 _LIST_PARAMS = {"allowed_models", "blocked_models", "cv_split_column_names"}
+
+
+def split_columns_from_indices(indices: Sequence, training_data: Any, label: str | None) -> tuple[Any, list[str]]:
+    """Azure's cv_splits_indices as cv_split_column_names over a copy of the pandas training data
+    (row positions mean nothing in a Spark DataFrame, whose order is not defined)."""
+    import numpy as np
+    import pandas as pd
+
+    if not isinstance(training_data, pd.DataFrame):
+        raise ConfigError("The 'cv_splits_indices' parameter of AutoMLConfig needs training_data as a pandas DataFrame "
+                          "(row positions). For a Spark DataFrame or a table, add one 0/1 column per split (1 = the "
+                          "row trains, 0 = it validates) and pass cv_split_column_names instead.")
+    n = len(training_data)
+    frame = training_data.copy()
+    names = []
+    for k, pair in enumerate(indices):
+        if not isinstance(pair, (list, tuple)) or len(pair) != 2:
+            raise ConfigError(f"cv_splits_indices[{k}] must be a pair [train_indices, validation_indices]; "
+                              f"got {type(pair).__name__}.")
+        train, valid = (np.asarray(p, dtype=np.int64).ravel() for p in pair)
+        if len(train) == 0 or len(valid) == 0:
+            raise ConfigError(f"cv_splits_indices[{k}] has an empty train or validation part; each needs rows.")
+        if min(train.min(), valid.min()) < 0 or max(train.max(), valid.max()) >= n:
+            raise ConfigError(f"cv_splits_indices[{k}] holds a row position outside 0..{n - 1} (training_data has "
+                              f"{n} rows).")
+        flag = np.full(n, -1, dtype=np.int64)
+        flag[train], flag[valid] = 1, 0
+        if np.intersect1d(train, valid).size or (flag < 0).any():
+            raise ConfigError(f"cv_splits_indices[{k}] must put every row of training_data in exactly one of its "
+                              f"train and validation parts ({int((flag < 0).sum())} rows in neither).")
+        name = f"__cv_split_{k}"
+        while name in frame.columns or name == label:
+            name = "_" + name
+        frame[name] = flag
+        names.append(name)
+    return frame, names
+
+
+def check_meta_learner_kwargs(config: "AutoMLConfig") -> None:
+    """Meta-learner arguments are checked before any training: an unknown or removed one is a ConfigError
+    naming it; Azure's multi_class='auto' (scikit-learn's only behaviour now) is dropped with a note."""
+    import inspect
+
+    from .ensemble.stacking import META_LEARNERS
+
+    kwargs = dict(config.stack_meta_learner_kwargs)
+    names = {config.meta_learner_for(False), config.meta_learner_for(True)}
+    for removed, (same, why) in REMOVED_META_KWARGS.items():
+        if removed in kwargs and kwargs[removed] == same:
+            _log.info("AutoMLConfig: stack_meta_learner_kwargs %s=%r is dropped: %s.", removed, same, why)
+            kwargs.pop(removed)
+    for name in sorted(names):
+        estimator = META_LEARNERS[name].factory({}, config.seed)
+        valid = set(inspect.signature(type(estimator)).parameters)
+        unknown = sorted(set(kwargs) - valid)
+        if unknown:
+            hint = "; ".join(f"{u}: {REMOVED_META_KWARGS[u][1]}" for u in unknown if u in REMOVED_META_KWARGS)
+            raise ConfigError(f"The 'stack_meta_learner_kwargs' parameter of AutoMLConfig holds {unknown}, which "
+                              f"{type(estimator).__name__} ({name}) does not take"
+                              + (f" ({hint})" if hint else "") + f". Valid: {', '.join(sorted(valid))}.")
+        try:
+            META_LEARNERS[name].factory(kwargs, config.seed).get_params()
+            check = getattr(META_LEARNERS[name].factory(kwargs, config.seed), "_validate_params", None)
+            if check is not None:
+                check()
+        except Exception as err:  # noqa: BLE001 - the estimator's own message names the bad value
+            raise ConfigError(f"The 'stack_meta_learner_kwargs' parameter of AutoMLConfig is refused by "
+                              f"{name}: {err}") from None
+    config.stack_meta_learner_kwargs = kwargs
+
+
+# Meta-learner arguments scikit-learn removed: (the value that is now the only behaviour, why)
+REMOVED_META_KWARGS: dict[str, tuple[Any, str]] = {
+    "multi_class": ("auto", "scikit-learn 1.8 removed it; multinomial ('auto') is now always used"),
+}

@@ -38,3 +38,7 @@ class NoTrialSucceededError(AutoMLError):
 
 class ExportError(AutoMLError):
     """A step of the final model has no exact export (ONNX) equivalent."""
+
+
+class CanceledError(AutoMLError):
+    """The run was canceled (run.cancel()) before any trial finished: there is no model to return."""

@@ -46,15 +46,16 @@ def predictions_frame(model, frame: pd.DataFrame, task: str, label: str | None) 
 
 
 def evaluate_on(model, frame: pd.DataFrame, label: str, task: str, classes=None, positive_label=None,
-               y_range: float | None = None, weight_column: str | None = None) -> tuple[pd.DataFrame, dict[str, float]]:
-    """(predictions, every scalar metric) on the labelled rows of `frame`."""
+               y_range: float | None = None, weight_column: str | None = None,
+               also: tuple[str, ...] = ()) -> tuple[pd.DataFrame, dict[str, float]]:
+    """(predictions, every scalar metric, plus the custom ones named in `also`) on the labelled rows of `frame`."""
     _require_label(label, frame.columns)
     labelled = frame[frame[label].notna()].reset_index(drop=True)
     if labelled.empty:
         raise DataError(f"The test data has no rows with a value in the label column {label!r}.")
     preds = predictions_frame(model, labelled, task, label)
     weight = labelled[weight_column].to_numpy(dtype=np.float64) if weight_column and weight_column in labelled else None
-    return preds, score_predictions(preds, label, task, classes, weight, positive_label, y_range)
+    return preds, score_predictions(preds, label, task, classes, weight, positive_label, y_range, also)
 
 
 def _require_label(label: str, columns) -> None:
@@ -64,7 +65,7 @@ def _require_label(label: str, columns) -> None:
 
 
 def score_predictions(preds: pd.DataFrame, label: str, task: str, classes=None, weight: np.ndarray | None = None,
-                      positive_label=None, y_range: float | None = None) -> dict[str, float]:
+                      positive_label=None, y_range: float | None = None, also: tuple[str, ...] = ()) -> dict[str, float]:
     """Every scalar metric of a predictions table (actual, predicted, proba_<class>...)."""
     if task == "classification":
         known = set(classes)
@@ -76,14 +77,15 @@ def score_predictions(preds: pd.DataFrame, label: str, task: str, classes=None, 
     else:
         y, prediction = preds["actual"].to_numpy(dtype=np.float64), preds["predicted"].to_numpy()
     return compute_metrics(task, y, prediction, classes=classes, sample_weight=weight,
-                           positive_label=positive_label, y_range=y_range)
+                           positive_label=positive_label, y_range=y_range, also=also)
 
 
 SPARK_EVAL_MAX_ROWS = 2_000_000  # scored rows whose predictions come back to compute the metrics
 
 
 def evaluate_spark(model, df, label: str, task: str, classes=None, positive_label=None, y_range: float | None = None,
-                   weight_column: str | None = None, seed: int = 0) -> tuple[pd.DataFrame, dict[str, float]]:
+                   weight_column: str | None = None, seed: int = 0,
+                   also: tuple[str, ...] = ()) -> tuple[pd.DataFrame, dict[str, float]]:
     """evaluate_on for a Spark DataFrame: the model scores every row in Spark tasks; only the
     narrow predictions table (actual, predicted, probabilities, weight) comes back, a seeded
     sample of SPARK_EVAL_MAX_ROWS when there are more. preds.attrs['rows'] counts the scored rows."""
@@ -127,6 +129,6 @@ def evaluate_spark(model, df, label: str, task: str, classes=None, positive_labe
         scored.unpersist()
     weights = preds.pop("weight").to_numpy(dtype=np.float64)
     metrics = score_predictions(preds, label, task, classes, weights if weight_column else None, positive_label,
-                                y_range)
+                                y_range, also)
     preds.attrs["rows"] = n_rows
     return preds, metrics

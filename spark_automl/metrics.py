@@ -33,6 +33,8 @@ from sklearn import metrics as skm
 from .errors import ConfigError, DataError
 
 __all__ = [
+    "CustomMetric",
+    "register_metric",
     "MetricSpec",
     "METRICS",
     "metric_names",
@@ -143,6 +145,7 @@ class _ClassificationInputs:
             pos = int(found)
 
         self.n_classes = len(class_index)
+        self.labels = class_index.to_numpy()
         self.y = y_idx.astype(int)
         self.proba = proba
         self.pred = proba.argmax(axis=1) if len(y_arr) else np.zeros(0, dtype=int)
@@ -408,9 +411,14 @@ def _family(task: str) -> str:
 
 def _spec(name: str) -> MetricSpec:
     try:
-        return METRICS[name]
+        return METRICS[name] if name in METRICS else CUSTOM_METRICS[name]
     except (KeyError, TypeError):
         raise ConfigError(f"metric {name!r} is unknown; valid metrics: {', '.join(METRICS)}.") from None
+
+
+def metric_spec(name: str) -> MetricSpec:
+    """A built-in or registered custom metric by name (its direction, family, function)."""
+    return _spec(name)
 
 
 def metric_names(task: str) -> list[str]:
@@ -442,10 +450,12 @@ def to_loss(name: str, value: float) -> float:
     return -float(value) if spec.greater_is_better else float(value)
 
 
-def _evaluate(family: str, inputs: Any) -> dict[str, float]:
-    """Run every metric of a family; an exception in one metric only NaNs that one; warnings are silenced."""
+def _evaluate(family: str, inputs: Any, also: Sequence[str] = ()) -> dict[str, float]:
+    """Run every metric of a family, plus the custom metrics named in `also`; an exception in one
+    metric only NaNs that one; warnings are silenced."""
     out: dict[str, float] = {}
-    for name, spec in METRICS.items():
+    custom = [(n, CUSTOM_METRICS[n]) for n in also if n in CUSTOM_METRICS and n not in METRICS]
+    for name, spec in [*METRICS.items(), *custom]:
         if spec.task != family:
             continue
         try:
@@ -489,14 +499,17 @@ def regression_metrics(
     return _evaluate(REGRESSION, _RegressionInputs(y_true, y_pred, sample_weight, y_range))
 
 
-def _compute_classification(y_true, prediction, classes, sample_weight, positive_label, y_range) -> dict[str, float]:
+def _compute_classification(y_true, prediction, classes, sample_weight, positive_label, y_range,
+                            also=()) -> dict[str, float]:
     if classes is None:
         raise DataError("classes is required for classification metrics (the column order of the probabilities).")
-    return classification_metrics(y_true, prediction, classes, sample_weight, positive_label)
+    return _evaluate(CLASSIFICATION, _ClassificationInputs(y_true, prediction, classes, sample_weight, positive_label),
+                     also)
 
 
-def _compute_regression(y_true, prediction, classes, sample_weight, positive_label, y_range) -> dict[str, float]:
-    return regression_metrics(y_true, prediction, sample_weight, y_range)
+def _compute_regression(y_true, prediction, classes, sample_weight, positive_label, y_range,
+                        also=()) -> dict[str, float]:
+    return _evaluate(REGRESSION, _RegressionInputs(y_true, prediction, sample_weight, y_range), also)
 
 
 _COMPUTE: Mapping[str, Callable[..., dict[str, float]]] = {
@@ -513,10 +526,12 @@ def compute_metrics(
     sample_weight: Any = None,
     positive_label: Any = None,
     y_range: float | None = None,
+    also: Sequence[str] = (),
 ) -> dict[str, float]:
     """All scalar metrics of ``task``: ``prediction`` is class probabilities for
-    classification and point predictions for regression/forecasting."""
-    return _COMPUTE[_family(task)](y_true, prediction, classes, sample_weight, positive_label, y_range)
+    classification and point predictions for regression/forecasting. ``also``: names of
+    registered custom metrics to compute too (a run's primary metric)."""
+    return _COMPUTE[_family(task)](y_true, prediction, classes, sample_weight, positive_label, y_range, also)
 
 
 def compute_metric(
@@ -580,8 +595,85 @@ class ValidationTarget:
                                self.positive_label, self.y_range)
         return to_loss(metric, value)
 
-    def score(self, oof: np.ndarray) -> dict[str, float]:
-        """Every metric of a full-length validation prediction."""
+    def score(self, oof: np.ndarray, also: Sequence[str] = ()) -> dict[str, float]:
+        """Every metric of a full-length validation prediction (plus the custom ones named in `also`)."""
         return compute_metrics(self.task, self.actual, self.take(oof), classes=self.classes,
                                sample_weight=self.scored_weight, positive_label=self.positive_label,
-                               y_range=self.y_range)
+                               y_range=self.y_range, also=also)
+
+
+# ------------------------------------------------------------------------ custom metrics
+
+
+@dataclass(frozen=True)
+class CustomMetric:
+    """A metric of your own, usable as primary_metric (like FLAML's custom metric).
+
+    ``function(y_true, y_pred)`` returns a float; it may also take ``sample_weight``. For
+    classification ``y_pred`` is the predicted labels, or with ``needs_proba=True`` the
+    probability of the positive class (binary) / an (n, n_classes) matrix in the order of the
+    sorted classes (multiclass). ``greater_is_better`` gives the direction. The function travels
+    to Spark executors with the trials, so it must be picklable by cloudpickle (a lambda is).
+    """
+
+    name: str
+    function: Callable[..., float] | None
+    greater_is_better: bool = True
+    needs_proba: bool = False
+    task: str | None = None  # the metric family, set by AutoMLConfig
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name.strip():
+            raise ConfigError(f"CustomMetric needs a non-empty name; got {self.name!r}.")
+        if self.function is not None and not callable(self.function):
+            raise ConfigError(f"CustomMetric {self.name!r}: function must be callable(y_true, y_pred); "
+                              f"got {type(self.function).__name__}.")
+        if not isinstance(self.greater_is_better, bool) or not isinstance(self.needs_proba, bool):
+            raise ConfigError(f"CustomMetric {self.name!r}: greater_is_better and needs_proba must be bools.")
+
+
+def _call_custom(metric: CustomMetric, y_true: np.ndarray, y_pred: np.ndarray, weight: np.ndarray | None) -> float:
+    import inspect
+
+    if metric.function is None:
+        raise ConfigError(f"The function of custom metric {metric.name!r} was not stored with this run.")
+    try:
+        takes_weight = "sample_weight" in inspect.signature(metric.function).parameters
+    except (TypeError, ValueError):
+        takes_weight = False
+    if weight is not None and takes_weight:
+        return float(metric.function(y_true, y_pred, sample_weight=weight))
+    return float(metric.function(y_true, y_pred))
+
+
+def _custom_classification(metric: CustomMetric, c: _ClassificationInputs) -> float:
+    if metric.needs_proba:
+        prediction = c.proba[:, c.pos] if c.is_binary else c.proba
+    else:
+        prediction = c.labels[c.pred]
+    return _call_custom(metric, c.labels[c.y], prediction, c.sample_weight)
+
+
+def _custom_regression(metric: CustomMetric, r: _RegressionInputs) -> float:
+    return _call_custom(metric, r.y, r.pred, r.sample_weight)
+
+
+_CUSTOM_ADAPTERS: Mapping[str, Callable[..., float]] = {
+    CLASSIFICATION: _custom_classification,
+    REGRESSION: _custom_regression,
+}
+CUSTOM_METRICS: dict[str, MetricSpec] = {}  # by name: found by name everywhere, computed only when asked for
+
+
+def register_metric(metric: CustomMetric) -> None:
+    """Make a custom metric known by name (the driver, and each Spark worker before its trials): rankings,
+    directions and ensemble selection find it; metric tables include it where the run names it as its
+    primary metric (`also`). Built-in tables (METRICS) never change. Idempotent."""
+    if metric.name in METRICS:
+        raise ConfigError(f"Custom metric name {metric.name!r} is a built-in metric; choose another name.")
+    family = _family(metric.task or REGRESSION)
+    current = CUSTOM_METRICS.get(metric.name)
+    if current is not None and (current.fn.args[0] == metric or metric.function is None):
+        return  # already there (a stored run's name-only copy never replaces a live function)
+    CUSTOM_METRICS[metric.name] = MetricSpec(metric.name, family, metric.greater_is_better, False,
+                                      partial(_CUSTOM_ADAPTERS[family], metric))

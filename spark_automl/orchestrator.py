@@ -10,17 +10,21 @@ from __future__ import annotations
 
 import logging
 import time
+import traceback
+import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from . import budget
 from .config import AutoMLConfig
-from .errors import AutoMLError, NoTrialSucceededError
+from .control import RunControl
+from .debug_log import debug_log
+from .errors import AutoMLError, CanceledError, NoTrialSucceededError
 from .metrics import to_loss
 from .progress import Progress
 from .search.backends import BACKENDS, TrialContext, choose_backend
-from .search.stopping import Stopper
+from .search.stopping import CANCELED_REASON, Stopper
 from .search.trial import OK, TrialResult
 from .tasks import Problem, RunRecord, Task, task_for
 from .tracking import Tracker
@@ -40,6 +44,20 @@ class SearchOutcome:
     interrupted: bool = False  # Ctrl-C: the search stopped; the best model so far is still refit and returned
 
 
+@dataclass
+class Resume:
+    """continue_experiment: the parent run that goes on and its finished trials (ensembles left out)."""
+
+    run_id: str
+    results: list[TrialResult]
+
+    @property
+    def next_iteration(self) -> int:
+        return self.last_iteration + 1
+
+    last_iteration: int = -1  # the highest iteration the run used, ensembles included
+
+
 def best_result(results: list[TrialResult], metric: str | None = None) -> TrialResult:
     ok = [r for r in results if r.status == OK]
     if not ok:
@@ -54,8 +72,9 @@ def best_result(results: list[TrialResult], metric: str | None = None) -> TrialR
 
 
 def run_search(spark, problem: Problem, config: AutoMLConfig, on_results, stopper: Stopper,
-               progress: Progress) -> SearchOutcome:
-    """The sweeper proposes, the backend evaluates (threads or Spark tasks), the stopper ends it."""
+               progress: Progress, prior: list[TrialResult] | None = None) -> SearchOutcome:
+    """The sweeper proposes, the backend evaluates (threads or Spark tasks), the stopper ends it.
+    prior: trials a resumed run already finished (kept in the outcome, not run or logged again)."""
     for name, why in problem.skipped.items():
         progress.stage(f"Skipping {name}: {why}")
     master = None if spark is None else spark.sparkContext.master
@@ -64,7 +83,7 @@ def run_search(spark, problem: Problem, config: AutoMLConfig, on_results, stoppe
     ctx = TrialContext(config.max_concurrent_iterations, config.trial_timeout_seconds)
     progress.stage(f"Searching {len(problem.sweeper.specs)} models with the {backend_name} backend ({why}; "
                    f"{config.max_concurrent_iterations} concurrent)")
-    results: list[TrialResult] = []
+    results: list[TrialResult] = list(prior or [])
 
     def collect(batch):
         results.extend(batch)
@@ -80,13 +99,32 @@ def run_search(spark, problem: Problem, config: AutoMLConfig, on_results, stoppe
                        "(Ctrl-C again aborts)")
     finally:
         backend.close()
-    reason = INTERRUPTED if interrupted else (stopper.should_stop() or "search space exhausted")
+    if stopper.cancelled and not interrupted:
+        interrupted = True
+        progress.stage("Canceled (run.cancel()): the search stops; the best model so far is refit and returned")
+        reason = CANCELED_REASON
+    else:
+        reason = INTERRUPTED if interrupted else (stopper.should_stop() or "search space exhausted")
     return SearchOutcome(results, reason, backend_name, time.time() - t0, interrupted)
 
 
 def run_experiment(experiment, config: AutoMLConfig, show_output: bool = False, run_name: str | None = None,
-                   tags: dict[str, str] | None = None):
-    """Prepare, search, ensemble, refit, log, finish; returns an AutoMLRun."""
+                   tags: dict[str, str] | None = None, control: RunControl | None = None,
+                   resume: Resume | None = None):
+    """Prepare, search, ensemble, refit, log, finish; returns an AutoMLRun. control: cancel from another
+    thread. With debug_log set, every progress line and the library's log records go to that file."""
+    with debug_log(config.debug_log_path) as mirror:
+        try:
+            return _run_experiment(experiment, config, show_output, run_name, tags, control or RunControl(), mirror,
+                                   resume)
+        except BaseException:
+            if mirror is not None:
+                mirror("The run ended with an error:\n" + traceback.format_exc())
+            raise
+
+
+def _run_experiment(experiment, config: AutoMLConfig, show_output: bool, run_name: str | None,
+                    tags: dict[str, str] | None, control: RunControl, mirror, resume: Resume | None):
     from .run import AutoMLRun
 
     started = time.time()
@@ -96,15 +134,20 @@ def run_experiment(experiment, config: AutoMLConfig, show_output: bool = False, 
     timeout = config.timeout_seconds
     budget.check_budget(timeout, explain=bool(config.model_explainability),
                         onnx=bool(config.enable_onnx_compatible_models), forecasting=forecasting)
-    progress = Progress(config.metric, enabled=show_output, pipeline_prefix=task.pipeline_prefix)
+    progress = Progress(config.metric, enabled=show_output, pipeline_prefix=task.pipeline_prefix, mirror=mirror)
     spark = experiment.session()
     loaded = task.check(spark, config)  # schema errors before any MLflow or Spark work
     tracker = Tracker(experiment.name, experiment.tracking_uri, experiment.registry_uri)
     tracker.check()  # an HTTP tracking server that does not answer fails here, in seconds
     stopper = Stopper(config.metric, config.max_iterations, timeout, config.experiment_exit_score,
-                      config.enable_early_stopping, start=started, reserve=budget.initial_reserve(timeout))
+                      config.enable_early_stopping, start=started, reserve=budget.initial_reserve(timeout),
+                      job_tag=f"spark-automl-{uuid.uuid4().hex[:12]}", spark=spark)
+    control.attach(stopper)
     progress.stage(f"Experiment {experiment.name!r}: task={config.task}, primary_metric={config.metric}")
     problem = task.prepare(spark, config, loaded, progress.stage)
+    problem.evaluator.custom_metrics = config.custom_metrics  # shipped with the trials to the workers
+    if resume is not None:
+        resume_search(problem, resume, stopper, progress)
     prepared_at = time.time()
     ensembles_on = bool(config.enable_voting_ensemble or config.stack_enabled)
     stopper.reserve_for = budget.FinishReserve(
@@ -115,10 +158,15 @@ def run_experiment(experiment, config: AutoMLConfig, show_output: bool = False, 
     progress.stage(f"Data: {problem.description}")
     for g in problem.guardrails:
         progress.stage(f"Guardrail {g.name}: {g.status.upper()} - {g.description}")
-    tracker.start_parent(run_name or f"automl_{time.strftime('%Y%m%d_%H%M%S')}",
-                         params={k: v for k, v in config.to_dict().items() if v is not None},
-                         tags={"task": config.task, "primary_metric": config.metric, "automl": "spark-automl",
-                               **(tags or {})})
+    if resume is not None:
+        tracker.reopen_parent(resume.run_id)
+    else:
+        tracker.start_parent(run_name or f"automl_{time.strftime('%Y%m%d_%H%M%S')}",
+                             params={k: v for k, v in config.to_dict().items() if v is not None},
+                             tags={"task": config.task, "primary_metric": config.metric, "automl": "spark-automl",
+                                   **(tags or {})})
+    tracker.log_checkpoint_config(config.without_data())
+    control.mark_started(tracker.parent_run_id)
     if tracker.parent_run_id is None:
         progress.stage("MLflow tracking is unavailable: the experiment goes on; nothing will be logged")
     tracker.log_dict(guardrail_records(problem.guardrails), "guardrails.json")
@@ -129,9 +177,12 @@ def run_experiment(experiment, config: AutoMLConfig, show_output: bool = False, 
             tracker.log_trials(batch)
             progress.trials(batch)
 
-        outcome = run_search(spark, problem, config, on_results, stopper, progress)
+        outcome = run_search(spark, problem, config, on_results, stopper, progress,
+                             prior=resume.results if resume is not None else None)
         timings["search"] = outcome.search_seconds
         if outcome.interrupted and not any(r.status == OK for r in outcome.results):
+            if stopper.cancelled:
+                raise CanceledError("The run was canceled before any trial finished: there is no model to return.")
             raise KeyboardInterrupt  # nothing to return: the run ends KILLED
         if not outcome.results:
             raise NoTrialSucceededError(
@@ -162,6 +213,7 @@ def run_experiment(experiment, config: AutoMLConfig, show_output: bool = False, 
         else:
             finish(run, task, config, progress, started, timings)
         status = "KILLED" if outcome.interrupted else "FINISHED"
+        run._status = status
         record.wall_seconds, record.timings = time.time() - started, dict(timings)
         with timed(timings, "record"):
             tracker.log_record(record.slim())
@@ -177,6 +229,8 @@ def run_experiment(experiment, config: AutoMLConfig, show_output: bool = False, 
             tracker.log_record(run_record(task, problem, config, outcome, tracker, None).slim())
         raise
     except Exception as err:
+        if isinstance(err, CanceledError):
+            status = "KILLED"
         # a failed run keeps what it found, so it can be re-attached (leaderboard, children)
         if outcome is not None and status != "FINISHED":
             tracker.log_record(run_record(task, problem, config, outcome, tracker, None).slim())
@@ -191,6 +245,25 @@ def run_experiment(experiment, config: AutoMLConfig, show_output: bool = False, 
             summary["trials"] = len(outcome.results)
         reason = outcome.stop_reason if outcome is not None else stopper.reason
         tracker.close_parent(status, summary, {"stop_reason": reason or ""})
+
+
+def resume_search(problem: Problem, resume: Resume, stopper: Stopper, progress: Progress) -> None:
+    """The sweeper and the stopper go on from the finished trials; their validation predictions must
+    match this preparation of the data (same rows, same folds), or the run cannot be continued."""
+    from .errors import ConfigError
+
+    rows = len(problem.target.y)
+    for r in resume.results:
+        if r.oof is not None and len(r.oof) != rows:
+            raise ConfigError(f"continue_experiment: the data differs from run {resume.run_id}'s ({len(r.oof)} "
+                              f"validation rows then, {rows} now). Pass the same training_data and settings.")
+    problem.sweeper.resume(resume.results, resume.next_iteration)
+    ok = [r for r in resume.results if r.status == OK]
+    if ok:
+        stopper.best_loss = min(r.loss for r in ok)
+    best = min(ok, key=lambda r: (r.loss, r.iteration)) if ok else None
+    progress.stage(f"Continuing run {resume.run_id}: {len(resume.results)} finished trials kept"
+                   + (f" (best: iteration {best.iteration} {best.model} {best.score:.5f})" if best else ""))
 
 
 def run_record(task: Task, problem: Problem, config: AutoMLConfig, outcome: SearchOutcome, tracker: Tracker,

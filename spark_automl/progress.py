@@ -6,13 +6,14 @@ import sys
 import time
 from typing import TextIO
 
-from .metrics import METRICS
+from .metrics import metric_spec
 
 
 class Progress:
     def __init__(self, primary_metric: str, enabled: bool = True, stream: TextIO | None = None,
-                 pipeline_prefix: str = "AutoFeaturizer "):
+                 pipeline_prefix: str = "AutoFeaturizer ", mirror=None):
         self.metric = primary_metric
+        self.mirror = mirror  # debug_log's writer: every line, whether or not output is shown
         self.prefix = pipeline_prefix
         self.enabled = enabled
         self.stream = stream or sys.stdout
@@ -21,6 +22,8 @@ class Progress:
         self.start = time.time()
 
     def _print(self, text: str) -> None:
+        if self.mirror is not None:
+            self.mirror(text)
         if self.enabled:
             print(text, file=self.stream, flush=True)
 
@@ -28,7 +31,7 @@ class Progress:
         self._print(f"[{time.time() - self.start:7.1f}s] {message}")
 
     def trials(self, results) -> None:
-        greater = METRICS[self.metric].greater_is_better
+        greater = metric_spec(self.metric).greater_is_better
         if not self.header_done:
             self._print("*" * 96)
             self._print(f"{'ITER':>5}  {'PIPELINE':<42}{'DURATION':>10}  {'METRIC':>10}  {'BEST':>10}  STATUS")

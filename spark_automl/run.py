@@ -11,21 +11,22 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 import pandas as pd
 
 from .errors import ConfigError
-from .metrics import METRICS
-from .search.trial import TrialResult
+from .metrics import CUSTOM_METRICS, METRICS, metric_spec
+from .run_view import AZURE_STATUS, CHILD, MODEL_TEST, RunView
+from .search.trial import CANCELED, OK, TrialResult
 from .tasks import RunRecord, Task, task_for
 from .tracking import Tracker
 
 
 @dataclass
-class ChildRun:
-    """One trial as the user sees it (Azure's child Run): id, metrics, parameters."""
+class ChildRun(RunView):
+    """One trial as the user sees it (Azure's child Run): id, metrics, parameters, properties."""
 
     run_id: str | None
     iteration: int
@@ -36,37 +37,129 @@ class ChildRun:
     duration: float
     error: str = ""
     properties: dict[str, Any] = field(default_factory=dict)
+    _parent: Any = field(default=None, repr=False, compare=False)
 
     @property
     def id(self) -> str | None:
         return self.run_id
 
+    @property
+    def type(self) -> str:
+        return CHILD
+
+    def _view_tracker(self):
+        return self._parent.tracker
+
     def get_metrics(self) -> dict[str, float]:
         return dict(self.metrics)
 
+    def get_status(self) -> str:
+        return "Completed" if self.status == OK else ("Canceled" if self.status == CANCELED else "Failed")
+
     def get_details(self) -> dict[str, Any]:
-        return {"runId": self.run_id, "iteration": self.iteration, "model_name": self.model_name,
-                "status": self.status, "params": self.params, "error": self.error}
+        details = {"runId": self.run_id, "iteration": self.iteration, "model_name": self.model_name,
+                   "status": self.get_status(), "params": self.params, "error": self.error,
+                   "properties": dict(self.properties)}
+        if self.run_id is not None and self._parent is not None:
+            details.update({k: v for k, v in super().get_details().items() if k not in details})
+        return details
+
+    def get_children(self, type: str | None = None, tags: dict | None = None,
+                     properties: dict | None = None) -> Iterator["ModelTestRun"]:
+        """This child's model-test runs (Azure: type='automl.model_test'), newest first."""
+        if type not in (None, MODEL_TEST) or self._parent is None:
+            return iter(())
+        return iter([t for t in self._parent._test_runs(self.iteration)
+                     if _matches(t.tags, tags) and _matches(t.properties, properties)])
 
     @classmethod
-    def from_result(cls, r: TrialResult, run_id: str | None) -> "ChildRun":
+    def from_result(cls, r: TrialResult, run_id: str | None, parent=None, properties=None) -> "ChildRun":
+        props = {"worker": r.worker} if r.worker else {}
+        props.update(properties or {})
         return cls(run_id, r.iteration, r.model, r.status, dict(r.metrics), dict(r.params), r.duration, r.error,
-                   {"worker": r.worker} if r.worker else {})
+                   props, parent)
+
+
+class ModelTestRun(RunView):
+    """A model test (run.test(), or test_data/test_size at the end of a run): metrics and predictions."""
+
+    type = MODEL_TEST
+
+    def __init__(self, parent, mlflow_run):
+        self._parent, self._run = parent, mlflow_run
+        self.run_id = mlflow_run.info.run_id
+        self.iteration = int(mlflow_run.data.tags.get("iteration", -1))
+        self.properties = {"iteration": self.iteration, "tested_run_id": parent.tracker.child_run_ids.get(
+            self.iteration)}
+
+    @property
+    def id(self) -> str:
+        return self.run_id
+
+    def _view_tracker(self):
+        return self._parent.tracker
+
+    def get_metrics(self) -> dict[str, float]:
+        return dict(self._mlflow_run().data.metrics)
+
+    def _output_datasets(self) -> list[dict[str, Any]]:
+        """Azure names the predictions as a dataset; here they are the run's predictions/predictions.csv."""
+        root = self._mlflow_run().info.artifact_uri.rstrip("/")
+        return [{"identifier": {"savedId": f"{root}/{PREDICTIONS_FILE}"}, "name": "predictions"}]
+
+    def __repr__(self) -> str:
+        return f"ModelTestRun(id={self.run_id!r}, iteration={self.iteration})"
+
+
+def _matches(have: dict, wanted: dict | None) -> bool:
+    """Azure's tags=/properties= filters: every wanted key present, with the wanted value unless it is None
+    (a list of names only asks for the keys)."""
+    if not wanted:
+        return True
+    if isinstance(wanted, (list, tuple, set)):
+        wanted = {k: None for k in wanted}
+    return all(k in have and (v is None or str(have[k]) == str(v)) for k, v in wanted.items())
+
+
+PREDICTIONS_FILE = "predictions/predictions.csv"  # Azure's path of a model test's predictions
 
 
 PREDICTIONS_CSV_MAX_ROWS = 200_000  # a test set's predictions.csv artifact keeps at most this many rows
 
 
-class AutoMLRun:
+class AutoMLRun(RunView):
     """Parent run of an experiment: leaderboard, children, best model, tests, explanations,
-    exports and registration. `AutoMLRun(experiment, run_id)` re-attaches to a finished run."""
+    exports and registration. `AutoMLRun(experiment, run_id)` re-attaches to a finished run.
+
+    A run submitted with wait=False is a handle over a background thread until it ends: `id`,
+    `status`, `cancel()` and `wait_for_completion()` answer at once; anything else waits for the end."""
 
     def __init__(self, experiment, run_id: str):
+        from .tracking import TrackingError
+
         tracker = Tracker(experiment.name, experiment.tracking_uri, experiment.registry_uri)
         tracker.find_experiment()
-        record, mlflow_run = tracker.load_record(run_id)
+        try:
+            record, mlflow_run = tracker.load_record(run_id)
+        except TrackingError:  # no record: a run whose driver died (or was killed) mid-search
+            record, mlflow_run = _record_from_checkpoint(tracker, run_id)
         self._init(experiment, tracker, record, task_for(record.task))
         self._status = mlflow_run.info.status
+
+    @classmethod
+    def _pending(cls, experiment, control) -> "AutoMLRun":
+        """The handle submit(wait=False) returns: filled in from the finished run when it ends."""
+        run = cls.__new__(cls)
+        run.experiment, run._control, run._adopt_lock = experiment, control, threading.Lock()
+        return run
+
+    def __getattr__(self, name: str):
+        """Pending handle: any state of the finished run waits for it (see _pending)."""
+        control = self.__dict__.get("_control")
+        if name.startswith("__") or control is None or "record" in self.__dict__:
+            raise AttributeError(f"{type(self).__name__!s} has no attribute {name!r}")
+        self.wait_for_completion()
+        return getattr(self, name)
 
     @classmethod
     def _attached(cls, experiment, tracker: Tracker, record: RunRecord, task: Task, model=None, problem=None,
@@ -79,24 +172,129 @@ class AutoMLRun:
         return run
 
     def _init(self, experiment, tracker: Tracker, record: RunRecord, task: Task) -> None:
+        from .metrics import register_metric
+
+        for metric in record.config.custom_metrics:  # a re-attached run ranks and prints by it too
+            register_metric(metric)
         self.experiment, self.tracker, self.record, self.task = experiment, tracker, record, task
         self._models: dict[int, Any] = {}
         self._problem = None  # the prepared data, only in the process that submitted the run
         self._fitted: dict[int, Any] = {}  # ensemble members refit on all rows, by iteration
         self._lock = threading.Lock()
         self._status = "FINISHED"
+        self._control = self.__dict__.get("_control")
         self.registered_model = None
         self.test_run_id: str | None = None
 
     # ---- identity -----------------------------------------------------------------
     @property
     def id(self) -> str | None:
+        if "record" not in self.__dict__ and self._control is not None:
+            self._control.started.wait()
+            if not self._control.done.is_set():
+                return self._control.parent_run_id
+            self.wait_for_completion(raise_on_error=False)
+            if "record" not in self.__dict__:
+                return self._control.parent_run_id
         return self.tracker.parent_run_id
 
     @property
     def status(self) -> str:
-        return {"FINISHED": "Completed", "FAILED": "Failed", "RUNNING": "Running",
-                "KILLED": "Canceled"}.get(self._status, self._status)
+        """Azure's status: NotStarted, Running, Completed, Failed or Canceled."""
+        if "record" not in self.__dict__ and self._control is not None:
+            if not self._control.done.is_set():
+                return "Running" if self._control.started.is_set() else "NotStarted"
+            self.wait_for_completion(raise_on_error=False)
+        return AZURE_STATUS.get(self._status, self._status)
+
+    def get_status(self) -> str:
+        return self.status
+
+    def _view_tracker(self):
+        return self.tracker
+
+    @property
+    def properties(self) -> dict[str, Any]:
+        """Azure's parent-run properties: the best child's algorithm, score and model name, the metric..."""
+        props = {"primary_metric": self.config.metric, "task": self.config.task, "num_iterations":
+                 len(self.results), "stop_reason": self.stop_reason, "backend": self.backend}
+        if self.record.best_iteration is not None:
+            best = self.get_best_child()
+            props.update({k: best.properties[k] for k in ("model_name", "run_algorithm", "score", "iteration")},
+                         best_child_run_id=best.run_id)
+        return props
+
+    # ---- running in the background: wait, cancel ------------------------------------
+    def wait_for_completion(self, show_output: bool = False, wait_post_processing: bool = False,
+                            raise_on_error: bool = True) -> dict[str, Any]:
+        """Block until a run submitted with wait=False ends; its details. raise_on_error: re-raise the
+        run's error (a canceled run with no model is no error: its status says Canceled)."""
+        from .errors import CanceledError
+
+        control = self.__dict__.get("_control")
+        if control is not None and "record" not in self.__dict__:
+            control.done.wait()
+            with self._adopt_lock:
+                if control.result is not None and "record" not in self.__dict__:
+                    self.__dict__.update({k: v for k, v in control.result.__dict__.items() if k != "_control"})
+            if control.error is not None:
+                self._status = "KILLED" if isinstance(control.error, (CanceledError, KeyboardInterrupt)) else "FAILED"
+                if raise_on_error and not isinstance(control.error, CanceledError):
+                    raise control.error
+                return {"runId": control.parent_run_id, "status": AZURE_STATUS[self._status],
+                        "error": f"{type(control.error).__name__}: {control.error}"}
+        return self.get_details() if self.id is not None else {"runId": None, "status": self.status}
+
+    def continue_experiment(self, training_data: Any = None, validation_data: Any = None,
+                            experiment_timeout_minutes: float | None = None, experiment_timeout_hours: float | None = None,
+                            iterations: int | None = None, experiment_exit_score: float | None = None,
+                            show_output: bool = False, **_azure_only: Any) -> "AutoMLRun":
+        """Go on with this run's search (Azure's continue_experiment): the finished trials are kept and not
+        run again, the search continues from their results, and the ensembles are rebuilt over old and new.
+        Works for a finished run and for one whose driver died (re-attach it by id first). iterations: how
+        many more trials. training_data: needed again when the run was given in-memory data."""
+        import copy
+
+        from ._validation import validate_parameters
+        from .config import PARAMETER_CONSTRAINTS
+        from .orchestrator import Resume, run_experiment
+
+        if self._control is not None and not self._control.done.is_set():
+            raise ConfigError("This run is still running: wait_for_completion() or cancel() it first.")
+        given = {"experiment_timeout_minutes": experiment_timeout_minutes, "iterations": iterations,
+                 "experiment_timeout_hours": experiment_timeout_hours, "experiment_exit_score": experiment_exit_score}
+        validate_parameters("continue_experiment", given, {k: PARAMETER_CONSTRAINTS[k] for k in given})
+        config = copy.copy(self.record.config)
+        for name in ("training_data", "validation_data"):
+            value = {"training_data": training_data, "validation_data": validation_data}[name]
+            if value is not None:
+                setattr(config, name, value)
+        if config.training_data is None:
+            raise ConfigError("continue_experiment needs training_data: this run was given in-memory data, which "
+                              "is not stored with it. Pass the same data again: "
+                              "run.continue_experiment(training_data=df, ...).")
+        if experiment_timeout_minutes is not None or experiment_timeout_hours is not None:
+            config.experiment_timeout_minutes, config.experiment_timeout_hours = (experiment_timeout_minutes,
+                                                                                  experiment_timeout_hours)
+        config.iterations = iterations if iterations is not None else config.iterations
+        config.experiment_exit_score = (experiment_exit_score if experiment_exit_score is not None
+                                        else config.experiment_exit_score)
+        _, trials = self.tracker.load_checkpoint(self.id)
+        trials = trials or [r for r in self.results if r.origin != "ensemble"]  # a run from before checkpoints
+        trials = [r for r in trials if r.origin != "ensemble"]
+        last = max((r.iteration for r in self.results), default=-1)
+        resume = Resume(self.id, trials, last_iteration=max(last, max((r.iteration for r in trials), default=-1)))
+        continued = run_experiment(self.experiment, config, show_output, resume=resume)
+        self.__dict__.update({k: v for k, v in continued.__dict__.items() if k != "_control"})
+        return self
+
+    def cancel(self) -> None:
+        """Stop the search (from any thread): no new trial starts, running Spark trials are cancelled,
+        finished trials are kept, and the best model so far is refit, logged and returned; the parent
+        run ends KILLED (status 'Canceled'). A finished run is left as it is."""
+        control = self.__dict__.get("_control")
+        if control is not None and not control.done.is_set():
+            control.cancel()
 
     @property
     def config(self):
@@ -170,9 +368,30 @@ class AutoMLRun:
             frame[name] = [by_iteration[i].metrics.get(name, np.nan) for i in frame["iteration"]]
         return frame
 
-    def get_children(self) -> list[ChildRun]:
-        return [self._child(r)
-                for r in sorted(self.results, key=lambda r: r.iteration)]
+    def get_children(self, type: str | None = None, tags: dict | None = None,
+                     properties: dict | None = None) -> Iterator[ChildRun]:
+        """Azure's generator of child runs, by iteration; type='automl.model_test' gives the model tests.
+        tags / properties: keep the children that have them (a dict of values, or a list of names)."""
+        if type == MODEL_TEST:
+            yield from (t for t in self._test_runs(None) if _matches(t.tags, tags)
+                        and _matches(t.properties, properties))
+            return
+        if type not in (None, CHILD):
+            return
+        for r in sorted(self.results, key=lambda r: r.iteration):
+            child = self._child(r)
+            if _matches(child.properties, properties) and (not tags or (child.run_id and _matches(child.tags, tags))):
+                yield child
+
+    def _test_runs(self, iteration: int | None) -> list[ModelTestRun]:
+        if self.id is None:
+            return []
+        query = f"tags.`mlflow.parentRunId` = '{self.id}' and tags.run_type = 'model_test'"
+        if iteration is not None:
+            query += f" and tags.iteration = '{iteration}'"
+        found = self.tracker.client.search_runs([self.tracker.experiment_id], query,
+                                                order_by=["attributes.start_time DESC"])
+        return [ModelTestRun(self, r) for r in found]
 
     def get_best_child(self, metric: str | None = None) -> ChildRun:
         r = self._result(None, metric)
@@ -186,10 +405,13 @@ class AutoMLRun:
         return pd.DataFrame([{"guardrail": g["name"], "status": g["status"], "description": g["description"]}
                              for g in self.record.guardrails], columns=["guardrail", "status", "description"])
 
-    def get_output(self, iteration: int | None = None, metric: str | None = None):
+    def get_output(self, iteration: int | None = None, metric: str | None = None, return_onnx_model: bool = False):
         """(best or chosen ChildRun, fitted model): the logged model when there is one; another
-        child's model is refit on demand in the process that submitted the run."""
+        child's model is refit on demand in the process that submitted the run. return_onnx_model:
+        the model as ONNX instead (checked against the Python model, see export_onnx)."""
         result = self._result(iteration, metric)
+        if return_onnx_model:
+            return self._child(result), self.export_onnx(result.iteration)[0]
         return self._child(result), self._model(result)
 
     @property
@@ -199,7 +421,7 @@ class AutoMLRun:
 
     def summary(self) -> pd.DataFrame:
         board = self.leaderboard
-        greater = METRICS[self.config.metric].greater_is_better
+        greater = metric_spec(self.config.metric).greater_is_better
         return board.groupby("model").agg(trials=("iteration", "count"),
                                           best=(self.config.metric, "max" if greater else "min")).reset_index()
 
@@ -266,7 +488,8 @@ class AutoMLRun:
         scoring = (info["label"], task, info["classes"], info["positive_label"], info["y_range"], info["weight_column"])
         spark_rows = self._spark_test_rows(data)
         if spark_rows is not None:  # large data: scored in Spark tasks
-            preds, metrics = evaluate_spark(self._model(result), spark_rows, *scoring, seed=self.config.seed)
+            preds, metrics = evaluate_spark(self._model(result), spark_rows, *scoring, seed=self.config.seed,
+                                            also=(self.config.metric,))
         else:
             if data is not None:
                 frame = as_pandas(data, self.experiment.session())
@@ -277,22 +500,25 @@ class AutoMLRun:
                                   "test_size in AutoMLConfig." + (" (This run's test set was too large to keep "
                                                                   "with its record; pass it again.)"
                                                                   if info.get("has_test") else ""))
-            preds, metrics = evaluate_on(self._model(result), frame, *scoring)
+            preds, metrics = evaluate_on(self._model(result), frame, *scoring, also=(self.config.metric,))
         if log:
             run_id = self.tracker.log_run(f"test_{result.iteration}_{result.model}", metrics,
                                           {"tested_iteration": result.iteration, "model": result.model,
                                            "rows": int(preds.attrs.get("rows", len(preds)))},
-                                          {"run_type": "model_test", "iteration": str(result.iteration)})
+                                          {"run_type": "model_test", "iteration": str(result.iteration),
+                                           "tested_run_id": str(self.tracker.child_run_ids.get(result.iteration))})
             if run_id:
                 from .charts import charts_for
+                from .table_metrics import tables_for
 
                 classes = info["classes"]
                 prediction = (preds[[f"proba_{c}" for c in classes]].to_numpy()
                               if task == "classification" else preds["predicted"].to_numpy())
-                files = {"predictions.csv": preds.head(PREDICTIONS_CSV_MAX_ROWS).to_csv(index=False)}
-                files.update({f"charts/{k}": v for k, v in charts_for(task, preds["actual"].to_numpy(),
-                                                                       prediction, classes).items()})
-                self.tracker.log_files(files, "test", run_id)
+                files = {PREDICTIONS_FILE: preds.head(PREDICTIONS_CSV_MAX_ROWS).to_csv(index=False)}
+                actual = preds["actual"].to_numpy()
+                files.update({f"test/charts/{k}": v for k, v in charts_for(task, actual, prediction, classes).items()})
+                files.update({f"test/metrics/{k}": v for k, v in tables_for(task, actual, prediction, classes).items()})
+                self.tracker.log_files(files, None, run_id)
             self.test_run_id = run_id
         return preds, metrics
 
@@ -445,14 +671,22 @@ class AutoMLRun:
                                  "run.log_charts()." if self.config.task == "forecasting" else ""))
 
     def _child(self, r: TrialResult) -> ChildRun:
-        return ChildRun.from_result(r, self.tracker.child_run_ids.get(r.iteration))
+        parent_id = (self.id or "local").replace("-", "")
+        props = {"model_name": f"AutoML{parent_id[:10]}{r.iteration}", "iteration": r.iteration,
+                 "run_algorithm": r.model, "score": r.score, "primary_metric": self.config.metric,
+                 "run_preprocessor": self.task.pipeline_prefix.strip(), "status": r.status}
+        if r.ensemble is not None:
+            props["ensembled_iterations"] = list(r.ensemble.iterations)
+            props["ensembled_algorithms"] = list(r.ensemble.names)
+        return ChildRun.from_result(r, self.tracker.child_run_ids.get(r.iteration), self, props)
 
     def _by_iteration(self) -> dict[int, TrialResult]:
         return {r.iteration: r for r in self.results}
 
     def _check_metric(self, metric: str | None) -> str | None:
         family = "classification" if self.config.task == "classification" else "regression"
-        if metric is not None and (metric not in METRICS or METRICS[metric].task != family):
+        known = metric in METRICS or metric in CUSTOM_METRICS
+        if metric is not None and (not known or metric_spec(metric).task != family):
             raise ConfigError(f"Unknown metric {metric!r} for task {self.config.task!r}.")
         return metric
 
@@ -489,6 +723,8 @@ class AutoMLRun:
                                    self.experiment.session())
 
     def __repr__(self) -> str:
+        if "record" not in self.__dict__ and self._control is not None and not self._control.done.is_set():
+            return f"AutoMLRun(id={self._control.parent_run_id!r}, status={self.status!r})"
         if self.record.best_iteration is None:
             return f"AutoMLRun(id={self.id!r}, trials={len(self.results)}, status={self.status!r}, no model)"
         best = self.best
@@ -500,3 +736,18 @@ def _iteration_of(child_or_iteration: "int | ChildRun | None") -> int | None:
     if isinstance(child_or_iteration, ChildRun):
         return child_or_iteration.iteration
     return child_or_iteration
+
+
+def _record_from_checkpoint(tracker: Tracker, run_id: str):
+    """A run that never logged its record (the driver died): its settings and finished trials from the
+    checkpoint, no model. It can be read, and resumed with continue_experiment()."""
+    from .tracking import TrackingError
+
+    config, trials = tracker.load_checkpoint(run_id)
+    if config is None:
+        raise TrackingError(f"Run {run_id!r} has neither a run record nor a checkpoint: it failed before its "
+                            "search started.")
+    mlflow_run = tracker.adopt_parent(run_id)
+    record = RunRecord(config.task, config, trials, None, dict(tracker.child_run_ids), [], {},
+                       stop_reason="the driver stopped before the run finished (continue_experiment() resumes it)")
+    return record, mlflow_run

@@ -36,6 +36,8 @@ MAX_PARAM_LENGTH = 6000
 MAX_BATCH_PARAMS = 100  # MLflow caps a log_batch at 100 params
 FORECASTING_PACKAGES = ("statsforecast", "prophet", "statsmodels", "holidays")
 RECORD_PATH = "automl/run_record.pkl"
+CHECKPOINT_DIR = "automl/checkpoint"  # the config at start and each batch of trials as it finishes: resume reads it
+CHECKPOINT_OOF_MAX_BYTES = 8 * 2**20  # a trial's validation predictions above this are not kept (no ensemble member)
 MODEL_DIR = "model"
 PROBE_SECONDS = 5.0  # a tracking server that does not answer in this long fails the run at its start
 # MLflow's own stores; plugins may add schemes (checked through MLflow's registry when it can be read)
@@ -325,10 +327,73 @@ class Tracker:
                             "predict_seconds": r.predict_seconds})
             params = {"model": r.model, **{f"param_{k}": v for k, v in r.params.items()}}
             self._log_batch(run.info.run_id, params=params, metrics=metrics)
-            status = "FINISHED" if r.status == "ok" else "FAILED"
+            status = {"ok": "FINISHED", "canceled": "KILLED"}.get(r.status, "FAILED")
             end = int((r.started_at + r.duration) * 1000) if r.started_at else None
             self._terminate(run.info.run_id, status, end)
             self.child_run_ids[r.iteration] = run.info.run_id
+        self._checkpoint(results)
+
+    def _checkpoint(self, results) -> None:
+        """The finished trials, validation predictions included, so continue_experiment() can go on
+        from them after the driver died (a child run alone does not hold what ensembles need)."""
+        import copy
+
+        kept = []
+        for r in results:
+            r = copy.copy(r)
+            r.ensemble = None if r.origin == "ensemble" else r.ensemble
+            if r.oof is not None and r.oof.nbytes > CHECKPOINT_OOF_MAX_BYTES:
+                r.oof = None
+            kept.append(r)
+        if not kept:
+            return
+        first = min(r.iteration for r in kept)
+        self._log_pickle(kept, f"{CHECKPOINT_DIR}/trials_{first:06d}_{time.time_ns()}.pkl")
+
+    def _log_pickle(self, payload: Any, artifact_file: str, run_id: str | None = None) -> None:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, os.path.basename(artifact_file))
+            with open(path, "wb") as fh:
+                pickle.dump(payload, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            self.client.log_artifact(self._run(run_id), path, os.path.dirname(artifact_file))
+
+    @_safe
+    def log_checkpoint_config(self, config: Any) -> None:
+        if self.parent_run_id is not None:
+            self._log_pickle(config, f"{CHECKPOINT_DIR}/config.pkl")
+
+    def load_checkpoint(self, run_id: str) -> tuple[Any, list]:
+        """(the run's config, its finished trials by iteration) from the checkpoint; (None, []) when absent."""
+        config, by_iteration = None, {}
+        with tempfile.TemporaryDirectory() as tmp:
+            try:
+                items = self.client.list_artifacts(run_id, CHECKPOINT_DIR)
+            except Exception:  # noqa: BLE001 - no checkpoint
+                return None, []
+            for item in sorted(items, key=lambda i: i.path):
+                with open(self.client.download_artifacts(run_id, item.path, tmp), "rb") as fh:
+                    payload = pickle.load(fh)
+                if item.path.endswith("config.pkl"):
+                    config = payload
+                else:
+                    by_iteration.update({r.iteration: r for r in payload})
+        return config, [by_iteration[i] for i in sorted(by_iteration)]
+
+    def adopt_parent(self, run_id: str):
+        """Point this tracker at an existing parent run and its trial children; returns the MLflow run."""
+        run = self.client.get_run(run_id)
+        self.experiment_id, self.parent_run_id = run.info.experiment_id, run_id
+        query = f"tags.`{PARENT_TAG}` = '{run_id}'"
+        for child in self.client.search_runs([self.experiment_id], query, max_results=50000):
+            iteration = child.data.tags.get("iteration")
+            if iteration is not None and child.data.tags.get("origin") not in (None, "ensemble"):
+                self.child_run_ids.setdefault(int(iteration), child.info.run_id)
+        return run
+
+    def reopen_parent(self, run_id: str) -> None:
+        """continue_experiment: the same parent run goes on (RUNNING again), its children kept."""
+        self.adopt_parent(run_id)
+        self.client.update_run(run_id, status="RUNNING")
 
     @_safe
     def log_run(self, name: str, metrics: Mapping[str, float] | None = None, params: Mapping[str, Any] | None = None,

@@ -51,7 +51,7 @@ def test_registry_covers_azure_names_exactly():
     assert set(metric_names("classification")) == CLASSIFICATION_NAMES
     assert set(metric_names("regression")) == REGRESSION_NAMES
     assert metric_names("forecasting") == metric_names("regression")
-    assert set(METRICS) == CLASSIFICATION_NAMES | REGRESSION_NAMES
+    assert set(METRICS) == CLASSIFICATION_NAMES | REGRESSION_NAMES  # custom metrics never join this table
     assert all(isinstance(s, MetricSpec) and s.name == n for n, s in METRICS.items())
 
 
@@ -357,3 +357,34 @@ def test_compute_metrics_dispatches_by_task():
         compute_metrics("classification", y, proba)
     with pytest.raises(ConfigError):
         compute_metrics("ranking", y, proba)
+
+
+def test_custom_metric_sees_labels_probabilities_and_weights(monkeypatch):
+    import spark_automl.metrics as metrics_mod
+    from spark_automl.metrics import CustomMetric, compute_metrics, register_metric
+
+    monkeypatch.setattr(metrics_mod, "CUSTOM_METRICS", {})  # registrations end with the test
+
+    seen = {}
+
+    def weighted_hits(y_true, y_pred, sample_weight=None):
+        seen["labels"], seen["weight"] = list(y_pred), sample_weight
+        return float(((y_true == y_pred) * (1 if sample_weight is None else sample_weight)).sum())
+
+    register_metric(CustomMetric("weighted_hits", weighted_hits, task="classification"))
+    register_metric(CustomMetric("pos_proba_sum", lambda y, p: float(p.sum()), needs_proba=True,
+                                 task="classification"))
+    proba = np.array([[0.9, 0.1], [0.2, 0.8], [0.4, 0.6]])
+    out = compute_metrics("classification", np.array(["no", "yes", "no"]), proba, classes=["no", "yes"],
+                          sample_weight=np.array([1.0, 2.0, 5.0]), also=("weighted_hits", "pos_proba_sum"))
+    assert "weighted_hits" not in compute_metrics("classification", np.array(["no"]), proba[:1], ["no", "yes"])
+    assert seen["labels"] == ["no", "yes", "yes"] and out["weighted_hits"] == 3.0
+    assert out["pos_proba_sum"] == pytest.approx(1.5)
+    register_metric(CustomMetric("max_err", lambda y, p: float(np.abs(y - p).max()), greater_is_better=False,
+                                 task="regression"))
+    reg = compute_metrics("regression", np.array([1.0, 2.0]), np.array([1.5, 4.0]), also=("max_err",))
+    assert reg["max_err"] == 2.0 and to_loss("max_err", 2.0) == 2.0
+    broken = CustomMetric("broken_metric", lambda y, p: 1 / 0, task="regression")
+    register_metric(broken)
+    assert np.isnan(compute_metrics("regression", np.array([1.0]), np.array([1.0]), also=("broken_metric",))[
+        "broken_metric"])

@@ -49,7 +49,7 @@ def ensemble_params(spec: EnsembleSpec) -> dict[str, Any]:
 
 def _result(iteration: int, kind: str, spec: EnsembleSpec, oof: np.ndarray, target: ValidationTarget, metric: str,
             started: float, fit_seconds: float) -> TrialResult:
-    metrics = target.score(oof)
+    metrics = target.score(oof, also=(metric,))
     params = ensemble_params(spec)
     score = metrics.get(metric, float("nan"))
     loss = to_loss(metric, score)
@@ -81,7 +81,7 @@ def stack_ensemble(voting: TrialResult, results: list[TrialResult], data: Search
     if len(members) < 2:
         members = tuple(r.iteration for r in library(results)[:MAX_SEED])
     by_iteration = {r.iteration: r for r in results}
-    name, kwargs = config.meta_learner, config.stack_meta_learner_kwargs
+    name, kwargs = config.meta_learner_for(len(data.splits) > 1), config.stack_meta_learner_kwargs
     spec = EnsembleSpec(STACK, members, tuple(by_iteration[i].model for i in members), meta_learner_name=name)
     if len(data.splits) > 1:
         spec.meta_learner, oof = cross_validated_stack([by_iteration[i].oof.astype(np.float64) for i in members],

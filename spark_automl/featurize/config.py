@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any, Mapping, Sequence
 
 from ..errors import ConfigError
 
+_log = logging.getLogger(__name__)
+
 PURPOSES = ("Numeric", "Categorical", "CategoricalHash", "DateTime", "Text", "Ignore")
 TRANSFORMERS = ("Imputer", "OneHotEncoder", "HashOneHotEncoder", "TfIdf", "StandardScaler", "MissingIndicator")
 BLOCKABLE = ("OneHotEncoder", "HashOneHotEncoder", "TfIdf", "StandardScaler", "MissingIndicator")
+# Azure transformers this library never applies: blocking one is accepted and changes nothing (a note says so)
+NEVER_USED = {
+    "LabelEncoder": "categorical features are one-hot or hash encoded here, never label encoded",
+    "CatTargetEncoder": "categorical target encoding is not applied here",
+    "WoETargetEncoder": "weight-of-evidence encoding is not applied here",
+    "TextTargetEncoder": "text target encoding is not applied here",
+    "CountVectorizer": "text is featurized with TfIdf here (block TfIdf to drop text features)",
+    "WordEmbedding": "no word embeddings here",
+    "NaiveBayes": "no naive Bayes text featurizer here",
+}
 TRANSFORMER_PARAMS: dict[str, dict[str, Any]] = {
     "Imputer": {"strategy": ("mean", "median", "most_frequent", "constant"), "fill_value": None},
     "HashOneHotEncoder": {"number_of_bits": range(1, 21)},
@@ -31,10 +44,10 @@ class FeaturizationConfig:
         transformer_params: Mapping[str, Sequence[tuple[Sequence[str], Mapping[str, Any]]]] | None = None,
         drop_columns: Sequence[str] | None = None,
     ) -> None:
-        self.blocked_transformers: list[str] = []
+        self._blocked: list[str] = []
         self.column_purposes: dict[str, str] = {}
         self.transformer_params: dict[str, list[tuple[list[str], dict[str, Any]]]] = {}
-        self.drop_columns: list[str] = []
+        self._drop: list[str] = []
         self.add_blocked_transformers(list(blocked_transformers or []))
         for column, purpose in (column_purposes or {}).items():
             self.add_column_purpose(column, purpose)
@@ -51,18 +64,58 @@ class FeaturizationConfig:
             )
         self.column_purposes[column_name] = feature_purpose
 
+    def __setstate__(self, state: dict) -> None:
+        """Records pickled before the attributes became checked properties still load."""
+        for old, new in (("blocked_transformers", "_blocked"), ("drop_columns", "_drop")):
+            if old in state:
+                state[new] = state.pop(old)
+        self.__dict__.update(state)
+
+    # Azure code assigns these attributes directly: the assignment is checked like the add_* methods.
+    @property
+    def blocked_transformers(self) -> list[str]:
+        return self._blocked
+
+    @blocked_transformers.setter
+    def blocked_transformers(self, transformers: Sequence[str]) -> None:
+        self._replace("_blocked", self.add_blocked_transformers, transformers)
+
+    @property
+    def drop_columns(self) -> list[str]:
+        return self._drop
+
+    @drop_columns.setter
+    def drop_columns(self, columns: Sequence[str]) -> None:
+        self._replace("_drop", self.add_drop_columns, columns)
+
+    def _replace(self, attribute: str, add, values: Sequence[str] | None) -> None:
+        """An assignment checked by the add_* method; a refused one leaves the old value."""
+        previous = getattr(self, attribute)
+        setattr(self, attribute, [])
+        try:
+            add(list(values or []))
+        except ConfigError:
+            setattr(self, attribute, previous)
+            raise
+
     def add_blocked_transformers(self, transformers: str | Sequence[str]) -> None:
         names = [transformers] if isinstance(transformers, str) else list(transformers)
-        unknown = [t for t in names if t not in BLOCKABLE]
+        unknown = [t for t in names if t not in BLOCKABLE and t not in NEVER_USED]
         if unknown:
             raise ConfigError(
-                f"Cannot block transformer(s) {unknown}. Blockable transformers: {', '.join(BLOCKABLE)}."
+                f"Cannot block transformer(s) {unknown}. Blockable transformers: {', '.join(BLOCKABLE)} "
+                f"(and Azure's {', '.join(NEVER_USED)}, which are never applied here)."
             )
-        self.blocked_transformers.extend(t for t in names if t not in self.blocked_transformers)
+        for name in names:
+            if name in NEVER_USED:
+                _log.info("FeaturizationConfig: blocking %s changes nothing: %s.", name, NEVER_USED[name])
+        self._blocked.extend(t for t in names if t not in self._blocked)
 
     def add_drop_columns(self, drop_columns: str | Sequence[str]) -> None:
         names = [drop_columns] if isinstance(drop_columns, str) else list(drop_columns)
-        self.drop_columns.extend(n for n in names if n not in self.drop_columns)
+        if not all(isinstance(n, str) for n in names):
+            raise ConfigError(f"drop_columns must be column names (str); got {names!r}.")
+        self._drop.extend(n for n in names if n not in self._drop)
 
     def add_transformer_params(self, transformer: str, cols: Sequence[str], params: Mapping[str, Any]) -> None:
         if transformer not in TRANSFORMER_PARAMS:

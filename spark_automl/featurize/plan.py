@@ -60,7 +60,7 @@ def build_plan(
     plans = [_decide(profile.columns[name], profile.n_rows, mode, custom) for name in feature_columns]
     if onnx_compatible:
         plans = [_onnx_compatible(p, profile.columns[p.name], custom) for p in plans]
-    _fill_vocabularies(df, [p for p in plans if p.purpose == "categorical"])
+    _fill_vocabularies(df, [p for p in plans if p.purpose == "categorical"], custom)
     if custom is not None:
         _apply_median_imputation(df, plans, custom)
     return FeaturizationPlan(columns=plans, mode=mode)
@@ -76,6 +76,9 @@ def _decide(c: ColumnProfile, n_rows: int, mode: str, custom: FeaturizationConfi
     if custom and c.name in custom.drop_columns:
         return ColumnPlan(c.name, "drop", "dropped by FeaturizationConfig")
     purpose = _purpose_from_config(c, custom) or _auto_purpose(c, n_rows)
+    limit = (custom.params_for("OneHotEncoder", c.name) if custom else {}).get("max_categories")
+    if purpose == "hash" and limit and c.distinct <= limit and c.name not in custom.column_purposes:
+        purpose = "categorical"  # OneHotEncoder max_categories above the default cap: one-hot it
     if isinstance(purpose, ColumnPlan):
         return purpose
     plan = ColumnPlan(c.name, purpose, "set by FeaturizationConfig" if custom and c.name in custom.column_purposes else "")
@@ -164,23 +167,40 @@ def _auto_purpose(c: ColumnProfile, n_rows: int):
     return "hash"
 
 
-def _fill_vocabularies(df: DataFrame, plans: list[ColumnPlan]) -> None:
-    """Top categories of every categorical column in ONE Spark job (stack + groupBy + window)."""
+def _fill_vocabularies(df: DataFrame, plans: list[ColumnPlan], custom: FeaturizationConfig | None = None) -> None:
+    """Top categories of every categorical column in ONE Spark job (stack + groupBy + window): up to
+    OneHotEncoder's max_categories (default MAX_ONE_HOT) per column, the rest one 'other' column.
+    Missing values take the most frequent category, or the Imputer's constant fill_value."""
     if not plans:
         return
+    limits = {p.name: int((custom.params_for("OneHotEncoder", p.name) if custom else {}).get(
+        "max_categories", MAX_ONE_HOT)) for p in plans}
     pairs = F.array(*[F.struct(F.lit(p.name).alias("k"), col(p.name).cast("string").alias("v")) for p in plans])
     counts = (
         df.select(F.explode(pairs).alias("kv")).select("kv.k", "kv.v").where(F.col("v").isNotNull())
         .groupBy("k", "v").count()
     )
     rank = F.row_number().over(Window.partitionBy("k").orderBy(F.desc("count"), F.asc("v")))
-    rows = counts.withColumn("r", rank).where(F.col("r") <= MAX_ONE_HOT).collect()
+    rows = counts.withColumn("r", rank).where(F.col("r") <= max(limits.values())).collect()
     vocab: dict[str, list[tuple[int, str]]] = {}
     for r in rows:
         vocab.setdefault(r["k"], []).append((r["r"], r["v"]))
     for p in plans:
-        p.vocabulary = [v for _, v in sorted(vocab.get(p.name, []))]
+        p.vocabulary = [v for _, v in sorted(vocab.get(p.name, []))][:limits[p.name]]
         p.fill_value = p.vocabulary[0] if p.vocabulary else None  # most frequent, Azure's categorical impute
+        if limits[p.name] != MAX_ONE_HOT:
+            p.reason = (p.reason + "; " if p.reason else "") + f"max_categories={limits[p.name]}"
+        imputer = custom.params_for("Imputer", p.name) if custom else {}
+        strategy = imputer.get("strategy")
+        if strategy in ("mean", "median"):
+            raise ConfigError(f"Imputer strategy {strategy!r} is for numeric columns; column {p.name!r} is "
+                              "categorical. Use 'most_frequent' or 'constant' (with fill_value).")
+        if strategy == "constant":
+            p.fill_value = str(imputer.get("fill_value", "missing"))
+            if p.fill_value not in p.vocabulary:
+                p.vocabulary.append(p.fill_value)
+            p.missing_indicator = False  # the missing rows are the fill value's category
+            p.reason = (p.reason + "; " if p.reason else "") + f"missing -> {p.fill_value!r}"
 
 
 def _apply_median_imputation(df: DataFrame, plans: list[ColumnPlan], custom: FeaturizationConfig) -> None:

@@ -48,11 +48,12 @@ def _per_series(frame: pd.DataFrame, scales: pd.Series) -> pd.DataFrame:
                                "mape": "forecast_mean_absolute_percentage_error"})
 
 
-def forecast_metrics(scored: pd.DataFrame, scales: pd.Series, y_range: float) -> tuple[dict[str, float], pd.DataFrame]:
+def forecast_metrics(scored: pd.DataFrame, scales: pd.Series, y_range: float,
+                     also: tuple[str, ...] = ()) -> tuple[dict[str, float], pd.DataFrame]:
     """scored: unique_id, y (actual), yhat for every scored point of every origin.
     Returns (scalar metrics, per-series table)."""
     metrics = compute_metrics("forecasting", scored[TARGET].to_numpy(np.float64), scored["yhat"].to_numpy(np.float64),
-                              y_range=y_range)
+                              y_range=y_range, also=also)
     table = _per_series(scored, scales)
     for name in PER_SERIES:
         values = table[name].replace([np.inf, -np.inf], np.nan).dropna()

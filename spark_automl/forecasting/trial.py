@@ -51,10 +51,10 @@ class Folds:
     def actual(self) -> np.ndarray:
         return self.all_scored[TARGET].to_numpy(np.float64)
 
-    def score(self, yhat: np.ndarray) -> tuple[dict[str, float], pd.DataFrame, pd.DataFrame]:
+    def score(self, yhat: np.ndarray, also: tuple[str, ...] = ()) -> tuple[dict[str, float], pd.DataFrame, pd.DataFrame]:
         """(metrics, per-series table, scored rows with yhat) for validation forecasts in that order."""
         scored = self.all_scored.assign(yhat=yhat)
-        metrics, table = forecast_metrics(scored, self.scales, self.y_range)
+        metrics, table = forecast_metrics(scored, self.scales, self.y_range, also)
         return metrics, table, scored
 
     @property
@@ -157,7 +157,7 @@ class ForecastEvaluator(Evaluator):
             yhat = np.concatenate(preds)
             if not np.isfinite(yhat).all():
                 raise ValueError(f"{int((~np.isfinite(yhat)).sum())} forecasts are NaN or infinite")
-            metrics, table, scored_all = folds.score(yhat)
+            metrics, table, scored_all = folds.score(yhat, (metric,))
             result.metrics, result.oof = metrics, yhat.astype(np.float32)
             result.score = metrics.get(metric, float("nan"))
             result.loss = to_loss(metric, result.score)

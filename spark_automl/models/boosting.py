@@ -53,6 +53,7 @@ REGISTRY.register(
              "subsample": 0.8, "min_child_samples": 10, "reg_alpha": 0.1, "reg_lambda": 1.0},
         ),
         priority=0,
+        framework="lightgbm",
     )
 )
 
@@ -78,6 +79,7 @@ for _name, _task in (("XGBoostClassifier", "classification"), ("XGBoostRegressor
                  "colsample_bytree": 0.7, "min_child_weight": 2.0},
             ),
             priority=1,
+            framework="xgboost",
         )
     )
 

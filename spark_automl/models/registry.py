@@ -41,6 +41,7 @@ class ModelSpec:
     slow: bool = False  # tried after the first learners of the portfolio
     # statistical: the cycles modelled for a detected season m (default [m]); a series needs two of the longest
     seasons: Callable[[int], list[int]] | None = None
+    framework: str = "sklearn"  # the library it comes from (Databricks' exclude_frameworks)
 
     @property
     def tunable(self) -> bool:

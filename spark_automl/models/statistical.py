@@ -74,11 +74,11 @@ def _mstl(m: int):
 
 
 def _stat(name: str, make, priority: int, *, needs_season: bool, slow: bool = False, covariates: bool = False,
-          notes: str = "", seasons=None) -> ModelSpec:
+          notes: str = "", seasons=None, framework: str = "statsforecast") -> ModelSpec:
     return REGISTRY.register(ModelSpec(
         name=name, tasks=("forecasting",), factory=_factory(make), space={}, defaults=({},), priority=priority,
         supports_weights=False, onnx=False, kind=STATISTICAL, needs_season=needs_season,
-        uses_covariates=covariates, slow=slow, notes=notes, seasons=seasons))
+        uses_covariates=covariates, slow=slow, notes=notes, seasons=seasons, framework=framework))
 
 
 # Cheap first: the baselines, then ETS; the slow ones run after the first global learners.
@@ -89,7 +89,7 @@ _stat("SeasonalAverage", _seasonal_average, 3, needs_season=True, notes="mean of
 _stat("ExponentialSmoothing", _ets, 4, needs_season=True, notes="AutoETS")
 _stat("MSTL", _mstl, 5, needs_season=True, seasons=mstl_seasons,
       notes="STL over several seasons (day and week for sub-daily data) + AutoETS on the rest")
-_stat("AutoArima", _arima, 20, needs_season=True, slow=True)
-_stat("Prophet", lambda m: PROPHET, 21, needs_season=False, slow=True)
-_stat("Arimax", _arima, 22, needs_season=True, slow=True, covariates=True,
+_stat("AutoArima", _arima, 20, needs_season=True, slow=True, framework="arima")
+_stat("Prophet", lambda m: PROPHET, 21, needs_season=False, slow=True, framework="prophet")
+_stat("Arimax", _arima, 22, needs_season=True, slow=True, covariates=True, framework="arima",
       notes="AutoARIMA with the numeric known covariates as regressors")

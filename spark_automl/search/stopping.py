@@ -7,11 +7,12 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
-from ..metrics import METRICS
+from ..metrics import metric_spec
 from .trial import OK, TrialResult
 
 EARLY_STOP_MIN_ITERATIONS = 20
 EARLY_STOP_PATIENCE = 10
+CANCELED_REASON = "canceled by the user (run.cancel())"
 
 
 @dataclass
@@ -29,6 +30,22 @@ class Stopper:
     cancelled: bool = False
     reserve: float = 0.0  # seconds kept at the end of the budget for refit + model logging
     reserve_for: Callable[[TrialResult], float] | None = None  # grows the reserve with the successful trials' cost
+    job_tag: str | None = None  # Spark jobs of this run's trials carry it, so cancel() stops only them
+    spark: object = None
+
+    def cancel(self) -> None:
+        """Stop the search from any thread: no new trial starts, running Spark trials are cancelled."""
+        self.cancelled = True
+        if self.spark is not None and self.job_tag:
+            try:
+                self.spark.sparkContext.cancelJobsWithTag(self.job_tag)
+            except Exception:  # noqa: BLE001 - the session may be stopping; the flag still ends the search
+                pass
+
+    def tag_spark_jobs(self, spark) -> None:
+        """Called in the thread that launches a trial's Spark jobs (job tags are per thread)."""
+        if self.job_tag and spark is not None:
+            spark.sparkContext.addJobTag(self.job_tag)
 
     @property
     def deadline(self) -> float | None:
@@ -52,10 +69,10 @@ class Stopper:
     def should_stop(self) -> str | None:
         if self.reason:
             return self.reason
-        greater = METRICS[self.primary_metric].greater_is_better
+        greater = metric_spec(self.primary_metric).greater_is_better
         best_score = -self.best_loss if greater else self.best_loss
         if self.cancelled:
-            self.reason = "cancelled"
+            self.reason = CANCELED_REASON
         elif self.completed >= self.max_iterations:
             self.reason = f"iterations reached ({self.max_iterations})"
         elif self.deadline is not None and time.time() >= self.deadline:

@@ -130,6 +130,21 @@ class Sweeper:
                     out.append(self._candidate(doc["tid"], point["model"], point["params"], "tpe"))
         return out
 
+    def resume(self, results: Sequence[TrialResult], next_iteration: int) -> None:
+        """continue_experiment: the finished trials are known, as if this sweeper had proposed them. Their
+        portfolio entries leave the queue and TPE learns from their losses; nothing of them is run again."""
+        names = {s.name for s in self.specs}
+        for r in sorted(results, key=lambda r: r.iteration):
+            key = _key(r.model, r.params)
+            index = next((j for j, (model, params) in enumerate(self.queue) if _key(model, params) == key), None)
+            if index is not None:
+                del self.queue[index]
+            if r.model in names and self.is_tunable(r.model):
+                self._tid[r.iteration] = insert_pending(self.trials, self.encode(r.model, r.params))
+                self._key_of[r.iteration] = key
+                self.tell(r)
+        self.next_iteration = max(self.next_iteration, next_iteration)
+
     def _insert(self, vals, origin: str, explicit=None) -> Candidate:
         tid = insert_pending(self.trials, vals)
         model, params = explicit if explicit else (self.point_of(vals)["model"], self.point_of(vals)["params"])

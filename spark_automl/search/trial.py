@@ -19,7 +19,7 @@ from ..errors import TrialTimeoutError
 from ..metrics import compute_metrics, to_loss
 from ..models import REGISTRY, LabelEncodedClassifier
 
-OK, FAILED, TIMED_OUT = "ok", "failed", "timed_out"
+OK, FAILED, TIMED_OUT, CANCELED = "ok", "failed", "timed_out", "canceled"
 
 
 @dataclass(frozen=True)
@@ -140,7 +140,7 @@ def evaluate(candidate: Candidate, data: SearchData, primary_metric: str, seed: 
         weight = data.weight[rows] if data.weight is not None else None
         t0 = time.perf_counter()
         metrics = compute_metrics(data.task, data.y[rows], oof[rows], classes=data.classes, sample_weight=weight,
-                                  positive_label=data.positive_label, y_range=data.y_range)
+                                  positive_label=data.positive_label, y_range=data.y_range, also=(primary_metric,))
         pred_s += time.perf_counter() - t0
         result.metrics, result.oof = metrics, oof.astype(np.float32)
         result.score = metrics.get(primary_metric, float("nan"))
@@ -168,6 +168,7 @@ class Evaluator:
 
     primary_metric: str
     mem_in_mb: int | None = None  # Azure's per-iteration memory cap
+    custom_metrics: tuple = ()  # CustomMetric specs, registered wherever the trials run
 
     def data_bytes(self) -> int:  # pragma: no cover - each task measures its own data
         raise NotImplementedError
@@ -185,6 +186,10 @@ class Evaluator:
     def __call__(self, candidate: Candidate, timeout: float | None = None,
                  timeout_reason: str = "iteration_timeout_minutes") -> TrialResult:
         """One candidate under a time limit; `timeout_reason` names that limit in a timeout error."""
+        from ..metrics import register_metric
+
+        for metric in self.custom_metrics:
+            register_metric(metric)
         refused = self.over_memory(candidate)
         return refused if refused is not None else self.run(candidate, timeout, timeout_reason)
 

@@ -43,8 +43,8 @@ class ForecastTarget(ValidationTarget):
         super().__init__("regression", folds.actual, y_range=folds.y_range)
         self.folds = folds
 
-    def score(self, oof: np.ndarray) -> dict[str, float]:
-        return self.folds.score(np.asarray(oof, dtype=np.float64))[0]
+    def score(self, oof: np.ndarray, also: tuple[str, ...] = ()) -> dict[str, float]:
+        return self.folds.score(np.asarray(oof, dtype=np.float64), tuple(also))[0]
 
 
 def featurizer_args(config: AutoMLConfig, series) -> dict[str, Any]:

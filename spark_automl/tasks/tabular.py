@@ -120,10 +120,12 @@ class TabularTask(Task):
 
     def validation_charts(self, config, info, result):
         from ..charts import charts_for
+        from ..table_metrics import tables_for
 
         target = info["target"]
-        return charts_for(config.task, target.actual, target.take(result.oof), info["classes"],
-                          target.scored_weight)
+        prediction = target.take(result.oof)
+        return {**charts_for(config.task, target.actual, prediction, info["classes"], target.scored_weight),
+                **tables_for(config.task, target.actual, prediction, info["classes"])}
 
     def finish_steps(self, config: AutoMLConfig, info: dict) -> list[tuple[str, str, bool, bool]]:
         """(artifact, run method, wanted, asked-for)."""

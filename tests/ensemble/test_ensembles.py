@@ -194,4 +194,24 @@ def test_meta_learner_must_fit_the_task():
     with pytest.raises(ConfigError, match="stack_meta_learner_type.*ElasticNet"):
         AutoMLConfig(task="classification", stack_meta_learner_type="ElasticNet")
     assert not AutoMLConfig(task="classification", enable_onnx_compatible_models=True).stack_enabled
-    assert AutoMLConfig(task="regression").meta_learner == "ElasticNetCV"
+    regression = AutoMLConfig(task="regression")
+    assert (regression.meta_learner_for(False), regression.meta_learner_for(True)) == ("ElasticNet", "ElasticNetCV")
+    classification = AutoMLConfig(task="classification")
+    assert classification.meta_learner_for(True) == "LogisticRegressionCV"  # Azure's default under CV
+    assert AutoMLConfig(task="classification", iterations=4).ensemble_steps == 4  # capped by iterations
+    assert AutoMLConfig(task="classification").ensemble_steps == 15
+
+
+def test_meta_learner_kwargs_checked_before_training():
+    seed_article = {"refit": True, "fit_intercept": False, "class_weight": "balanced", "multi_class": "auto",
+                    "n_jobs": -1}
+    config = AutoMLConfig(task="classification", stack_meta_learner_type="LogisticRegressionCV",
+                          stack_meta_learner_kwargs=seed_article)
+    assert "multi_class" not in config.stack_meta_learner_kwargs and "multi_class" in seed_article
+    with pytest.raises(ConfigError, match=r"\['multi_class'\].*removed"):
+        AutoMLConfig(task="classification", stack_meta_learner_kwargs={"multi_class": "ovr"})
+    with pytest.raises(ConfigError, match=r"\['alpha_typo'\].*ElasticNet"):
+        AutoMLConfig(task="regression", stack_meta_learner_kwargs={"alpha_typo": 1})
+    with pytest.raises(ConfigError, match="LogisticRegression.*C"):
+        AutoMLConfig(task="classification", stack_meta_learner_type="LogisticRegression",
+                     stack_meta_learner_kwargs={"C": -1.0})

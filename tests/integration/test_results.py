@@ -77,8 +77,15 @@ def test_model_test_logs_metrics_and_predictions(credit_run, store):
     assert credit_run.test_run_id is not None  # made at the end of submit (test_size=0.2)
     test_child = _client(store).get_run(credit_run.test_run_id)
     assert 0.6 < test_child.data.metrics["AUC_weighted"] <= 1.0
-    preds = pd.read_csv(io.BytesIO(_artifact(store, credit_run.test_run_id, "test/predictions.csv")))
+    preds = pd.read_csv(io.BytesIO(_artifact(store, credit_run.test_run_id, "predictions/predictions.csv")))
     assert len(preds) == 200 and {"actual", "predicted", "proba_good", "proba_bad"} <= set(preds.columns)
+    # Azure's table metrics as data, counted from the same predictions
+    cm = json.loads(_artifact(store, credit_run.test_run_id, "test/metrics/confusion_matrix.json"))
+    labels = cm["data"]["class_labels"]
+    expected = [[int(((preds["actual"] == a) & (preds["predicted"] == p)).sum()) for p in labels] for a in labels]
+    assert cm["schema_type"] == "confusion_matrix" and cm["data"]["matrix"] == expected
+    report = json.loads(_artifact(store, credit_run.test_run_id, "test/metrics/classification_report.json"))
+    assert report["data"]["accuracy"] == pytest.approx(test_child.data.metrics["accuracy"])
     # run.test on any child returns the same kind of table and metrics
     first = _singles(credit_run)[0]
     table, metrics = credit_run.test(first.iteration, credit_run.info["test_frame"], log=False)
@@ -104,7 +111,7 @@ def test_charts_are_valid_pngs_on_the_best_and_ensemble_runs(credit_run, store):
     for iteration in {credit_run.best.iteration, *ensembles}:
         run_id = credit_run.tracker.child_run_ids[iteration]
         listed = {os.path.basename(f.path) for f in _client(store).list_artifacts(run_id, "charts")}
-        assert names <= listed
+        assert names <= listed and {"confusion_matrix.json", "accuracy_table.json"} <= listed
         png = _artifact(store, run_id, "charts/roc_curve.png")
         assert png.startswith(PNG) and mpimg.imread(io.BytesIO(png)).shape[0] > 100
 
@@ -140,7 +147,7 @@ def test_voting_beats_best_single_on_a_regression_dataset(spark, store):
     assert len(voting.ensemble.iterations) >= 2 and voting.score > max(r.score for r in _singles(run))
     best_run = run.tracker.child_run_ids[run.best.iteration]
     listed = {os.path.basename(f.path) for f in _client(store).list_artifacts(best_run, "charts")}
-    assert {"residuals_histogram.png", "predicted_vs_true.png"} <= listed
+    assert {"residuals_histogram.png", "predicted_vs_true.png", "residuals.json", "predicted_true.json"} <= listed
 
 
 

@@ -43,7 +43,7 @@ def test_a_new_process_reattaches_by_run_id_and_gets_the_same_model(spark, track
                    "leader": int(run.leaderboard.iloc[0]["iteration"]),
                    "proba": model.predict_proba(rows).tolist(), "onnx_ok": bool(check["passed"]),
                    "features": sorted(importance["feature"]), "version": version.version,
-                   "children": len(run.get_children())}}, sys.stdout)
+                   "children": len(list(run.get_children()))}}, sys.stdout)
     """)
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300,
                          cwd=tmp_path)

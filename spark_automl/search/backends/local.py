@@ -12,6 +12,7 @@ from ...budget import STRAGGLER_PATIENCE_SECONDS, TRIAL_GRACE_SECONDS
 from .base import Backend
 
 WORKER = "driver"
+CANCEL_POLL_SECONDS = 0.5
 
 
 class LocalBackend(Backend):
@@ -36,7 +37,16 @@ class LocalBackend(Backend):
             while running:
                 remaining = stopper.remaining()
                 patience = None if remaining is None else remaining + TRIAL_GRACE_SECONDS + STRAGGLER_PATIENCE_SECONDS
-                done, _ = wait(list(running), timeout=patience, return_when=FIRST_COMPLETED)
+                waited = 0.0
+                while True:  # in short steps, so run.cancel() from another thread is seen within a second
+                    step = CANCEL_POLL_SECONDS if patience is None else min(CANCEL_POLL_SECONDS, patience - waited)
+                    done, _ = wait(list(running), timeout=max(step, 0.0), return_when=FIRST_COMPLETED)
+                    waited += step
+                    if done or stopper.cancelled or (patience is not None and waited >= patience):
+                        break
+                if stopper.cancelled and not done:  # a driver thread cannot be killed: it ends in the background
+                    stopper.should_stop()
+                    break
                 if not done:  # experiment deadline passed: stop waiting for stragglers
                     stopper.should_stop()
                     break

@@ -14,7 +14,7 @@ from typing import Iterator
 import pandas as pd
 
 from ...budget import trial_limit
-from ..trial import FAILED, TIMED_OUT, TrialResult
+from ..trial import CANCELED, FAILED, TIMED_OUT, TrialResult
 from .base import Backend, spark_task_label
 
 SCHEMA = "iteration long, payload binary"
@@ -70,9 +70,12 @@ class PandasUDFBackend(Backend):
         rdd = self.spark.sparkContext.parallelize(keyed, n_tasks).partitionBy(n_tasks, lambda k: k).values()
         frame = self.spark.createDataFrame(rdd, SCHEMA)
         fn = _task_fn(bc, ctx.trial_timeout, stopper.deadline)
+        stopper.tag_spark_jobs(self.spark)
         try:
             collected = frame.mapInPandas(fn, SCHEMA).collect()
         except Exception as err:  # a task crashed (e.g. lost executor): record, keep going
+            if stopper.cancelled:
+                return [evaluator.failed(c, CANCELED, "canceled by the user") for c in candidates]
             return [evaluator.failed(c, FAILED, f"Spark task failed: {err}") for c in candidates]
         results = {r["iteration"]: pickle.loads(r["payload"]) for r in collected}
         ordered = [results[c.iteration] for c in candidates]
