@@ -19,6 +19,7 @@ class RunControl:
         self.started = threading.Event()  # the parent run exists (or the run ended before it did)
         self.done = threading.Event()
         self.canceled = False
+        self.pending_iterations: set[int] = set()  # cancel_iteration() before the search started
         self.result: Any = None  # the finished AutoMLRun
         self.error: BaseException | None = None
         self._lock = threading.Lock()
@@ -26,6 +27,7 @@ class RunControl:
     def attach(self, stopper: Stopper) -> None:
         with self._lock:
             self.stopper = stopper
+            stopper.cancelled_iterations.update(self.pending_iterations)
             if self.canceled:
                 stopper.cancel()
 
@@ -35,6 +37,12 @@ class RunControl:
             self.canceled = True
             if self.stopper is not None:
                 self.stopper.cancel()
+
+    def cancel_iteration(self, iteration: int) -> None:
+        with self._lock:
+            self.pending_iterations.add(iteration)
+            if self.stopper is not None:
+                self.stopper.cancelled_iterations.add(iteration)
 
     def mark_started(self, parent_run_id: str | None) -> None:
         self.parent_run_id = parent_run_id

@@ -166,6 +166,7 @@ def _run_experiment(experiment, config: AutoMLConfig, show_output: bool, run_nam
                              tags={"task": config.task, "primary_metric": config.metric, "automl": "spark-automl",
                                    **(tags or {})})
     tracker.log_checkpoint_config(config.without_data())
+    stop_heartbeat = tracker.start_heartbeat()
     control.mark_started(tracker.parent_run_id)
     if tracker.parent_run_id is None:
         progress.stage("MLflow tracking is unavailable: the experiment goes on; nothing will be logged")
@@ -238,6 +239,7 @@ def _run_experiment(experiment, config: AutoMLConfig, show_output: bool, run_nam
             err.run_id = tracker.parent_run_id  # re-attach with Experiment.get_run(err.run_id)
         raise
     finally:
+        stop_heartbeat()
         summary = {f"seconds_{k}": v for k, v in timings.items()}
         summary["wall_seconds"] = time.time() - started
         if status in ("FINISHED", "KILLED") and best is not None:

@@ -135,7 +135,7 @@ class AutoMLRun(RunView):
     `status`, `cancel()` and `wait_for_completion()` answer at once; anything else waits for the end."""
 
     def __init__(self, experiment, run_id: str):
-        from .tracking import TrackingError
+        from .tracking import TrackingError, is_dead
 
         tracker = Tracker(experiment.name, experiment.tracking_uri, experiment.registry_uri)
         tracker.find_experiment()
@@ -144,7 +144,7 @@ class AutoMLRun(RunView):
         except TrackingError:  # no record: a run whose driver died (or was killed) mid-search
             record, mlflow_run = _record_from_checkpoint(tracker, run_id)
         self._init(experiment, tracker, record, task_for(record.task))
-        self._status = mlflow_run.info.status
+        self._status = "DEAD" if is_dead(mlflow_run) else mlflow_run.info.status
 
     @classmethod
     def _pending(cls, experiment, control) -> "AutoMLRun":
@@ -200,7 +200,8 @@ class AutoMLRun(RunView):
 
     @property
     def status(self) -> str:
-        """Azure's status: NotStarted, Running, Completed, Failed or Canceled."""
+        """Azure's status: NotStarted, Running, Completed, Failed, Canceled, or NotResponding (a re-attached
+        run still RUNNING in MLflow whose driver stopped its heartbeat: continue_experiment() resumes it)."""
         if "record" not in self.__dict__ and self._control is not None:
             if not self._control.done.is_set():
                 return "Running" if self._control.started.is_set() else "NotStarted"
@@ -287,6 +288,18 @@ class AutoMLRun(RunView):
         continued = run_experiment(self.experiment, config, show_output, resume=resume)
         self.__dict__.update({k: v for k, v in continued.__dict__.items() if k != "_control"})
         return self
+
+    def cancel_iteration(self, iteration: int) -> None:
+        """Stop one child (Azure's cancel_iteration) of a run submitted with wait=False: the search stops
+        waiting for it and records it as canceled (not used for the model or the ensembles); the others go
+        on. A trial on a driver thread finishes in the background; one inside a Spark batch is discarded
+        when its batch returns. An iteration not yet started is canceled before it runs."""
+        control = self.__dict__.get("_control")
+        if control is None or control.done.is_set():
+            raise ConfigError("cancel_iteration() needs a running run: submit(config, wait=False).")
+        if not isinstance(iteration, int) or isinstance(iteration, bool) or iteration < 0:
+            raise ConfigError(f"cancel_iteration expects an iteration number (int >= 0); got {iteration!r}.")
+        control.cancel_iteration(iteration)
 
     def cancel(self) -> None:
         """Stop the search (from any thread): no new trial starts, running Spark trials are cancelled,

@@ -14,7 +14,7 @@ from typing import Any
 
 # MLflow run status -> Azure's run status
 AZURE_STATUS = {"FINISHED": "Completed", "FAILED": "Failed", "RUNNING": "Running", "KILLED": "Canceled",
-                "SCHEDULED": "NotStarted"}
+                "SCHEDULED": "NotStarted", "DEAD": "NotResponding"}  # DEAD: RUNNING, but its heartbeat stopped
 MODEL_TEST = "automl.model_test"  # Azure's run type of a model-test run
 CHILD = "automl.child"
 

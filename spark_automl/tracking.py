@@ -20,7 +20,7 @@ import tempfile
 import threading
 import time
 import warnings
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 from urllib.parse import urlsplit
 
 from mlflow.entities import Metric, Param, RunTag
@@ -139,6 +139,25 @@ def store_lock(uri: str):
 
 
 CALL_SECONDS = 15.0  # one MLflow write may take this long; past it the store counts as unreachable
+HEARTBEAT_TAG, HEARTBEAT_EVERY_TAG = "automl.heartbeat", "automl.heartbeat_seconds"
+DEAD_AFTER_BEATS = 4  # a RUNNING parent whose heartbeat is this many intervals old has lost its driver
+
+
+def heartbeat_seconds() -> float:
+    """How often a running experiment marks its parent run alive (SPARK_AUTOML_HEARTBEAT_SECONDS, default 30)."""
+    try:
+        return max(float(os.environ.get("SPARK_AUTOML_HEARTBEAT_SECONDS", "30")), 0.2)
+    except ValueError:
+        return 30.0
+
+
+def is_dead(mlflow_run, now: float | None = None) -> bool:
+    """A RUNNING parent whose driver stopped beating (SIGKILL, a lost machine): nobody will close it."""
+    tags = mlflow_run.data.tags
+    if mlflow_run.info.status != "RUNNING" or HEARTBEAT_TAG not in tags:
+        return False
+    every = float(tags.get(HEARTBEAT_EVERY_TAG, 30))
+    return (now or time.time()) - float(tags[HEARTBEAT_TAG]) > DEAD_AFTER_BEATS * every
 
 
 def _safe(fn):
@@ -282,6 +301,30 @@ class Tracker:
         self.parent_run_id = run.info.run_id
         self._log_batch(self.parent_run_id, params=params)
         return self.parent_run_id
+
+    def start_heartbeat(self) -> Callable[[], None]:
+        """Mark the parent run alive every heartbeat_seconds() from a daemon thread, so a reader can tell a
+        run whose driver died (still RUNNING, no recent beat). Returns the function that stops it."""
+        stop = threading.Event()
+        every = heartbeat_seconds()
+
+        @_safe
+        def beat(self, first: bool = False) -> None:
+            tags = {HEARTBEAT_TAG: f"{time.time():.3f}", **({HEARTBEAT_EVERY_TAG: str(every)} if first else {})}
+            self._log_batch(self.parent_run_id, tags=tags)
+
+        def loop() -> None:
+            while not stop.wait(every):
+                if self.unreachable:
+                    return
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    beat(self)
+
+        if self.parent_run_id is not None:
+            beat(self, first=True)
+            threading.Thread(target=loop, name="automl-heartbeat", daemon=True).start()
+        return stop.set
 
     @_safe
     def close_parent(self, status: str, summary: Mapping[str, float], tags: Mapping[str, str]) -> None:

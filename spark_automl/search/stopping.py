@@ -31,6 +31,7 @@ class Stopper:
     reserve: float = 0.0  # seconds kept at the end of the budget for refit + model logging
     reserve_for: Callable[[TrialResult], float] | None = None  # grows the reserve with the successful trials' cost
     job_tag: str | None = None  # Spark jobs of this run's trials carry it, so cancel() stops only them
+    cancelled_iterations: set = field(default_factory=set)  # run.cancel_iteration(): not waited for, not used
     spark: object = None
 
     def cancel(self) -> None:

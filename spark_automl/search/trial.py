@@ -20,6 +20,7 @@ from ..metrics import compute_metrics, to_loss
 from ..models import REGISTRY, LabelEncodedClassifier
 
 OK, FAILED, TIMED_OUT, CANCELED = "ok", "failed", "timed_out", "canceled"
+CANCELED_MESSAGE = "canceled by run.cancel_iteration()"
 
 
 @dataclass(frozen=True)

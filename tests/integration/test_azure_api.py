@@ -203,6 +203,12 @@ def test_cancel_from_another_thread_keeps_the_best_model(spark, tracking_uri):
         if finished_children() >= 3:
             break
         threading.Event().wait(0.1)
+    for _ in range(50):  # re-attached mid-run: beating, with its checkpointed trials (written after the children)
+        live = Experiment("cancel", spark=spark, tracking_uri=tracking_uri).get_run(run.id)
+        if len(live.results) >= 3:
+            break
+        threading.Event().wait(0.1)
+    assert live.status == "Running" and len(live.results) >= 3
     canceller = threading.Thread(target=run.cancel)
     canceller.start()
     canceller.join()
@@ -277,3 +283,20 @@ def test_databricks_classify_returns_a_summary(spark, tracking_uri):
     assert "AUC_weighted" in summary.metric_distribution
     test_runs = list(summary.run.get_children(type="automl.model_test"))  # split_col's 'test' rows
     assert len(test_runs) == 1 and 0.5 < test_runs[0].get_metrics()["AUC_weighted"] <= 1.0
+
+
+def test_cancel_iteration_drops_one_child_and_the_rest_go_on(spark, tracking_uri):
+    frame = pd.read_csv(dataset_path("penguins")).dropna()
+    cfg = AutoMLConfig(task="classification", training_data=frame, label_column_name="species", iterations=8,
+                       allowed_models=["LogisticRegression", "DecisionTree", "KNN"], model_explainability=False,
+                       enable_stack_ensemble=False, enable_voting_ensemble=False, seed=0)
+    run = Experiment("cancel-one", spark=spark, tracking_uri=tracking_uri).submit(cfg, wait=False)
+    run.cancel_iteration(5)  # before it starts: it never runs
+    run.wait_for_completion()
+    by_iteration = {r.iteration: r for r in run.results}
+    assert by_iteration[5].status == "canceled" and by_iteration[5].duration < 1.0
+    assert all(r.status == OK for i, r in by_iteration.items() if i != 5) and len(by_iteration) == 8
+    assert run.best.iteration != 5 and run.status == "Completed"
+    assert MlflowClient(tracking_uri).get_run(run.tracker.child_run_ids[5]).info.status == "KILLED"
+    with pytest.raises(Exception, match="needs a running run"):
+        run.cancel_iteration(1)

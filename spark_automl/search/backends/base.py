@@ -9,7 +9,7 @@ from typing import Callable
 from ...budget import trial_limit
 from ..stopping import Stopper
 from ..sweeper import Sweeper
-from ..trial import Evaluator, TrialResult
+from ..trial import CANCELED, CANCELED_MESSAGE, Evaluator, TrialResult
 
 OnResults = Callable[[list[TrialResult]], None]
 
@@ -59,7 +59,8 @@ class Backend:
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="automl-batch") as pool:
             pending = self._launch(pool, sweeper, evaluator, ctx, stopper)
             while pending is not None:
-                results = pending.result()
+                results = [evaluator.failed(r, CANCELED, CANCELED_MESSAGE) if r.iteration in stopper.cancelled_iterations
+                           else r for r in pending.result()]  # a Spark batch cannot drop one trial: discard it
                 for r in results:
                     sweeper.tell(r)
                     stopper.observe(r)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
 from ...budget import STRAGGLER_PATIENCE_SECONDS, TRIAL_GRACE_SECONDS
+from ..trial import CANCELED, CANCELED_MESSAGE
 from .base import Backend
 
 WORKER = "driver"
@@ -31,6 +32,9 @@ class LocalBackend(Backend):
                     if not asked:
                         return
                     timeout, reason = ctx.timeout_for(stopper)
+                    if asked[0].iteration in stopper.cancelled_iterations:  # canceled before it started
+                        running[pool.submit(evaluator.failed, asked[0], CANCELED, CANCELED_MESSAGE)] = asked[0]
+                        continue
                     running[pool.submit(evaluator, asked[0], timeout, reason)] = asked[0]
 
             submit_more()
@@ -42,18 +46,20 @@ class LocalBackend(Backend):
                     step = CANCEL_POLL_SECONDS if patience is None else min(CANCEL_POLL_SECONDS, patience - waited)
                     done, _ = wait(list(running), timeout=max(step, 0.0), return_when=FIRST_COMPLETED)
                     waited += step
-                    if done or stopper.cancelled or (patience is not None and waited >= patience):
+                    dropped = [f for f, c in running.items() if c.iteration in stopper.cancelled_iterations]
+                    if done or dropped or stopper.cancelled or (patience is not None and waited >= patience):
                         break
                 if stopper.cancelled and not done:  # a driver thread cannot be killed: it ends in the background
                     stopper.should_stop()
                     break
-                if not done:  # experiment deadline passed: stop waiting for stragglers
+                if not done and not dropped:  # experiment deadline passed: stop waiting for stragglers
                     stopper.should_stop()
                     break
                 results = []
-                for future in done:
-                    running.pop(future)
-                    result = future.result()
+                for future in {*done, *dropped}:
+                    candidate = running.pop(future)
+                    result = (evaluator.failed(candidate, CANCELED, CANCELED_MESSAGE)
+                              if candidate.iteration in stopper.cancelled_iterations else future.result())
                     result.worker = WORKER
                     sweeper.tell(result)
                     stopper.observe(result)
