@@ -630,7 +630,7 @@ class AutoMLRun(RunView):
 
         self._require("code", "generate_code")
         result = self._result(_iteration_of(child_or_iteration), None)
-        files = generate(self.config, self.info["classes"], result, self.results)
+        files = generate(self.config, self.info["classes"], result, self.results, self.info.get("estimator_args"))
         if log:
             self.tracker.log_files(files, "generated_code", self.tracker.run_of(result.iteration))
         return files

@@ -15,7 +15,7 @@ from pyspark.sql import DataFrame, SparkSession
 from ..config import AutoMLConfig
 from ..errors import DataError
 from ..featurize.plan import FeaturizationPlan, build_plan
-from ..featurize.transformer import AutoFeaturizer
+from ..featurize.transformer import CODE_SUFFIX, AutoFeaturizer
 from ..spark_utils import FOLD, INTERNAL_COLUMNS, IS_TEST, ROW_ID, col
 from . import guardrails as gr
 from .ingest import to_spark, with_row_ids
@@ -39,6 +39,12 @@ class SearchData:
     classes: list | None
     y_range: float | None
     positive_label: Any = None
+    code_columns: tuple[int, ...] = ()  # X columns each learner target-encodes inside its own fit
+    woe: bool = False  # binary labels: weight of evidence (log-odds) rather than the rate
+
+    def estimator_args(self) -> dict[str, Any]:
+        """build_estimator's data-dependent arguments."""
+        return {"code_columns": self.code_columns, "woe": self.woe}
 
     @property
     def n_rows(self) -> int:
@@ -144,8 +150,9 @@ def prepare(spark: SparkSession, config: AutoMLConfig, progress=None, loaded=Non
     feature_columns = [c for c in user_columns if c not in excluded and c not in INTERNAL_COLUMNS]
     say("Computing featurization statistics with Spark")
     train_only = labelled.where(~F.col(IS_TEST))
+    encoding = target_encoding(config, prof, classification)
     plan = build_plan(train_only, prof, feature_columns, config.featurization,
-                      onnx_compatible=config.enable_onnx_compatible_models)
+                      onnx_compatible=config.enable_onnx_compatible_models, target_encoding=encoding is not None)
     check_usable_features(plan.columns)
     featurizer = plan.featurizer()
 
@@ -153,7 +160,10 @@ def prepare(spark: SparkSession, config: AutoMLConfig, progress=None, loaded=Non
     limit = search_row_limit(config.max_rows_in_memory, len(wanted))
     search_df, sampled = _bounded(labelled, prof.n_labeled, limit, config.seed, prof.label_counts if classification else None,
                                   label)
-    if sampled:
+    if sampled:  # the final refit runs in Spark learners, which have no per-fit target encoder
+        for p in plan.columns:
+            p.codes = []
+        featurizer = plan.featurizer()
         say(f"Large-data mode: {prof.n_labeled} rows x {len(wanted)} columns exceed the driver budget "
             f"({limit} rows); the search uses a seeded{' stratified' if classification else ''} sample, "
             "featurization and the final refit run in Spark on all rows")
@@ -183,8 +193,9 @@ def prepare(spark: SparkSession, config: AutoMLConfig, progress=None, loaded=Non
     classes = sorted(prof.label_counts, key=_sort_key) if classification else None
     y_range = None if classification else float(np.nanmax(y) - np.nanmin(y)) or 1.0
     splits = _splits(train_pdf, technique, config.cv_split_column_names)
+    code_columns = tuple(i for i, n in enumerate(featurizer.get_feature_names_out()) if n.endswith(CODE_SUFFIX))
     search = SearchData(config.task, X, y if classification else y.astype(np.float64), w, splits, classes, y_range,
-                        config.positive_label)
+                        config.positive_label, code_columns, bool(code_columns) and encoding == "woe")
     holdout = _holdout_sample(train_pdf, splits, user_columns, config.seed)
     guards = gr.evaluate(prof, plan.columns, technique, classification, prof.n_label_missing, sampled)
     return PreparedData(
@@ -195,6 +206,23 @@ def prepare(spark: SparkSession, config: AutoMLConfig, progress=None, loaded=Non
         sampled_rows=sampled, full_train=full_train, full_test=full_test,
         n_train_rows=prof.n_labeled - n_test if sampled else len(train_pdf),
     )
+
+
+def target_encoding(config, prof, classification: bool) -> str | None:
+    """Azure's CatTargetEncoder / WoETargetEncoder for high-cardinality categoricals: 'target' for
+    regression, 'woe' (or 'target' with WoETargetEncoder blocked) for binary labels; None for
+    multiclass labels (one encoding per class would change the feature count) or when blocked."""
+    from ..featurize.config import FeaturizationConfig
+
+    blocked = set(config.featurization.blocked_transformers) if isinstance(config.featurization,
+                                                                           FeaturizationConfig) else set()
+    if config.featurization == "off" or "CatTargetEncoder" in blocked:
+        return None
+    if not classification:
+        return "target"
+    if len(prof.label_counts) != 2:
+        return None
+    return "target" if "WoETargetEncoder" in blocked else "woe"
 
 
 HOLDOUT_SAMPLE_ROWS = 2000

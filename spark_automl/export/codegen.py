@@ -103,11 +103,13 @@ def _featurization_literal(featurization: Any) -> str:
                                          featurization.transformer_params, featurization.drop_columns)
 
 
-def _sections(config: AutoMLConfig, classes, result: TrialResult, results: list[TrialResult]) -> list[str]:
+def _sections(config: AutoMLConfig, classes, result: TrialResult, results: list[TrialResult],
+              estimator_args: dict) -> list[str]:
     members = member_results(result, results)
     builders, imports = [], {"from sklearn.pipeline import Pipeline"}
     for m in members:
-        est = build_estimator(m.model, m.params, config.task, classes, config.cores_per_trial, config.seed)
+        est = build_estimator(m.model, m.params, config.task, classes, config.cores_per_trial, config.seed,
+                              **estimator_args)
         imports.update(_imports(est))
         code = estimator_code(est, indent=4)
         builders.append(f"def build_iteration_{m.iteration}():\n"
@@ -247,9 +249,11 @@ def _final_model_code(result: TrialResult) -> str:
                                           META_LEARNER, {spec.meta_learner_name!r}, data.task, data.classes).fit()''')
 
 
-def generate(config: AutoMLConfig, classes, result: TrialResult, results: list[TrialResult]) -> dict[str, str]:
-    """{'training_script.py': ..., 'training_notebook.py': ...} for one child."""
-    sections = _sections(config, classes, result, results)
+def generate(config: AutoMLConfig, classes, result: TrialResult, results: list[TrialResult],
+             estimator_args: dict | None = None) -> dict[str, str]:
+    """{'training_script.py': ..., 'training_notebook.py': ...} for one child. estimator_args: the
+    search data's (target-encoded columns), so the script rebuilds the same estimators."""
+    sections = _sections(config, classes, result, results, estimator_args or {})
     script = "\n\n\n".join(sections) + "\n"
     notebook_body = sections[1:-1] + [sections[-1].replace(
         'if __name__ == "__main__":\n    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])\n'

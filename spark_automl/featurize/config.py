@@ -11,12 +11,11 @@ _log = logging.getLogger(__name__)
 
 PURPOSES = ("Numeric", "Categorical", "CategoricalHash", "DateTime", "Text", "Ignore")
 TRANSFORMERS = ("Imputer", "OneHotEncoder", "HashOneHotEncoder", "TfIdf", "StandardScaler", "MissingIndicator")
-BLOCKABLE = ("OneHotEncoder", "HashOneHotEncoder", "TfIdf", "StandardScaler", "MissingIndicator")
+BLOCKABLE = ("OneHotEncoder", "HashOneHotEncoder", "TfIdf", "StandardScaler", "MissingIndicator", "CatTargetEncoder",
+             "WoETargetEncoder")
 # Azure transformers this library never applies: blocking one is accepted and changes nothing (a note says so)
 NEVER_USED = {
     "LabelEncoder": "categorical features are one-hot or hash encoded here, never label encoded",
-    "CatTargetEncoder": "categorical target encoding is not applied here",
-    "WoETargetEncoder": "weight-of-evidence encoding is not applied here",
     "TextTargetEncoder": "text target encoding is not applied here",
     "CountVectorizer": "text is featurized with TfIdf here (block TfIdf to drop text features)",
     "WordEmbedding": "no word embeddings here",

@@ -21,6 +21,7 @@ MAX_ONE_HOT = 64          # distinct values up to which a string column is one-h
 ID_LIKE_RATIO = 0.97      # distinct / non-null above which a column identifies rows
 TEXT_MIN_AVG_LENGTH = 25  # long high-cardinality strings are free text, not categories
 DEFAULT_HASH_BITS = 6
+TARGET_CODES = 2000  # values of a hashed column that get their own target encoding; the rarer share one
 DEFAULT_TEXT_BITS = 8
 DATETIME_RATIO = 0.95
 
@@ -45,9 +46,12 @@ def build_plan(
     featurization: str | FeaturizationConfig,
     *,
     onnx_compatible: bool = False,
+    target_encoding: bool = False,
 ) -> FeaturizationPlan:
     """onnx_compatible: use only purposes spark_automl.export.onnx reproduces exactly
-    (hashed columns become one-hot over their most frequent values; datetime and text are dropped)."""
+    (hashed columns become one-hot over their most frequent values; datetime and text are dropped).
+    target_encoding: hashed (high-cardinality) columns also give their value's code among the
+    TARGET_CODES most frequent, which the learners target-encode inside each fit."""
     custom = featurization if isinstance(featurization, FeaturizationConfig) else None
     if custom is not None:
         unknown = sorted(custom.referenced_columns() - set(profile.columns))
@@ -60,7 +64,8 @@ def build_plan(
     plans = [_decide(profile.columns[name], profile.n_rows, mode, custom) for name in feature_columns]
     if onnx_compatible:
         plans = [_onnx_compatible(p, profile.columns[p.name], custom) for p in plans]
-    _fill_vocabularies(df, [p for p in plans if p.purpose == "categorical"], custom)
+    coded = [p for p in plans if p.purpose == "hash"] if target_encoding and not onnx_compatible else []
+    _fill_vocabularies(df, [p for p in plans if p.purpose == "categorical"], custom, coded)
     if custom is not None:
         _apply_median_imputation(df, plans, custom)
     return FeaturizationPlan(columns=plans, mode=mode)
@@ -167,15 +172,19 @@ def _auto_purpose(c: ColumnProfile, n_rows: int):
     return "hash"
 
 
-def _fill_vocabularies(df: DataFrame, plans: list[ColumnPlan], custom: FeaturizationConfig | None = None) -> None:
+def _fill_vocabularies(df: DataFrame, plans: list[ColumnPlan], custom: FeaturizationConfig | None = None,
+                       coded: list[ColumnPlan] = ()) -> None:
     """Top categories of every categorical column in ONE Spark job (stack + groupBy + window): up to
     OneHotEncoder's max_categories (default MAX_ONE_HOT) per column, the rest one 'other' column.
-    Missing values take the most frequent category, or the Imputer's constant fill_value."""
-    if not plans:
+    Missing values take the most frequent category, or the Imputer's constant fill_value. The same
+    job gives the `coded` (hashed) columns their TARGET_CODES most frequent values."""
+    if not plans and not coded:
         return
     limits = {p.name: int((custom.params_for("OneHotEncoder", p.name) if custom else {}).get(
         "max_categories", MAX_ONE_HOT)) for p in plans}
-    pairs = F.array(*[F.struct(F.lit(p.name).alias("k"), col(p.name).cast("string").alias("v")) for p in plans])
+    limits.update({p.name: TARGET_CODES for p in coded})
+    both = [*plans, *coded]
+    pairs = F.array(*[F.struct(F.lit(p.name).alias("k"), col(p.name).cast("string").alias("v")) for p in both])
     counts = (
         df.select(F.explode(pairs).alias("kv")).select("kv.k", "kv.v").where(F.col("v").isNotNull())
         .groupBy("k", "v").count()
@@ -185,6 +194,9 @@ def _fill_vocabularies(df: DataFrame, plans: list[ColumnPlan], custom: Featuriza
     vocab: dict[str, list[tuple[int, str]]] = {}
     for r in rows:
         vocab.setdefault(r["k"], []).append((r["r"], r["v"]))
+    for p in coded:
+        p.codes = [v for _, v in sorted(vocab.get(p.name, []))][:TARGET_CODES]
+        p.reason += f"; target-encoded in each fit over its {len(p.codes)} most frequent values"
     for p in plans:
         p.vocabulary = [v for _, v in sorted(vocab.get(p.name, []))][:limits[p.name]]
         p.fill_value = p.vocabulary[0] if p.vocabulary else None  # most frequent, Azure's categorical impute

@@ -16,6 +16,7 @@ from sklearn.feature_extraction.text import HashingVectorizer
 
 from ..errors import DataError
 
+CODE_SUFFIX = "#code"  # the feature a TargetEncoded learner encodes (see models.wrappers.TargetEncoded)
 DATETIME_PARTS = ("year", "month", "day", "dayofweek", "dayofyear", "quarter", "week", "hour", "minute", "second")
 
 
@@ -33,6 +34,7 @@ class ColumnPlan:
     vocabulary: list[str] = field(default_factory=list)
     n_buckets: int = 0
     ngram_max: int = 2
+    codes: list[str] = field(default_factory=list)  # hash columns: values target-encoded in each fit (#code)
 
     def describe(self) -> dict[str, Any]:
         out = asdict(self)
@@ -110,6 +112,10 @@ class AutoFeaturizer(TransformerMixin, BaseEstimator):
         out[np.arange(len(text)), buckets] = 1.0
         out[missing, :] = 0.0
         out[:, -1] = missing
+        if plan.codes:  # the value's index among the frequent ones (-1: rare, unseen or missing)
+            index = {v: i for i, v in enumerate(plan.codes)}
+            code = np.fromiter((index.get(v, -1) for v in text), dtype=np.float64, count=len(text))
+            out = np.column_stack([out, np.where(missing, -1.0, code)])
         return out
 
     @staticmethod
@@ -141,6 +147,7 @@ class AutoFeaturizer(TransformerMixin, BaseEstimator):
                 names += [f"{n}=__missing__"] if plan.missing_indicator else []
             elif plan.purpose == "hash":
                 names = [f"{n}#hash{i}" for i in range(plan.n_buckets)] + [f"{n}=__missing__"]
+                names += [f"{n}{CODE_SUFFIX}"] if plan.codes else []
             elif plan.purpose == "datetime":
                 names = [f"{n}.{p}" for p in DATETIME_PARTS]
             elif plan.purpose == "text":

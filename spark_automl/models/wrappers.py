@@ -68,3 +68,52 @@ class LabelEncodedClassifier(ClassifierMixin, BaseEstimator):
 
     def predict(self, X) -> np.ndarray:
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+
+WOE_EPS = 1e-6
+
+
+class TargetEncoded(BaseEstimator):
+    """Target encoding of the high-cardinality categorical code columns (Azure's CatTargetEncoder,
+    and WoETargetEncoder for binary labels: the log-odds of the category's smoothed positive rate).
+
+    The encoder is learnt inside each fit, on that fit's rows only, so a validation fold's own
+    labels never reach its encoding; scikit-learn's TargetEncoder also cross-fits within the
+    training rows, so the learner does not see in-sample encodings either."""
+
+    def __init__(self, estimator: Any = None, columns: Sequence[int] = (), woe: bool = False, seed: int = 0):
+        self.estimator = estimator
+        self.columns = columns
+        self.woe = woe
+        self.seed = seed
+
+    def fit(self, X, y, **fit_params):
+        from sklearn.preprocessing import TargetEncoder
+
+        X = np.asarray(X)
+        self.encoder_ = TargetEncoder(random_state=self.seed)
+        encoded = self.encoder_.fit_transform(self._codes(X), y)
+        self.estimator_ = clone(self.estimator).fit(self._with(X, encoded), y, **fit_params)
+        self.n_features_in_ = X.shape[1]
+        return self
+
+    def _codes(self, X: np.ndarray) -> np.ndarray:
+        return np.asarray(X[:, list(self.columns)], dtype=np.int64)
+
+    def _with(self, X: np.ndarray, encoded: np.ndarray) -> np.ndarray:
+        out = np.array(X, dtype=np.float64, copy=True)
+        if self.woe:
+            p = np.clip(encoded, WOE_EPS, 1 - WOE_EPS)
+            encoded = np.log(p / (1 - p))
+        out[:, list(self.columns)] = encoded
+        return out
+
+    def _encoded(self, X) -> np.ndarray:
+        X = np.asarray(X)
+        return self._with(X, self.encoder_.transform(self._codes(X)))
+
+    def predict(self, X):
+        return self.estimator_.predict(self._encoded(X))
+
+    def predict_proba(self, X):
+        return self.estimator_.predict_proba(self._encoded(X))

@@ -10,14 +10,14 @@ import threading
 import time
 import traceback
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
 from ..data.prepare import SearchData
 from ..errors import TrialTimeoutError
 from ..metrics import compute_metrics, to_loss
-from ..models import REGISTRY, LabelEncodedClassifier
+from ..models import REGISTRY, LabelEncodedClassifier, TargetEncoded
 
 OK, FAILED, TIMED_OUT, CANCELED = "ok", "failed", "timed_out", "canceled"
 CANCELED_MESSAGE = "canceled by run.cancel_iteration()"
@@ -57,10 +57,14 @@ class TrialResult:
     worker: str = ""  # where it ran: "driver" or the Spark task, as the backend saw it
 
 
-def build_estimator(model: str, params: Mapping[str, Any], data_task: str, classes, n_jobs: int, seed: int):
-    """The unfitted estimator for a candidate; classifiers get the label-safe wrapper."""
+def build_estimator(model: str, params: Mapping[str, Any], data_task: str, classes, n_jobs: int, seed: int,
+                    code_columns: Sequence[int] = (), woe: bool = False):
+    """The unfitted estimator for a candidate; classifiers get the label-safe wrapper. code_columns:
+    high-cardinality categorical codes, target-encoded inside each fit (TargetEncoded)."""
     spec = REGISTRY.get(model, data_task)
     est = spec.build(params, data_task, n_jobs=n_jobs, seed=seed)
+    if code_columns:
+        est = TargetEncoded(est, tuple(code_columns), woe, seed)
     if data_task == "classification":
         return LabelEncodedClassifier(est, classes=list(classes), weight_param=spec.weight_param)
     return est
@@ -85,7 +89,7 @@ def fit_many(data: SearchData, candidates: list, rows: np.ndarray | None, seed: 
     w = data.weight if rows is None or data.weight is None else data.weight[rows]
 
     def fit_one(c):
-        est = build_estimator(c.model, c.params, data.task, data.classes, n_jobs, seed)
+        est = build_estimator(c.model, c.params, data.task, data.classes, n_jobs, seed, **data.estimator_args())
         return c.iteration, fit_estimator(est, c.model, data.task, X, y, w)
 
     if workers <= 1 or len(candidates) <= 1:
@@ -108,7 +112,8 @@ def _cross_validate(candidate: Candidate, data: SearchData, seed: int, n_jobs: i
     for train_idx, valid_idx in data.splits:
         if deadline is not None and time.time() > deadline:
             raise TrialTimeoutError(f"time limit reached between folds ({timeout_reason})")
-        est = build_estimator(candidate.model, candidate.params, data.task, data.classes, n_jobs, seed)
+        est = build_estimator(candidate.model, candidate.params, data.task, data.classes, n_jobs, seed,
+                              **data.estimator_args())
         w = data.weight[train_idx] if data.weight is not None else None
         t0 = time.perf_counter()
         fit_estimator(est, candidate.model, data.task, data.X[train_idx], data.y[train_idx], w)

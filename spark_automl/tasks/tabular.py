@@ -112,6 +112,7 @@ class TabularTask(Task):
             "has_test": p.test_frame is not None or p.full_test is not None, "target": problem.target,
             "featurization": [c.describe() for c in p.plan.columns], "validation": p.technique.describe(),
             "final_learners": dict(p.final_learners), "sampled_rows": p.sampled_rows, "train_rows": p.n_train_rows,
+            "estimator_args": s.estimator_args(),
         }
 
     def describe_data(self, info: dict) -> list[str]:
