@@ -23,13 +23,29 @@ def to_spark(spark: SparkSession, data: Any, role: str = "training_data") -> Dat
         if data.empty:
             raise DataError(f"'{role}' is an empty pandas DataFrame; pass at least one row.")
         # createDataFrame copies: the caller's frame is never modified.
-        return spark.createDataFrame(data)
+        try:
+            return spark.createDataFrame(data)
+        except (TypeError, ValueError) as err:  # PySparkTypeError / PySparkValueError derive from these
+            raise _mixed_types_error(data, role, err) from None
     if isinstance(data, str):
         return _read_path_or_table(spark, data, role)
     raise DataError(
         f"'{role}' must be a Spark DataFrame, a pandas DataFrame, a table name or a file path; "
         f"got {type(data).__name__}."
     )
+
+
+def _mixed_types_error(frame: pd.DataFrame, role: str, err: Exception) -> DataError:
+    """Spark needs one type per column: name the pandas column that mixes value types, and the fix."""
+    for name in frame.columns:
+        if frame[name].dtype == object:
+            kinds = sorted({type(v).__name__ for v in frame[name].dropna()})
+            if len(kinds) > 1:
+                return DataError(f"Column {name!r} of '{role}' mixes value types ({', '.join(kinds)}); Spark needs one "
+                                 f"type per column. Fix: convert it, e.g. pd.to_datetime(df[{name!r}], errors='coerce'),"
+                                 f" pd.to_numeric(..., errors='coerce') or .astype(str).")
+    return DataError(f"'{role}' cannot become a Spark DataFrame: {type(err).__name__}: {err}. Fix: give each column "
+                     "one type (pandas dtype object columns are the usual cause).")
 
 
 def _read_path_or_table(spark: SparkSession, name: str, role: str) -> DataFrame:

@@ -283,7 +283,8 @@ def _project(df: DataFrame, label: str, time: str, ids: list[str], id_kept: list
         uid.alias(SERIES_ID), ds.alias(TIME),
         F.when(F.isnan(y), F.lit(None).cast("double")).otherwise(y).alias(TARGET),
         *covs, *[col(c).alias(c) for c in id_kept],
-        state.alias(_STATE), (col(label).isNotNull() & y.isNull()).alias(_BAD_Y), null_id.alias(_NULL_ID),
+        state.alias(_STATE), (col(label).isNotNull() & (y.isNull() | (F.abs(y) == F.lit(float("inf"))))).alias(_BAD_Y),
+        null_id.alias(_NULL_ID),
     )
 
 
@@ -343,10 +344,11 @@ def _check_stats(df: DataFrame, stats: dict[str, int], label: str, time: str, id
                         f"e.g. {examples}. Fix: write the times in a parsable format such as 'YYYY-MM-DD' or "
                         "'YYYY-MM-DD HH:MM:SS', or convert the column to a timestamp/date (or integer) type.")
     if stats["bad_target"]:
-        bad = col(label).isNotNull() & try_double(label).isNull()
+        value = try_double(label)
+        bad = col(label).isNotNull() & (value.isNull() | (F.abs(value) == F.lit(float("inf"))))
         examples = [r[0] for r in df.filter(bad).select(col(label)).limit(3).collect()]
-        raise DataError(f"Target column {label!r} has {stats['bad_target']} value(s) that are not numbers, "
-                        f"e.g. {examples}. Fix: make them numeric, or empty where the value is missing.")
+        raise DataError(f"Target column {label!r} has {stats['bad_target']} value(s) that are not finite numbers, "
+                        f"e.g. {examples}. Fix: make them numeric and finite, or empty where the value is missing.")
     if stats["null_id"]:
         per_column = df.agg(*[_count(col(c).isNull()).alias(str(i)) for i, c in enumerate(ids)]).first()
         counts = {c: int(per_column[str(i)]) for i, c in enumerate(ids) if per_column[str(i)]}

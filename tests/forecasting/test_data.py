@@ -176,7 +176,7 @@ def test_schema_errors_name_the_column_and_the_fix(spark, airline, txhousing):
         load(spark, airline, "passengers", time_column_name="month", freq="fortnightly")
     text_target = airline.astype({"passengers": str})
     text_target.loc[3, "passengers"] = "n/a"
-    with pytest.raises(DataError, match=r"Target column 'passengers' has 1 value\(s\) that are not numbers.*'n/a'"):
+    with pytest.raises(DataError, match=r"Target column 'passengers' has 1 value\(s\) that are not finite numbers.*'n/a'"):
         load(spark, text_target, "passengers", time_column_name="month")
     no_city = txhousing.copy()
     no_city.loc[[7, 8], "city"] = None
