@@ -1,31 +1,51 @@
-"""spark-automl: Azure ML AutoML (SDK v1) on Spark, tracked in MLflow."""
+"""spark-automl: Azure ML AutoML (SDK v1) on Spark, tracked in MLflow.
+
+The public names load on first use (PEP 562): `import spark_automl` costs almost nothing, so a
+command's --help and every fresh Spark Python worker start fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
 
 from . import _runtime  # noqa: F401  (must run before LightGBM/XGBoost load their OpenMP runtime)
 
-from .api import classify, forecast, regress
-from .config import AutoMLConfig
-from .databricks import AutoMLSummary, TrialInfo
-from .dataset import Dataset, TabularDataset
-from .ensemble.estimators import StackEnsembleEstimator, VotingEnsembleEstimator
-from .errors import (AutoMLError, CanceledError, ConfigError, DataError, ExportError, NoTrialSucceededError,
-                     TrialError, TrialTimeoutError)
-from .experiment import Experiment
-from .featurize.config import FeaturizationConfig
-from .forecasting.settings import ForecastingParameters
-from .metrics import CustomMetric
-from .models import REGISTRY
-from .model_proxy import ModelProxy
-from .run import AutoMLRun, ChildRun, ModelTestRun
-from .scoring import forecast_spark, score_spark
-from .spark_utils import local_session
-from .widgets import RunDetails
-from .workspace import Workspace
-
 __version__ = "0.1.0"
 
-__all__ = [
-    "AutoMLConfig", "AutoMLError", "AutoMLSummary", "TrialInfo", "Dataset", "TabularDataset", "AutoMLRun", "CanceledError", "ChildRun", "ConfigError", "CustomMetric", "ModelProxy",
-    "ModelTestRun", "RunDetails", "Workspace", "DataError", "Experiment", "ExportError",
-    "FeaturizationConfig", "NoTrialSucceededError", "REGISTRY", "StackEnsembleEstimator", "TrialError",
-    "TrialTimeoutError", "VotingEnsembleEstimator", "ForecastingParameters", "classify", "forecast", "local_session", "regress", "forecast_spark", "score_spark",
-]
+# public name -> the module that defines it
+_EXPORTS: dict[str, str] = {
+    **dict.fromkeys(("classify", "forecast", "regress"), ".api"),
+    "AutoMLConfig": ".config",
+    **dict.fromkeys(("AutoMLSummary", "TrialInfo"), ".databricks"),
+    **dict.fromkeys(("Dataset", "TabularDataset"), ".dataset"),
+    **dict.fromkeys(("StackEnsembleEstimator", "VotingEnsembleEstimator"), ".ensemble.estimators"),
+    **dict.fromkeys(("AutoMLError", "CanceledError", "ConfigError", "DataError", "ExportError",
+                     "NoTrialSucceededError", "TrialError", "TrialTimeoutError"), ".errors"),
+    "Experiment": ".experiment",
+    "FeaturizationConfig": ".featurize.config",
+    "ForecastingParameters": ".forecasting.settings",
+    "CustomMetric": ".metrics",
+    "REGISTRY": ".models",
+    "ModelProxy": ".model_proxy",
+    **dict.fromkeys(("AutoMLRun", "ChildRun", "ModelTestRun"), ".run"),
+    **dict.fromkeys(("forecast_spark", "score_spark"), ".scoring"),
+    "local_session": ".spark_utils",
+    "RunDetails": ".widgets",
+    "Workspace": ".workspace",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'spark_automl' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

@@ -146,13 +146,14 @@ def _drawable(s: _Series) -> bool:
     return pos > 0 and neg > 0
 
 
-def _series(c: _Classes) -> list[_Series]:
-    """Binary: the positive class only. Multiclass: one-vs-rest per class plus micro-average."""
+def _series(c: _Classes, positive_label: Any = None) -> list[_Series]:
+    """Binary: the positive class only (positive_label, default the last class), as the _binary
+    metrics. Multiclass: one-vs-rest per class plus micro-average."""
     if len(c.y) > MAX_CURVE_ROWS:
         rows = np.sort(np.random.default_rng(_SEED).choice(len(c.y), MAX_CURVE_ROWS, replace=False))
         c = _Classes(y=c.y[rows], proba=c.proba[rows], w=c.w[rows], labels=c.labels)
     if c.k <= 2:
-        pos = c.k - 1
+        pos = c.labels.index(positive_label) if positive_label in c.labels else c.k - 1
         candidates = [_Series(_label(c.labels[pos]), (c.y == pos).astype(int), c.proba[:, pos], c.w)]
     else:
         onehot = np.eye(c.k, dtype=int)[c.y]
@@ -287,7 +288,7 @@ def _lift(series: list[_Series], k: int) -> bytes:
 
 
 def classification_charts(
-    y_true: Any, proba: Any, classes: Sequence, sample_weight: Any = None
+    y_true: Any, proba: Any, classes: Sequence, sample_weight: Any = None, positive_label: Any = None
 ) -> dict[str, bytes]:
     """Confusion matrix, ROC, precision-recall, calibration, lift and gains charts as PNG bytes.
 
@@ -297,7 +298,7 @@ def classification_charts(
     c = _classification_inputs(y_true, proba, classes, sample_weight)
     if len(c.y) == 0:
         return {}
-    series = _series(c)
+    series = _series(c, positive_label)
     return {
         "confusion_matrix.png": _confusion_matrix(c),
         "roc_curve.png": _roc(series, c.k),
@@ -384,11 +385,12 @@ def feature_importance_chart(importance: pd.DataFrame, top: int = 20) -> bytes:
 
 
 def charts_for(
-    task: str, y_true: Any, prediction: Any, classes: Sequence | None = None, sample_weight: Any = None
+    task: str, y_true: Any, prediction: Any, classes: Sequence | None = None, sample_weight: Any = None,
+    positive_label: Any = None,
 ) -> dict[str, bytes]:
     """The charts of ``task``: probabilities for classification, predictions otherwise."""
     if task == "classification":
         if classes is None:
             raise DataError("charts_for('classification', ...) needs classes, the labels of the proba columns.")
-        return classification_charts(y_true, prediction, classes, sample_weight)
+        return classification_charts(y_true, prediction, classes, sample_weight, positive_label)
     return regression_charts(y_true, prediction, sample_weight)

@@ -164,7 +164,7 @@ def _run_experiment(experiment, config: AutoMLConfig, show_output: bool, run_nam
         tracker.start_parent(run_name or f"automl_{time.strftime('%Y%m%d_%H%M%S')}",
                              params={k: v for k, v in config.to_dict().items() if v is not None},
                              tags={"task": config.task, "primary_metric": config.metric, "automl": "spark-automl",
-                                   **(tags or {})})
+                                   **(tags or {})}, start_time=started)
     tracker.log_checkpoint_config(config.without_data())
     stop_heartbeat = tracker.start_heartbeat()
     control.mark_started(tracker.parent_run_id)
@@ -208,6 +208,7 @@ def _run_experiment(experiment, config: AutoMLConfig, show_output: bool, run_nam
         with timed(timings, "model_logging"):
             run.log_model(retry=False)  # a store that timed out during the search is not waited for again
         tracker.log_text(run.leaderboard.drop(columns=["params"]).to_csv(index=False), "leaderboard.csv")
+        tracker.tag_parent(parent_pointers(run, best, config))
         if outcome.interrupted:
             progress.stage("Interrupted: charts, test, explanations and generated code were skipped; the run's "
                            "methods make them on demand")
@@ -266,6 +267,16 @@ def resume_search(problem: Problem, resume: Resume, stopper: Stopper, progress: 
     best = min(ok, key=lambda r: (r.loss, r.iteration)) if ok else None
     progress.stage(f"Continuing run {resume.run_id}: {len(resume.results)} finished trials kept"
                    + (f" (best: iteration {best.iteration} {best.model} {best.score:.5f})" if best else ""))
+
+
+def parent_pointers(run, best: TrialResult, config: AutoMLConfig) -> dict[str, str]:
+    """Tags that make the parent run's page answer 'which model won, and where is it'."""
+    child = run.tracker.child_run_ids.get(best.iteration, "")
+    note = (f"**Best model**: iteration {best.iteration}, {best.model}, {config.metric} = {best.score:.5f}  \n"
+            f"child run `{child}`, model `{run.model_uri}`")
+    return {"automl.best_iteration": str(best.iteration), "automl.best_model": best.model,
+            "automl.best_child_run_id": child, "automl.model_uri": str(run.model_uri or ""),
+            "automl.best_score": f"{best.score:.6g}", "mlflow.note.content": note}
 
 
 def run_record(task: Task, problem: Problem, config: AutoMLConfig, outcome: SearchOutcome, tracker: Tracker,

@@ -529,7 +529,8 @@ class AutoMLRun(RunView):
                               if task == "classification" else preds["predicted"].to_numpy())
                 files = {PREDICTIONS_FILE: preds.head(PREDICTIONS_CSV_MAX_ROWS).to_csv(index=False)}
                 actual = preds["actual"].to_numpy()
-                files.update({f"test/charts/{k}": v for k, v in charts_for(task, actual, prediction, classes).items()})
+                files.update({f"test/charts/{k}": v for k, v in charts_for(
+                    task, actual, prediction, classes, positive_label=info.get("positive_label")).items()})
                 files.update({f"test/metrics/{k}": v for k, v in tables_for(task, actual, prediction, classes).items()})
                 self.tracker.log_files(files, None, run_id)
             self.test_run_id = run_id
@@ -667,6 +668,7 @@ class AutoMLRun(RunView):
         version = self.tracker.register(uri, name, alias, description,
                                         {**(tags or {}), "iteration": str(result.iteration), "model": result.model})
         self.registered_model = version
+        self.tracker.tag_parent({"automl.registered_model": f"{name}/{version.version}"})
         return version
 
     # ---- helpers ------------------------------------------------------------------

@@ -6,7 +6,6 @@ import os
 import tempfile
 from typing import Any
 
-import mlflow.pyfunc
 import pyspark.sql.functions as F
 from pyspark.sql import DataFrame, SparkSession
 
@@ -19,6 +18,7 @@ def local_model_path(model: Any, tracking_uri: str | None = None, registry_uri: 
     """A local copy of a logged model, read with a client bound to the given stores (no global
     MLflow URI): an AutoMLRun, 'runs:/<id>/model', 'models:/<name>@<alias>' or '.../<version>',
     or a path."""
+    import mlflow.artifacts
     from mlflow.tracking import MlflowClient
 
     if hasattr(model, "tracker") and hasattr(model, "model_uri"):  # an AutoMLRun
@@ -39,24 +39,62 @@ def local_model_path(model: Any, tracking_uri: str | None = None, registry_uri: 
             version = client.get_model_version_by_alias(name, alias)
         else:
             version = client.get_model_version(name, ref)
-        import mlflow.artifacts
-
         return mlflow.artifacts.download_artifacts(artifact_uri=version.source, dst_path=dst)
     return uri if os.path.exists(uri) else mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=dst)
 
 
 def score_spark(spark: SparkSession, df: DataFrame, model_uri: Any, output_column: str = "prediction",
                 result_type: str = "string", tracking_uri: str | None = None,
-                registry_uri: str | None = None) -> DataFrame:
+                registry_uri: str | None = None, probabilities: bool = False) -> DataFrame:
     """df + a prediction column, computed on executors by mlflow's pyfunc spark_udf.
 
     model_uri: an AutoMLRun, 'models:/<name>@champion' or 'runs:/<id>/model' (read from
     tracking_uri / registry_uri, default MLFLOW_TRACKING_URI or ./mlflow.db). result_type:
-    'string' for class labels, 'double' for regression.
+    'string' for class labels, 'double' for regression. probabilities: a classifier also adds
+    `probability_<class>` columns (the model is loaded once per task and scores Arrow batches).
     """
     path = local_model_path(model_uri, tracking_uri, registry_uri)
+    if probabilities:
+        return _with_probabilities(df, path, output_column)
+    import mlflow.pyfunc
+
     udf = mlflow.pyfunc.spark_udf(spark, path, result_type=result_type, env_manager="local")
     return df.withColumn(output_column, udf(F.struct(*[col(c) for c in df.columns])))
+
+
+def _with_probabilities(df: DataFrame, path: str, output_column: str) -> DataFrame:
+    import mlflow.sklearn
+    import numpy as np
+    import pandas as pd
+    from pyspark.sql.types import DoubleType, StringType, StructField, StructType
+
+    try:
+        model = mlflow.sklearn.load_model(path)
+    except Exception as err:  # noqa: BLE001 - a forecaster is a pyfunc model
+        raise ConfigError(f"probabilities=True needs a classification model logged by spark-automl; this one "
+                          f"cannot be read as one ({type(err).__name__}).") from None
+    classes = list(getattr(model, "classes_", []))
+    if not classes or not hasattr(model, "predict_proba"):
+        raise ConfigError("probabilities=True needs a classification model; this model predicts values "
+                          "(drop probabilities, or score with result_type='double').")
+    names = [f"probability_{c}" for c in classes]
+    taken = [n for n in [output_column, *names] if n in df.columns]
+    if taken:
+        raise ConfigError(f"The input already has the column(s) {taken} that scoring writes; rename them first.")
+    schema = StructType(df.schema.fields + [StructField(output_column, StringType())]
+                        + [StructField(n, DoubleType()) for n in names])
+    shipped = df.sparkSession.sparkContext.broadcast(model)
+
+    def score(batches):
+        for pdf in batches:
+            proba = np.asarray(shipped.value.predict_proba(pdf), dtype=np.float64)
+            out = pdf.copy()
+            out[output_column] = pd.Series(np.asarray(classes, dtype=object)[proba.argmax(axis=1)]).astype(str).values
+            for j, name in enumerate(names):
+                out[name] = proba[:, j]
+            yield out
+
+    return df.mapInPandas(score, schema)
 
 
 def forecast_spark(spark: SparkSession, future: DataFrame, model_uri: Any, id_columns: list[str] | None = None,
@@ -72,6 +110,8 @@ def forecast_spark(spark: SparkSession, future: DataFrame, model_uri: Any, id_co
     """
     import pandas as pd
     from pyspark.sql.types import DoubleType, StructField, StructType
+
+    import mlflow.pyfunc
 
     from .forecasting.forecasters import LEVELS
 

@@ -23,9 +23,6 @@ import warnings
 from typing import Any, Callable, Iterable, Mapping
 from urllib.parse import urlsplit
 
-from mlflow.entities import Metric, Param, RunTag
-from mlflow.tracking import MlflowClient
-
 from .errors import AutoMLError, ConfigError
 
 log = logging.getLogger(__name__)
@@ -233,6 +230,8 @@ class Tracker:
         self.registry_uri = resolve_registry_uri(registry_uri, self.tracking_uri)
         registry_lock = store_lock(self.registry_uri) if self.registry_uri != self.tracking_uri else contextlib.nullcontext()
         with store_lock(self.tracking_uri), registry_lock:  # MLflow creates (and migrates) a new store here
+            from mlflow.tracking import MlflowClient  # mlflow is imported when a run first needs it
+
             self.client = MlflowClient(tracking_uri=self.tracking_uri, registry_uri=self.registry_uri)
         self.experiment_name = experiment_name
         self.unreachable = False  # a write timed out: later writes are skipped (see _safe)
@@ -294,10 +293,13 @@ class Tracker:
         return self.experiment_id
 
     @_safe
-    def start_parent(self, run_name: str, params: Mapping[str, Any], tags: Mapping[str, str]) -> str:
+    def start_parent(self, run_name: str, params: Mapping[str, Any], tags: Mapping[str, str],
+                     start_time: float | None = None) -> str:
+        """start_time: when submit() began, so the parent run spans data preparation too."""
         if self.experiment_id is None and self.open_experiment() is None:
             return None
-        run = self.client.create_run(self.experiment_id, run_name=run_name, tags=dict(tags))
+        run = self.client.create_run(self.experiment_id, run_name=run_name, tags=dict(tags),
+                                     start_time=int(start_time * 1000) if start_time else None)
         self.parent_run_id = run.info.run_id
         self._log_batch(self.parent_run_id, params=params)
         return self.parent_run_id
@@ -325,6 +327,12 @@ class Tracker:
             beat(self, first=True)
             threading.Thread(target=loop, name="automl-heartbeat", daemon=True).start()
         return stop.set
+
+    @_safe
+    def tag_parent(self, tags: Mapping[str, str]) -> None:
+        """Pointers a person reads on the parent run's page: best child, model, registered version."""
+        if self.parent_run_id is not None:
+            self._log_batch(self.parent_run_id, tags=tags)
 
     @_safe
     def close_parent(self, status: str, summary: Mapping[str, float], tags: Mapping[str, str]) -> None:
@@ -470,6 +478,8 @@ class Tracker:
     def _log_batch(self, run_id: str, params: Mapping[str, Any] | None = None,
                    metrics: Mapping[str, float] | None = None, tags: Mapping[str, str] | None = None) -> None:
         now = int(time.time() * 1000)
+        from mlflow.entities import Metric, Param, RunTag
+
         m = [Metric(k, float(v), now, 0) for k, v in (metrics or {}).items()
              if v is not None and isinstance(v, (int, float)) and not math.isnan(float(v))]
         p = [Param(k, str(v)[:MAX_PARAM_LENGTH]) for k, v in (params or {}).items()]

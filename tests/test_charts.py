@@ -263,3 +263,16 @@ def test_charts_for_dispatches(iris, iris_charts, diabetes):
     assert charts_for("regression", y, pred) == regression_charts(y, pred)
     with pytest.raises(DataError, match="classes"):
         charts_for("classification", labels, proba)
+
+
+def test_binary_curves_follow_positive_label():
+    """The curves draw the class the _binary metrics score (positive_label), not always the last one."""
+    y = np.array(["bad", "good", "good", "bad", "good"])
+    proba = np.array([[0.8, 0.2], [0.3, 0.7], [0.4, 0.6], [0.6, 0.4], [0.1, 0.9]])
+    c = charts._classification_inputs(y, proba, ["bad", "good"], None)
+    default, = charts._series(c)
+    chosen, = charts._series(c, "bad")
+    assert default.name == "good" and chosen.name == "bad"
+    np.testing.assert_array_equal(chosen.y, (y == "bad").astype(int))
+    np.testing.assert_allclose(chosen.score, proba[:, 0])
+    assert set(charts_for("classification", y, proba, ["bad", "good"], positive_label="bad")) == CLASSIFICATION_KEYS

@@ -11,7 +11,6 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
-import mlflow.pyfunc
 import numpy as np
 import pandas as pd
 
@@ -207,20 +206,11 @@ class UnknownSeriesWarning(UserWarning):
 HISTORY_ARTIFACT = "history"
 
 
-class ForecastPyfunc(mlflow.pyfunc.PythonModel):
-    """MLflow pyfunc wrapper: predict(X_future) returns the forecast table. A large-panel model's
-    stored history is a model artifact, found again wherever the model is loaded."""
+def __getattr__(name: str):
+    """ForecastPyfunc lives in forecasting.pyfunc (it imports mlflow); models logged before the move
+    name it here."""
+    if name == "ForecastPyfunc":
+        from .pyfunc import ForecastPyfunc
 
-    def __init__(self, fitted: ForecastingModel):
-        self.fitted = fitted
-
-    @property
-    def artifacts(self) -> dict[str, str] | None:
-        return {HISTORY_ARTIFACT: self.fitted.store.path} if self.fitted.store is not None else None
-
-    def load_context(self, context) -> None:
-        if self.fitted.store is not None and HISTORY_ARTIFACT in (context.artifacts or {}):
-            self.fitted.store = self.fitted.store.at(context.artifacts[HISTORY_ARTIFACT])
-
-    def predict(self, context, model_input: pd.DataFrame, params: dict | None = None) -> pd.DataFrame:  # noqa: ARG002
-        return self.fitted.forecast(model_input)
+        return ForecastPyfunc
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import lightgbm as lgb
-import xgboost as xgb
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 
 from .registry import REGISTRY, ModelSpec
@@ -13,12 +11,16 @@ CLF_REG = ("classification", "regression")
 
 
 def _lightgbm(params, task, n_jobs, seed):
+    import lightgbm as lgb  # on first use: importing it costs about a second in every Python worker
+
     cls = lgb.LGBMClassifier if task == "classification" else lgb.LGBMRegressor
     params.setdefault("subsample_freq", 1 if params.get("subsample", 1.0) < 1.0 else 0)
     return cls(n_jobs=n_jobs, random_state=seed, verbose=-1, **params)
 
 
 def _xgboost(params, task, n_jobs, seed):
+    import xgboost as xgb
+
     cls = xgb.XGBClassifier if task == "classification" else xgb.XGBRegressor
     return cls(n_jobs=n_jobs, random_state=seed, tree_method="hist", verbosity=0, **params)
 

@@ -9,7 +9,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from mlflow.models import infer_signature
 
 from ..budget import refit_seconds
 from ..config import AutoMLConfig
@@ -24,7 +23,7 @@ from ..forecasting import cv
 from ..forecasting.data import check_series_schema, load_series
 from ..forecasting.fallback import choose_fallback
 from ..forecasting.forecasters import GlobalForecaster, StatisticalForecaster, is_statistical
-from ..forecasting.model import ForecastingModel, ForecastPyfunc, SeriesSchema
+from ..forecasting.model import ForecastingModel, SeriesSchema
 from ..forecasting.settings import SERIES_ID
 from ..forecasting.trial import PER_SERIES, RESIDUALS, ForecastEvaluator, Folds, build_folds
 from .base import Problem, Say, Task
@@ -163,6 +162,10 @@ class ForecastingTask(Task):
         if not model.uses_covariates:
             example = example[[*model.schema.id_columns, model.schema.time_column]]
         output = model.forecast(example)  # a few series only: the example must not cost a full forecast
+        from mlflow.models import infer_signature
+
+        from ..forecasting.pyfunc import ForecastPyfunc
+
         return "pyfunc", ForecastPyfunc(model), example, infer_signature(example, output)
 
     def record_info(self, problem, config) -> dict[str, Any]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from mlflow.models import infer_signature
 from sklearn.pipeline import Pipeline
 
 from ..budget import refit_seconds
@@ -98,6 +97,8 @@ class TabularTask(Task):
 
     def model_payload(self, problem, model):
         example = problem.state.input_example.copy()  # the training dtypes as they are
+        from mlflow.models import infer_signature
+
         signature = infer_signature(example, model.predict(example))
         return "sklearn", model, (example if problem.state.example_logged else None), signature
 
@@ -125,7 +126,8 @@ class TabularTask(Task):
 
         target = info["target"]
         prediction = target.take(result.oof)
-        return {**charts_for(config.task, target.actual, prediction, info["classes"], target.scored_weight),
+        return {**charts_for(config.task, target.actual, prediction, info["classes"], target.scored_weight,
+                             info.get("positive_label")),
                 **tables_for(config.task, target.actual, prediction, info["classes"])}
 
     def finish_steps(self, config: AutoMLConfig, info: dict) -> list[tuple[str, str, bool, bool]]:

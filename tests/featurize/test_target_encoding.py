@@ -9,7 +9,7 @@ from sklearn.metrics import roc_auc_score
 
 from spark_automl import AutoMLConfig, Experiment, FeaturizationConfig
 
-pytestmark = pytest.mark.spark
+pytestmark = [pytest.mark.spark, pytest.mark.slow]
 
 
 def _frame(signal: bool, seed: int = 0, n: int = 3000, n_categories: int = 400) -> pd.DataFrame:

@@ -24,7 +24,7 @@ from spark_automl.datasets import dataset_path
 from spark_automl.search.stopping import CANCELED_REASON
 from spark_automl.search.trial import OK
 
-pytestmark = pytest.mark.spark
+pytestmark = pytest.mark.spark  # cancel runs on both Spark lanes (job tags); the rest is marked slow
 
 
 @pytest.fixture(scope="module")
@@ -64,6 +64,7 @@ def seed_run(spark, workspace_dir):
     return run, test_data, ws
 
 
+@pytest.mark.slow
 def test_seed_article_classification_run_api(seed_run, workspace_dir):
     remote_run, test_data, ws = seed_run
     assert ws.get_mlflow_tracking_uri() == f"sqlite:///{workspace_dir}/mlflow.db"
@@ -102,8 +103,13 @@ def test_seed_article_classification_run_api(seed_run, workspace_dir):
     tags = None
     model = remote_run.register_model(model_name=model_name, description=description, tags=tags)
     assert model.name == model_name and model.description == description
+    parent = MlflowClient(ws.tracking_uri).get_run(remote_run.id).data.tags  # pointers on the parent's page
+    assert parent["automl.best_child_run_id"] == best_run.id and parent["automl.model_uri"] == remote_run.model_uri
+    assert parent["automl.registered_model"] == f"{model_name}/{model.version}"
+    assert f"iteration {best_run.iteration}" in parent["mlflow.note.content"]
 
 
+@pytest.mark.slow
 def test_children_properties_files_and_filters(seed_run):
     run = seed_run[0]
     children = list(run.get_children())
@@ -125,6 +131,7 @@ def test_children_properties_files_and_filters(seed_run):
     assert run.wait_for_completion()["status"] == "Completed"
 
 
+@pytest.mark.slow
 def test_seed_article_ensemble_and_forecasting_configs(spark, workspace_dir, caplog):
     train_data = pd.read_csv(dataset_path("credit_g"))
     label = "class"
@@ -220,6 +227,7 @@ def test_cancel_from_another_thread_keeps_the_best_model(spark, tracking_uri):
     assert client.get_run(run.id).info.status == "KILLED" and run.model_uri is not None
 
 
+@pytest.mark.slow
 def test_custom_metric_drives_selection(spark, tracking_uri):
     """A metric whose best model is AUC's worst: the chosen model follows the custom metric."""
     frame = pd.read_csv(dataset_path("credit_g"))
@@ -241,6 +249,7 @@ def test_custom_metric_drives_selection(spark, tracking_uri):
     assert child.data.metrics["worst_auc"] == pytest.approx(run.best.score)
 
 
+@pytest.mark.slow
 def test_f1_and_cv_splits_indices(spark, tracking_uri):
     frame = pd.read_csv(dataset_path("penguins")).dropna().reset_index(drop=True)
     n = len(frame)
@@ -257,6 +266,7 @@ def test_f1_and_cv_splits_indices(spark, tracking_uri):
     assert run.best.oof is not None and np.isfinite(run.best.oof).all()  # two folds cover every row
 
 
+@pytest.mark.slow
 def test_databricks_classify_returns_a_summary(spark, tracking_uri):
     from spark_automl import classify
 
