@@ -58,7 +58,9 @@ class SparkTrialsBackend(Backend):
 
         trials = SparkTrials(parallelism=ctx.concurrency, timeout=stopper.remaining() or None,
                              spark_session=self.spark)
-        portfolio = [sweeper.encode(m, p) for m, p in sweeper.queue]
+        # iterations is a hard cap: queue no more of the portfolio than the slots left, and drop a trial
+        # that was already in flight when the last slot filled (SparkTrials runs `parallelism` at once)
+        portfolio = [sweeper.encode(m, p) for m, p in sweeper.queue][:stopper.slots_left()]
         origins = {}
         for vals in portfolio:
             origins[insert_pending(trials, vals)] = "portfolio"
@@ -71,7 +73,7 @@ class SparkTrialsBackend(Backend):
                     continue
                 seen.add(doc["tid"])
                 payload = doc["result"].get("trial_result")
-                if payload is None:
+                if payload is None or stopper.slots_left() <= 0:
                     continue
                 result = pickle.loads(payload)
                 result.iteration = sweeper.next_iteration
