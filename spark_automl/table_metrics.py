@@ -37,21 +37,21 @@ def _counts_at(scores: np.ndarray, positive: np.ndarray, thresholds: np.ndarray)
 
 def classification_tables(y_true: Any, proba: np.ndarray, classes: Sequence) -> dict[str, dict[str, Any]]:
     labels = list(classes)
+    label_array = np.asarray(labels)  # its own dtype: an object array of ints is an 'unknown' target to sklearn
     y = np.asarray(y_true)
     proba = np.asarray(proba, dtype=float)
-    predicted = np.asarray(labels, dtype=object)[proba.argmax(axis=1)]
-    y_obj = y.astype(object)
-    matrix = confusion_matrix(y_obj, predicted, labels=np.asarray(labels, dtype=object)).tolist()
+    predicted = label_array[proba.argmax(axis=1)]
+    matrix = confusion_matrix(y, predicted, labels=label_array).tolist()
     thresholds = np.linspace(0.0, 1.0, N_THRESHOLDS + 1)
     prob_tables, pct_tables = [], []
     for k, label in enumerate(labels):
-        positive = y_obj == label
+        positive = y == label
         scores = proba[:, k]
         prob_tables.append(_counts_at(scores, positive, thresholds))
         ranks = pd.Series(scores).rank(pct=True, method="max").to_numpy()
         pct_tables.append(_counts_at(ranks, positive, 1.0 - thresholds[::-1]))
-    report = classification_report(y_obj, predicted, labels=np.asarray(labels, dtype=object),
-                                   target_names=[str(c) for c in labels], output_dict=True, zero_division=0)
+    report = classification_report(y, predicted, labels=label_array, target_names=[str(c) for c in labels],
+                                   output_dict=True, zero_division=0)
     class_labels = [c.item() if hasattr(c, "item") else c for c in labels]
     return {
         "confusion_matrix": _shape("confusion_matrix", "1.0.0", {"class_labels": class_labels, "matrix": matrix}),

@@ -36,3 +36,12 @@ def test_regression_tables_bin_the_residuals():
     assert residuals["mean"] == pytest.approx(1.0) and residuals["stddev"] == pytest.approx(2.0)
     predicted_true = tables["predicted_true.json"]
     assert predicted_true["schema_type"] == "predictions" and sum(predicted_true["data"]["bin_counts"]) == 50
+
+
+def test_integer_and_boolean_labels():
+    """Labels like -1/1 (mammography) or True/False are tables too, not an 'unknown' target."""
+    proba = np.array([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4], [0.3, 0.7]])
+    for y, classes in ((np.array([-1, 1, 1, -1]), [-1, 1]), (np.array([False, True, True, False]), [False, True])):
+        tables = {k: json.loads(v) for k, v in tables_for("classification", y, proba, classes).items()}
+        assert tables["confusion_matrix.json"]["data"]["matrix"] == [[1, 1], [1, 1]]
+        assert tables["classification_report.json"]["data"]["accuracy"] == pytest.approx(0.5)
