@@ -32,7 +32,7 @@ def _run(task: str, dataset: Any, target_col: str, primary_metric: Any, timeout_
     for reserved in ("task", "training_data", "label_column_name"):
         if reserved in config:
             raise ConfigError(f"{reserved} is set by {task_function(task)}(dataset, target_col); drop it.")
-    settings, name = databricks_settings(task, dataset, target_col, spark, experiment_name=experiment_name,
+    settings, name = databricks_settings(task, dataset, spark, experiment_name=experiment_name,
                                          config=config, **databricks)
     timeout = config.pop("experiment_timeout_minutes", DEFAULT_TIMEOUT_MINUTES) \
         if timeout_minutes is _UNSET else timeout_minutes

@@ -482,10 +482,9 @@ def check_meta_learner_kwargs(config: "AutoMLConfig") -> None:
                               f"{type(estimator).__name__} ({name}) does not take"
                               + (f" ({hint})" if hint else "") + f". Valid: {', '.join(sorted(valid))}.")
         try:
-            META_LEARNERS[name].factory(kwargs, config.seed).get_params()
-            check = getattr(META_LEARNERS[name].factory(kwargs, config.seed), "_validate_params", None)
-            if check is not None:
-                check()
+            configured = META_LEARNERS[name].factory(kwargs, config.seed)
+            if hasattr(configured, "_validate_params"):  # scikit-learn's own value checks, before any fit
+                configured._validate_params()
         except Exception as err:  # noqa: BLE001 - the estimator's own message names the bad value
             raise ConfigError(f"The 'stack_meta_learner_kwargs' parameter of AutoMLConfig is refused by "
                               f"{name}: {err}") from None

@@ -186,7 +186,7 @@ class AutoMLSummary:
                 f"{self.metric_distribution})")
 
 
-def databricks_settings(task: str, dataset: Any, target_col: str, spark, *, exclude_cols=None,
+def databricks_settings(task: str, dataset: Any, spark, *, exclude_cols=None,
                         exclude_frameworks=None, experiment_dir=None, experiment_name=None, time_col=None,
                         split_col=None, sample_weight_col=None, pos_label=None, imputers=None, data_dir=None,
                         feature_store_lookups=None, config: dict[str, Any]) -> tuple[dict[str, Any], str | None]:

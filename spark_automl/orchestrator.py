@@ -50,12 +50,7 @@ class Resume:
 
     run_id: str
     results: list[TrialResult]
-
-    @property
-    def next_iteration(self) -> int:
-        return self.last_iteration + 1
-
-    last_iteration: int = -1  # the highest iteration the run used, ensembles included
+    next_iteration: int  # after every iteration the run used, its ensembles included
 
 
 def best_result(results: list[TrialResult], metric: str | None = None) -> TrialResult:

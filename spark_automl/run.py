@@ -237,7 +237,7 @@ class AutoMLRun(RunView):
             control.done.wait()
             with self._adopt_lock:
                 if control.result is not None and "record" not in self.__dict__:
-                    self.__dict__.update({k: v for k, v in control.result.__dict__.items() if k != "_control"})
+                    self._adopt(control.result)
             if control.error is not None:
                 self._status = "KILLED" if isinstance(control.error, (CanceledError, KeyboardInterrupt)) else "FAILED"
                 if raise_on_error and not isinstance(control.error, CanceledError):
@@ -266,10 +266,8 @@ class AutoMLRun(RunView):
                  "experiment_timeout_hours": experiment_timeout_hours, "experiment_exit_score": experiment_exit_score}
         validate_parameters("continue_experiment", given, {k: PARAMETER_CONSTRAINTS[k] for k in given})
         config = copy.copy(self.record.config)
-        for name in ("training_data", "validation_data"):
-            value = {"training_data": training_data, "validation_data": validation_data}[name]
-            if value is not None:
-                setattr(config, name, value)
+        config.training_data = training_data if training_data is not None else config.training_data
+        config.validation_data = validation_data if validation_data is not None else config.validation_data
         if config.training_data is None:
             raise ConfigError("continue_experiment needs training_data: this run was given in-memory data, which "
                               "is not stored with it. Pass the same data again: "
@@ -280,14 +278,16 @@ class AutoMLRun(RunView):
         config.iterations = iterations if iterations is not None else config.iterations
         config.experiment_exit_score = (experiment_exit_score if experiment_exit_score is not None
                                         else config.experiment_exit_score)
-        _, trials = self.tracker.load_checkpoint(self.id)
-        trials = trials or [r for r in self.results if r.origin != "ensemble"]  # a run from before checkpoints
-        trials = [r for r in trials if r.origin != "ensemble"]
-        last = max((r.iteration for r in self.results), default=-1)
-        resume = Resume(self.id, trials, last_iteration=max(last, max((r.iteration for r in trials), default=-1)))
-        continued = run_experiment(self.experiment, config, show_output, resume=resume)
-        self.__dict__.update({k: v for k, v in continued.__dict__.items() if k != "_control"})
+        _, checkpointed = self.tracker.load_checkpoint(self.id)
+        done = checkpointed or self.results  # the record's, for a run from before checkpoints
+        resume = Resume(self.id, [r for r in done if r.origin != "ensemble"],
+                        next_iteration=1 + max((r.iteration for r in [*done, *self.results]), default=-1))
+        self._adopt(run_experiment(self.experiment, config, show_output, resume=resume))
         return self
+
+    def _adopt(self, finished: "AutoMLRun") -> None:
+        """This handle becomes the finished run (a background submit, a continued experiment)."""
+        self.__dict__.update({k: v for k, v in finished.__dict__.items() if k != "_control"})
 
     def cancel_iteration(self, iteration: int) -> None:
         """Stop one child (Azure's cancel_iteration) of a run submitted with wait=False: the search stops

@@ -45,17 +45,17 @@ def test_split_col_and_time_col_on_a_copy():
 
 
 def test_settings_refuse_saying_one_thing_twice():
-    settings, name = databricks_settings("classification", FRAME, "y", None, exclude_cols=["x"], pos_label=1,
+    settings, name = databricks_settings("classification", FRAME, None, exclude_cols=["x"], pos_label=1,
                                          sample_weight_col=None, experiment_dir="/Users/me/automl",
                                          experiment_name="churn", config={})
     assert settings["featurization"].drop_columns == ["x"] and settings["positive_label"] == 1
     assert name == "/Users/me/automl/churn"
     with pytest.raises(ConfigError, match="pos_label.*positive_label"):
-        databricks_settings("classification", FRAME, "y", None, pos_label=1, config={"positive_label": 1})
+        databricks_settings("classification", FRAME, None, pos_label=1, config={"positive_label": 1})
     with pytest.raises(ConfigError, match="split_col or time_col"):
-        databricks_settings("classification", FRAME, "y", None, split_col="split", time_col="when", config={})
+        databricks_settings("classification", FRAME, None, split_col="split", time_col="when", config={})
     with pytest.raises(ConfigError, match="Feature Store"):
-        databricks_settings("classification", FRAME, "y", None, feature_store_lookups=[{"table_name": "t"}],
+        databricks_settings("classification", FRAME, None, feature_store_lookups=[{"table_name": "t"}],
                             config={})
 
 

@@ -1,5 +1,5 @@
-"""The seed article's code (../shared/reference/000_e92218485170d3d2.txt) with only its import lines
-changed and its data swapped for bundled datasets; then the run API of the reference, cancel from
+"""The seed article's code (Azure's "Set up AutoML training with the Python SDK v1", copied below) with
+only its import lines changed and its data swapped for bundled datasets; then the run API of the reference, cancel from
 another thread, a custom primary metric and cv_splits_indices, each checked by value."""
 
 from __future__ import annotations
