@@ -3,20 +3,27 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY      = $(VENV)/bin/python
 STAMP   = $(VENV)/.installed
-# The pyspark 3.5 lane: a second venv, same pins but pyspark 3.5 (Databricks 15.4 LTS / 16.x).
+# The pyspark 3.5 lane: a second venv, same pins but pyspark 3.5 (Databricks 15.4 LTS / 16.x), with the
+# CORE install only (no forecast/onnx/explain extras): it proves the light install trains and scores.
 VENV35  ?= .venv-spark35
 PY35     = $(VENV35)/bin/python
 STAMP35  = $(VENV35)/.installed
 
-.PHONY: setup train forecast test test-fast test-spark35 bench clean
+.PHONY: setup train score forecast test test-fast test-spark35 bench clean
+
+# The tested Python: the pinned set needs 3.11 or newer (README, setup.cfg's python_requires).
+PYCHECK = $(PYTHON) -c 'import sys; v = sys.version_info[:2]; sys.exit(0 if v >= (3, 11) else \
+	"spark-automl needs Python 3.11 or newer (tested on 3.11); $(PYTHON) is %d.%d. Run: make PYTHON=python3.11 ..." % v)'
 
 $(STAMP): setup.cfg pyproject.toml requirements/constraints.txt
+	@$(PYCHECK)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -c requirements/constraints.txt -e ".[spark,test]"
+	$(PY) -m pip install --quiet -c requirements/constraints.txt -e ".[spark,test,all]"
 	touch $(STAMP)
 
 $(STAMP35): setup.cfg pyproject.toml requirements/constraints-spark35.txt
+	@$(PYCHECK)
 	test -x $(PY35) || $(PYTHON) -m venv $(VENV35)
 	$(PY35) -m pip install --quiet --upgrade pip
 	$(PY35) -m pip install --quiet -c requirements/constraints-spark35.txt -e ".[spark,test]"
@@ -24,13 +31,20 @@ $(STAMP35): setup.cfg pyproject.toml requirements/constraints-spark35.txt
 
 setup: $(STAMP)
 
-## Train on the bundled credit_g data: local Spark, MLflow in ./mlflow.db, registers the best model.
+## Train on the bundled credit_g data: local Spark, MLflow in ./mlflow.db, registers the best model as
+## the challenger, then promotes it to champion if it beats the current one (the first always does).
 train: $(STAMP)
 	$(PY) jobs/train.py --config conf/base/train.yaml
+	$(PY) jobs/promote.py --config conf/base/promote.yaml
+
+## Batch-score the bundled rows with the champion (after `make train`): Parquet in scores/.
+score: $(STAMP)
+	$(PY) jobs/score.py --config conf/base/score.yaml
 
 ## Forecast the bundled airline series 12 months ahead (same embedded defaults).
 forecast: $(STAMP)
-	$(PY) jobs/train.py --config conf/base/forecast.yaml
+	$(PY) jobs/train.py --config conf/base/train_forecaster.yaml
+	$(PY) jobs/forecast.py --config conf/base/forecast.yaml
 
 ## Set up and run the whole test suite (unit + Spark integration + slow end-to-end), then the Spark
 ## integration tests again on pyspark 3.5.

@@ -1,8 +1,10 @@
 """Job entry points (the `spark-automl` command, spark-submit, workflows): YAML config -> library
 calls, no other logic.
 
-    spark-automl train --config conf/base/train.yaml
+    spark-automl train --config conf/base/train.yaml        (spark-submit jobs/train.py --config ...)
+    spark-automl promote --config conf/base/promote.yaml
     spark-automl score --config conf/base/score.yaml
+    spark-automl forecast --config conf/base/forecast.yaml
 
 Exit codes say what went wrong: 2 a bad config or bad data, 3 no trial succeeded, 4 the tracking
 store, 5 another AutoML error, 1 anything unexpected, 130 interrupted. The error is one paragraph;
@@ -59,7 +61,7 @@ def _check_section(path: str, section: str, values: dict, constraints: dict) -> 
                         constraints)
 
 
-def _read_yaml(path: str) -> Any:
+def _load_yaml(path: str) -> Any:
     try:
         with open(path, encoding="utf-8") as fh:
             return yaml.safe_load(fh)
@@ -68,6 +70,37 @@ def _read_yaml(path: str) -> Any:
                           "(see conf/base/).") from None
     except yaml.YAMLError as err:
         raise ConfigError(f"Job config {path} is not valid YAML: {err}") from None
+
+
+def local_overlay(path: str) -> str | None:
+    """conf/local/<name> beside conf/base/<name>: the git-ignored, per-machine settings (a tracking
+    server, a cluster's tables) laid over the shared ones."""
+    import os
+
+    folder, name = os.path.split(os.path.abspath(path))
+    if os.path.basename(folder) != "base":
+        return None
+    overlay = os.path.join(os.path.dirname(folder), "local", name)
+    return overlay if os.path.isfile(overlay) else None
+
+
+def _merge(base: Any, over: Any) -> Any:
+    if isinstance(base, dict) and isinstance(over, dict):
+        return {**base, **{k: _merge(base.get(k), v) for k, v in over.items()}}
+    return over
+
+
+def _read_yaml(path: str) -> Any:
+    """The job YAML, with its conf/local overlay merged in key by key; validated afterwards as one."""
+    raw = _load_yaml(path)
+    overlay = local_overlay(path)
+    if overlay is None:
+        return raw
+    extra = _load_yaml(overlay)
+    if not isinstance(extra, dict) or not isinstance(raw, dict):
+        raise ConfigError(f"Job config {path} and its local overlay {overlay} must both be YAML mappings.")
+    print(f"Job config {path} with the local overlay {overlay}")
+    return _merge(raw, extra)
 
 
 def load_job_config(path: str) -> JobConfig:
@@ -157,74 +190,139 @@ def job_session(settings: dict[str, Any]):
     return session
 
 
-# ---- score -------------------------------------------------------------------------------------
+# ---- score, forecast, promote: jobs over a registered model ----------------------------------------
 _TABLE = Predicate(lambda v: isinstance(v, str) and bool(v.strip()), "a path, a table name or bundled:<name>")
-SCORE_CONSTRAINTS = {
-    "model": [_NAME], "tracking_uri": [NONE, _NAME], "registry_uri": [NONE, _NAME], "input": [_TABLE],
-    "output": [NONE, _NAME], "output_table": [NONE, _NAME], "probabilities": [BOOL],
-    "mode": [Predicate(lambda v: v in ("error", "overwrite", "append"), "one of 'error', 'overwrite', 'append'")],
-    "spark": [NONE, DICT],
+_MODE = Predicate(lambda v: v in ("error", "overwrite", "append"), "one of 'error', 'overwrite', 'append'")
+_MARGIN = Predicate(lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0,
+                    "a number >= 0 (in the metric's units)")
+_VERSION = Predicate(lambda v: isinstance(v, (str, int)) and not isinstance(v, bool) and str(v).strip() != "",
+                     "a version number, an alias or 'latest'")
+_STORES = {"tracking_uri": [NONE, _NAME], "registry_uri": [NONE, _NAME], "spark": [NONE, DICT]}
+_OUTPUT = {"output": [NONE, _NAME], "output_table": [NONE, _NAME], "mode": [_MODE]}
+
+
+@dataclass(frozen=True)
+class ModelJob:
+    """What a job YAML over a registered model may hold: its keys, defaults and required keys."""
+    kind: str
+    constraints: dict[str, list]
+    defaults: dict[str, Any]
+    required: tuple[str, ...]
+    writes: bool  # has an output / output_table
+
+
+MODEL_JOBS = {
+    "score": ModelJob("score", {"model": [_NAME], "input": [_TABLE], "probabilities": [BOOL], **_OUTPUT, **_STORES},
+                      {"probabilities": False, "mode": "error"}, ("model", "input"), True),
+    "forecast": ModelJob("forecast", {"model": [_NAME], "input": [NONE, _TABLE], **_OUTPUT, **_STORES},
+                         {"mode": "error"}, ("model",), True),
+    "promote": ModelJob("promote", {"model_name": [_NAME], "challenger": [_VERSION], "alias": [_NAME],
+                                    "data": [_TABLE], "label_column_name": [NONE, _NAME], "metric": [NONE, _NAME],
+                                    "margin": [_MARGIN], "experiment_name": [_NAME], **_STORES},
+                        {"challenger": "latest", "alias": "champion", "margin": 0.0,
+                         "experiment_name": "spark-automl-promotions"}, ("model_name", "data"), False),
 }
-SCORE_DEFAULTS = {"probabilities": False, "mode": "error"}
 
 
-def load_score_config(path: str) -> dict[str, Any]:
-    """A score job: which registered model, which rows, where the predictions go."""
+def load_model_job_config(path: str, kind: str) -> dict[str, Any]:
+    """A score / forecast / promote job config, checked in full before Spark starts."""
+    spec = MODEL_JOBS[kind]
     raw = _read_yaml(path)
     if not isinstance(raw, dict):
-        raise ConfigError(f"Score job config {path} must be a YAML mapping; got {type(raw).__name__}.")
-    unknown = sorted(set(raw) - set(SCORE_CONSTRAINTS))
+        raise ConfigError(f"{kind.capitalize()} job config {path} must be a YAML mapping; got {type(raw).__name__}.")
+    unknown = sorted(set(raw) - set(spec.constraints))
     if unknown:
-        raise ConfigError(f"Unknown key(s) {unknown} in score job config {path}. Valid keys: {sorted(SCORE_CONSTRAINTS)}.")
-    values = {**SCORE_DEFAULTS, **{k: raw.get(k) for k in SCORE_CONSTRAINTS if k in raw}}
-    for key in ("model", "input"):
+        raise ConfigError(f"Unknown key(s) {unknown} in {kind} job config {path}. Valid keys: {sorted(spec.constraints)}.")
+    for key in spec.required:
         if key not in raw:
-            raise ConfigError(f"Score job config {path} needs {key!r}.")
-    validate_parameters(f"the score job config {path}", {k: values.get(k) for k in SCORE_CONSTRAINTS},
-                        SCORE_CONSTRAINTS)
-    if (values.get("output") is None) == (values.get("output_table") is None):
-        raise ConfigError(f"Score job config {path} needs exactly one of 'output' (a Parquet folder) and "
-                          "'output_table' (a table name).")
+            raise ConfigError(f"{kind.capitalize()} job config {path} needs {key!r}.")
+    values = {**spec.defaults, **raw}
+    validate_parameters(f"the {kind} job config {path}", {k: values.get(k) for k in spec.constraints}, spec.constraints)
+    if spec.writes and (values.get("output") is None) == (values.get("output_table") is None):
+        raise ConfigError(f"{kind.capitalize()} job config {path} needs exactly one of 'output' (a Parquet folder) "
+                          "and 'output_table' (a table name).")
     _check_section(path, "spark", raw.get("spark") or {}, SPARK_CONSTRAINTS)
     check_uri("tracking_uri", values.get("tracking_uri"))
     check_uri("registry_uri", values.get("registry_uri"))
     return values
 
 
+def _check_output(job: dict[str, Any], config_path: str) -> None:
+    import os
+
+    if job["mode"] == "error" and job.get("output") and os.path.exists(job["output"]):
+        raise ConfigError(f"The job's output {job['output']!r} exists. Set mode: overwrite (or append) in "
+                          f"{config_path}, or choose another output.")
+
+
+def _write(spark, frame, job: dict[str, Any]) -> tuple[int, str]:
+    """Parquet folder or table, in the job's mode; returns (rows written, where)."""
+    writer = frame.write.mode(job["mode"])
+    if job.get("output"):
+        writer.parquet(job["output"])
+        return spark.read.parquet(job["output"]).count(), job["output"]
+    writer.saveAsTable(job["output_table"])
+    return spark.table(job["output_table"]).count(), f"table {job['output_table']}"
+
+
 def _score(args: argparse.Namespace) -> int:
     from .data.ingest import to_spark
     from .scoring import score_spark
 
-    import os
-
-    job = load_score_config(args.config)
-    if job["mode"] == "error" and job.get("output") and os.path.exists(job["output"]):
-        raise ConfigError(f"The score job's output {job['output']!r} exists. Set mode: overwrite (or append) in "
-                          f"{args.config}, or choose another output.")
+    job = load_model_job_config(args.config, "score")
+    _check_output(job, args.config)
     spark = job_session(job.get("spark") or {})
     rows = to_spark(spark, resolve_data(job["input"]), "input")
     scored = score_spark(spark, rows, job["model"], tracking_uri=job.get("tracking_uri"),
                          registry_uri=job.get("registry_uri"), probabilities=job["probabilities"])
-    writer = scored.write.mode(job["mode"])
-    if job.get("output"):
-        writer.parquet(job["output"])
-        written, where = spark.read.parquet(job["output"]), job["output"]
-    else:
-        writer.saveAsTable(job["output_table"])
-        written, where = spark.table(job["output_table"]), f"table {job['output_table']}"
-    print(f"Scored {written.count()} rows with {job['model']} -> {where}")
+    count, where = _write(spark, scored, job)
+    print(f"Scored {count} rows with {job['model']} -> {where}")
+    return 0
+
+
+def _forecast(args: argparse.Namespace) -> int:
+    from .data.ingest import to_spark
+    from .scoring import forecast_spark
+
+    job = load_model_job_config(args.config, "forecast")
+    _check_output(job, args.config)
+    spark = job_session(job.get("spark") or {})
+    future = None if job.get("input") is None else to_spark(spark, resolve_data(job["input"]), "input")
+    forecasts = forecast_spark(spark, future, job["model"], tracking_uri=job.get("tracking_uri"),
+                               registry_uri=job.get("registry_uri"))
+    count, where = _write(spark, forecasts, job)
+    print(f"Forecast {count} rows with {job['model']} ("
+          + ("the rows of the input" if future is not None else "the next horizon of every series") + f") -> {where}")
+    return 0
+
+
+def _promote(args: argparse.Namespace) -> int:
+    from .data.ingest import to_spark
+    from .promote import promote
+
+    job = load_model_job_config(args.config, "promote")
+    spark = job_session(job.get("spark") or {})
+    data = to_spark(spark, resolve_data(job["data"]), "data")
+    decision = promote(spark, data, job["model_name"], challenger=job["challenger"], alias=job["alias"],
+                       metric=job.get("metric"), margin=float(job["margin"]),
+                       label_column_name=job.get("label_column_name"), tracking_uri=job.get("tracking_uri"),
+                       registry_uri=job.get("registry_uri"), experiment_name=job["experiment_name"])
+    holder = decision.challenger_version if decision.promoted else decision.champion_version
+    print(f"Promotion of {decision.model_name} v{decision.challenger_version}: {decision.decision.upper()} "
+          f"({decision.reason}). models:/{decision.model_name}@{decision.alias} is version {holder}. "
+          f"Decision run: {decision.run_id}")
     return 0
 
 
 # ---- the command ----------------------------------------------------------------------------------
 EXIT_CODES = (("ConfigError", 2), ("DataError", 2), ("NoTrialSucceededError", 3), ("TrackingError", 4),
               ("AutoMLError", 5))
-COMMANDS = {"train": _train, "score": _score}
+COMMANDS = {"train": _train, "score": _score, "forecast": _forecast, "promote": _promote}
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="spark-automl", description="Spark-native AutoML jobs: train a model, "
-                                     "score rows with a registered one.")
+                                     "promote it, score rows or publish forecasts with the registered one.")
     parser.add_argument("--verbose", action="store_true", help="print the traceback of an error")
     sub = parser.add_subparsers(dest="command", required=True)
     train_cmd = sub.add_parser("train", help="run AutoML from a YAML job config and register the best model")
@@ -232,10 +330,13 @@ def _parser() -> argparse.ArgumentParser:
     train_cmd.add_argument("--timeout-minutes", type=float, help="override automl.experiment_timeout_minutes")
     train_cmd.add_argument("--verbose", action="store_true", default=argparse.SUPPRESS,
                            help="print the traceback of an error")
-    score_cmd = sub.add_parser("score", help="score a table, path or Parquet folder with a registered model")
-    score_cmd.add_argument("--config", required=True, help="YAML score config (see conf/base/score.yaml)")
-    score_cmd.add_argument("--verbose", action="store_true", default=argparse.SUPPRESS,
-                           help="print the traceback of an error")
+    for name, help_text in (("score", "score a table, path or Parquet folder with a registered model"),
+                            ("forecast", "publish the next horizon of every series with a registered forecaster"),
+                            ("promote", "champion/challenger: move the alias to the new version if it wins")):
+        cmd = sub.add_parser(name, help=help_text)
+        cmd.add_argument("--config", required=True, help=f"YAML {name} config (see conf/base/{name}.yaml)")
+        cmd.add_argument("--verbose", action="store_true", default=argparse.SUPPRESS,
+                         help="print the traceback of an error")
     return parser
 
 

@@ -194,6 +194,7 @@ class AutoMLConfig:
         self.forecasting_parameters = self._forecasting(forecasting_parameters, forecasting_settings)
         self._check_combinations()
         self._check_azure_only()
+        self._check_extras()
         if cv_splits_indices is not None:
             self.training_data, self.cv_split_column_names = split_columns_from_indices(
                 cv_splits_indices, training_data, label_column_name)
@@ -213,6 +214,15 @@ class AutoMLConfig:
         if self.cv_splits_indices is not None and given:
             raise ConfigError(f"Give either 'cv_splits_indices' or {given[0]!r} to AutoMLConfig, not both: they "
                               "choose the same thing (how the model is validated).")
+
+    def _check_extras(self) -> None:
+        """Features whose libraries are an install extra: refused here, before any data is read."""
+        from .extras import require_extra
+
+        if self.task == "forecasting":
+            require_extra("forecast", "task='forecasting'")
+        if self.enable_onnx_compatible_models:
+            require_extra("onnx", "enable_onnx_compatible_models=True")
 
     @property
     def debug_log_path(self) -> str | None:

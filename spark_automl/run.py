@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import ConfigError
+from .extras import require_extra
 from .metrics import CUSTOM_METRICS, METRICS, metric_spec
 from .run_view import AZURE_STATUS, CHILD, MODEL_TEST, RunView
 from .search.trial import CANCELED, OK, TrialResult
@@ -606,9 +607,10 @@ class AutoMLRun(RunView):
         onnxruntime on validation rows. Returns (onnx model, check report); logged beside the model."""
         import json
 
+        self._require("onnx", "export_onnx")
+        require_extra("onnx", "run.export_onnx()")
         from .export.onnx import check_onnx, to_onnx
 
-        self._require("onnx", "export_onnx")
         info = self.info
         result = self._result(_iteration_of(child_or_iteration), None)
         model = self._model(result)

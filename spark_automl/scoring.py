@@ -44,22 +44,33 @@ def local_model_path(model: Any, tracking_uri: str | None = None, registry_uri: 
 
 
 def score_spark(spark: SparkSession, df: DataFrame, model_uri: Any, output_column: str = "prediction",
-                result_type: str = "string", tracking_uri: str | None = None,
+                result_type: str | None = None, tracking_uri: str | None = None,
                 registry_uri: str | None = None, probabilities: bool = False) -> DataFrame:
     """df + a prediction column, computed on executors by mlflow's pyfunc spark_udf.
 
     model_uri: an AutoMLRun, 'models:/<name>@champion' or 'runs:/<id>/model' (read from
-    tracking_uri / registry_uri, default MLFLOW_TRACKING_URI or ./mlflow.db). result_type:
-    'string' for class labels, 'double' for regression. probabilities: a classifier also adds
-    `probability_<class>` columns (the model is loaded once per task and scores Arrow batches).
+    tracking_uri / registry_uri, default MLFLOW_TRACKING_URI or ./mlflow.db). result_type: by
+    default 'double' for a regression model and 'string' (class labels) for a classifier, read
+    from the model's signature. probabilities: a classifier also adds `probability_<class>`
+    columns (the model is loaded once per task and scores Arrow batches).
     """
     path = local_model_path(model_uri, tracking_uri, registry_uri)
     if probabilities:
         return _with_probabilities(df, path, output_column)
     import mlflow.pyfunc
 
-    udf = mlflow.pyfunc.spark_udf(spark, path, result_type=result_type, env_manager="local")
+    udf = mlflow.pyfunc.spark_udf(spark, path, result_type=result_type or prediction_type(path), env_manager="local")
     return df.withColumn(output_column, udf(F.struct(*[col(c) for c in df.columns])))
+
+
+def prediction_type(path: str) -> str:
+    """'double' when the logged model's signature says it predicts numbers (regression), else 'string'."""
+    from mlflow.models import Model
+
+    signature = Model.load(path).signature
+    outputs = signature.outputs.inputs if signature is not None and signature.outputs is not None else []
+    kind = str(getattr(outputs[0], "type", "")).lower() if len(outputs) == 1 else ""
+    return "double" if any(t in kind for t in ("double", "float")) else "string"
 
 
 def _with_probabilities(df: DataFrame, path: str, output_column: str) -> DataFrame:
@@ -97,12 +108,13 @@ def _with_probabilities(df: DataFrame, path: str, output_column: str) -> DataFra
     return df.mapInPandas(score, schema)
 
 
-def forecast_spark(spark: SparkSession, future: DataFrame, model_uri: Any, id_columns: list[str] | None = None,
+def forecast_spark(spark: SparkSession, future: DataFrame | None, model_uri: Any, id_columns: list[str] | None = None,
                    n_partitions: int | None = None, tracking_uri: str | None = None,
                    registry_uri: str | None = None) -> DataFrame:
     """Batch forecast on Spark: the rows of `future` (series ids, time, known covariates) grouped
     by series and forecast on executors with the logged forecaster; the result has the ids, the
-    time, 'prediction' and the interval bounds.
+    time, 'prediction' and the interval bounds. future=None: the next forecast_horizon steps of
+    every series the model was trained on (a model without covariates).
 
     id_columns: the model's series id columns (read from the model when omitted).
     Each task forecasts all the series of its partition in one call; a large-panel model's
@@ -117,6 +129,8 @@ def forecast_spark(spark: SparkSession, future: DataFrame, model_uri: Any, id_co
 
     model = mlflow.pyfunc.load_model(local_model_path(model_uri, tracking_uri, registry_uri)).unwrap_python_model().fitted
     schema_info = model.schema
+    if future is None:
+        future = spark.createDataFrame(model.future_frame())
     ids = list(id_columns if id_columns is not None else schema_info.id_columns)
     bounds = [f"prediction_{side}_{level}" for level in LEVELS for side in ("lower", "upper")]
     fields = [future.schema[c] for c in [*ids, schema_info.time_column]]

@@ -11,6 +11,18 @@ import pytest
 TEST_DATASETS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "datasets")
 
 
+def pytest_collection_modifyitems(config, items):
+    """Tests marked extra("forecast") etc. are skipped where that extra is not installed (the core
+    install of the pyspark 3.5 lane), and run everywhere else."""
+    from spark_automl.extras import missing_modules
+
+    for item in items:
+        for mark in item.iter_markers("extra"):
+            missing = missing_modules(mark.args[0])
+            if missing:
+                item.add_marker(pytest.mark.skip(reason=f"needs the {mark.args[0]!r} extra ({', '.join(missing)})"))
+
+
 @pytest.fixture(scope="session")
 def spark():
     from spark_automl import local_session

@@ -7,11 +7,11 @@ import pandas as pd
 import pytest
 
 from spark_automl import AutoMLConfig
-from spark_automl.cli import DATA_KEYS, load_job_config, resolve_data
+from spark_automl.cli import DATA_KEYS, MODEL_JOBS, load_job_config, load_model_job_config, resolve_data
 
 REPO = Path(__file__).resolve().parents[1]
-SCORE_CONFIGS = [REPO / "conf" / "base" / "score.yaml"]
-CONFIGS = sorted(p for p in (REPO / "conf" / "base").glob("*.yaml") if p not in SCORE_CONFIGS)
+MODEL_JOB_CONFIGS = [REPO / "conf" / "base" / f"{kind}.yaml" for kind in MODEL_JOBS]  # score, forecast, promote
+CONFIGS = sorted(p for p in (REPO / "conf" / "base").glob("*.yaml") if p not in MODEL_JOB_CONFIGS)
 
 
 @pytest.mark.parametrize("path", CONFIGS, ids=[p.stem for p in CONFIGS])
@@ -34,29 +34,56 @@ def test_the_regression_job_trains_on_the_bundled_ames_sample():
     assert frame.shape == (1200, 81) and frame["price"].notna().all()
 
 
-def test_the_shipped_score_config_validates():
-    from spark_automl.cli import load_score_config
+def test_the_shipped_model_job_configs_validate_and_chain():
+    """train registers the challenger, promote moves the champion alias, score and forecast read it."""
+    train = load_job_config(str(REPO / "conf" / "base" / "train.yaml"))
+    jobs = {p.stem: load_model_job_config(str(p), p.stem) for p in MODEL_JOB_CONFIGS}
+    name = train.register["model_name"]
+    assert jobs["promote"]["model_name"] == name and jobs["promote"]["challenger"] == train.register["alias"]
+    assert jobs["score"]["model"] == f"models:/{name}@{jobs['promote']['alias']}" and jobs["score"]["probabilities"]
+    forecaster = load_job_config(str(REPO / "conf" / "base" / "train_forecaster.yaml")).register
+    assert jobs["forecast"]["model"] == f"models:/{forecaster['model_name']}@{forecaster['alias']}"
+    assert os.path.isfile(resolve_data(jobs["score"]["input"])) and os.path.isfile(resolve_data(jobs["promote"]["data"]))
 
-    job = load_score_config(str(SCORE_CONFIGS[0]))
-    assert job["model"] == "models:/credit-g-classifier@champion" and job["probabilities"] is True
-    assert os.path.isfile(resolve_data(job["input"]))
 
-
-@pytest.mark.parametrize("text, fragment", [
-    ("model: m\n", "needs 'input'"),
-    ("model: m\ninput: t\n", "exactly one of 'output'"),
-    ("model: m\ninput: t\noutput: o\nmode: replace\n", "'mode' parameter"),
-    ("model: m\ninput: t\noutput: o\nprobabilities: yes please\n", "'probabilities' parameter"),
-    ("model: m\ninput: t\noutput: o\nwhere: x\n", r"Unknown key\(s\) \['where'\]"),
+@pytest.mark.parametrize("kind, text, fragment", [
+    ("score", "model: m\n", "Score job config .* needs 'input'"),
+    ("score", "model: m\ninput: t\n", "exactly one of 'output'"),
+    ("score", "model: m\ninput: t\noutput: o\nmode: replace\n", "'mode' parameter"),
+    ("score", "model: m\ninput: t\noutput: o\nprobabilities: yes please\n", "'probabilities' parameter"),
+    ("score", "model: m\ninput: t\noutput: o\nwhere: x\n", r"Unknown key\(s\) \['where'\]"),
+    ("forecast", "input: t\noutput: o\n", "Forecast job config .* needs 'model'"),
+    ("forecast", "model: m\n", "exactly one of 'output'"),
+    ("forecast", "model: m\noutput: o\nprobabilities: true\n", r"Unknown key\(s\) \['probabilities'\]"),
+    ("promote", "data: t\n", "Promote job config .* needs 'model_name'"),
+    ("promote", "model_name: m\ndata: t\nmargin: -0.1\n", "'margin' parameter"),
+    ("promote", "model_name: m\ndata: t\nchallenger: true\n", "'challenger' parameter"),
+    ("promote", "model_name: m\ndata: t\noutput: o\n", r"Unknown key\(s\) \['output'\]"),
 ])
-def test_score_config_errors_name_the_key(tmp_path, text, fragment):
-    from spark_automl.cli import load_score_config
+def test_model_job_config_errors_name_the_key(tmp_path, kind, text, fragment):
     from spark_automl.errors import ConfigError
 
-    path = tmp_path / "score.yaml"
+    path = tmp_path / f"{kind}.yaml"
     path.write_text(text)
     with pytest.raises(ConfigError, match=fragment):
-        load_score_config(str(path))
+        load_model_job_config(str(path), kind)
+
+
+def test_a_conf_local_overlay_is_merged_key_by_key_and_validated(tmp_path, capsys):
+    from spark_automl.errors import ConfigError
+
+    (tmp_path / "base").mkdir()
+    (tmp_path / "local").mkdir()
+    base = tmp_path / "base" / "score.yaml"
+    base.write_text("model: models:/m@champion\ninput: rows.csv\noutput: out\nspark: {master: 'local[2]', app_name: a}\n")
+    assert load_model_job_config(str(base), "score")["spark"] == {"master": "local[2]", "app_name": "a"}
+    (tmp_path / "local" / "score.yaml").write_text("tracking_uri: http://mlflow.internal:5000\nspark: {master: 'local[1]'}\n")
+    job = load_model_job_config(str(base), "score")
+    assert job["tracking_uri"] == "http://mlflow.internal:5000" and job["spark"] == {"master": "local[1]", "app_name": "a"}
+    assert "local overlay" in capsys.readouterr().out
+    (tmp_path / "local" / "score.yaml").write_text("mode: replace\n")
+    with pytest.raises(ConfigError, match="'mode' parameter"):
+        load_model_job_config(str(base), "score")
 
 
 def test_the_command_exits_with_a_meaningful_code_and_one_paragraph(tmp_path, capsys):

@@ -131,6 +131,14 @@ class ForecastingModel:
             parts.append(combined.reset_index())
         return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
 
+    def future_frame(self) -> pd.DataFrame:
+        """The rows (ids, time) of the next forecast_horizon steps of every series: what a
+        forecast-publishing job asks for when no covariates are needed."""
+        requested = self._requested(None)
+        out = requested[[*self.schema.id_columns]].copy()
+        out[self.schema.time_column] = requested[TIME].to_numpy()
+        return out
+
     def predict(self, X_future: pd.DataFrame) -> np.ndarray:
         return self.forecast(X_future, levels=())["prediction"].to_numpy()
 

@@ -1,14 +1,17 @@
 """ONNX export: one graph from raw columns reproduces the Python pipeline's labels and scores."""
 
-import numpy as np
-import onnx
-import onnxruntime as ort
-import pandas as pd
 import pytest
-from sklearn.pipeline import Pipeline
 
-from spark_automl.ensemble.estimators import StackEnsembleEstimator, VotingEnsembleEstimator
-from spark_automl.export.onnx import (
+pytest.importorskip("onnxruntime", reason="needs the 'onnx' extra")  # the core install has no ONNX stack
+
+import numpy as np  # noqa: E402
+import onnx  # noqa: E402
+import onnxruntime as ort  # noqa: E402
+import pandas as pd  # noqa: E402
+from sklearn.pipeline import Pipeline  # noqa: E402
+
+from spark_automl.ensemble.estimators import StackEnsembleEstimator, VotingEnsembleEstimator  # noqa: E402
+from spark_automl.export.onnx import (  # noqa: E402
     MISSING_TOKEN,
     ExportError,
     check_onnx,
@@ -16,8 +19,8 @@ from spark_automl.export.onnx import (
     onnx_inputs,
     to_onnx,
 )
-from spark_automl.featurize.transformer import AutoFeaturizer, ColumnPlan
-from spark_automl.search.trial import build_estimator, fit_estimator
+from spark_automl.featurize.transformer import AutoFeaturizer, ColumnPlan  # noqa: E402
+from spark_automl.search.trial import build_estimator, fit_estimator  # noqa: E402
 
 N_TRAIN, N_TEST = 800, 200
 BINARY, THREE = ["bad", "good"], ["high", "low", "mid"]

@@ -13,7 +13,7 @@ from mlflow.tracking import MlflowClient
 from spark_automl import AutoMLConfig, Experiment
 from spark_automl.errors import ConfigError, DataError
 
-pytestmark = [pytest.mark.spark, pytest.mark.slow]  # slow: the 4.3 lane only (CI time)
+pytestmark = [pytest.mark.spark, pytest.mark.slow, pytest.mark.extra("forecast")]  # slow: the 4.3 lane only (CI time)
 
 N = 60
 SERIES = pd.DataFrame({

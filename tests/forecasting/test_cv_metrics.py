@@ -7,6 +7,8 @@ import pytest
 from spark_automl.forecasting import cv
 from spark_automl.forecasting.metrics import forecast_metrics, naive_scales
 
+pytestmark = pytest.mark.extra("forecast")
+
 
 def _frame(lengths: dict[str, int]) -> pd.DataFrame:
     parts = [pd.DataFrame({"unique_id": uid, "ds": np.arange(n), "y": np.arange(n, dtype=float)})

@@ -12,7 +12,7 @@ from spark_automl.forecasting.settings import ForecastingParameters
 
 from ..conftest import dataset_csv
 
-pytestmark = pytest.mark.spark
+pytestmark = [pytest.mark.spark, pytest.mark.extra("forecast")]
 
 
 @pytest.fixture(scope="module")

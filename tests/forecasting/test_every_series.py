@@ -16,6 +16,8 @@ from spark_automl.forecasting.statistical import forecast_series
 
 from ..conftest import dataset_csv
 
+pytestmark = pytest.mark.extra("forecast")
+
 IDS = ["store", "brand"]
 
 

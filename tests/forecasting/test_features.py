@@ -10,6 +10,8 @@ from spark_automl.errors import ConfigError, DataError
 from spark_automl.forecasting.features import LagFeaturizer, default_lags, training_matrix
 from ..conftest import dataset_csv
 
+pytestmark = pytest.mark.extra("forecast")
+
 TX_COVARIATES = ["volume", "median", "listings", "inventory"]
 TX_UNKNOWN = ["listings", "inventory"]
 

@@ -10,7 +10,7 @@ from spark_automl.scoring import local_model_path
 
 from ..conftest import dataset_csv
 
-pytestmark = pytest.mark.spark
+pytestmark = [pytest.mark.spark, pytest.mark.extra("forecast")]
 
 
 def _smape(a, p) -> float:

@@ -17,6 +17,8 @@ from spark_automl.scoring import local_model_path
 
 from ..conftest import dataset_csv
 
+pytestmark = pytest.mark.extra("forecast")
+
 IDS = ["store", "brand"]
 
 

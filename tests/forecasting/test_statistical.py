@@ -13,6 +13,8 @@ from spark_automl.models import REGISTRY, STATISTICAL
 
 from ..conftest import dataset_csv
 
+pytestmark = pytest.mark.extra("forecast")
+
 LEVEL_COLUMNS = ["yhat_lo_80", "yhat_hi_80", "yhat_lo_95", "yhat_hi_95"]
 
 

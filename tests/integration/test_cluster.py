@@ -4,12 +4,15 @@ JVMs with their own Python workers, so a trial that ran there did not lean on dr
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
 import textwrap
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
 
@@ -18,45 +21,62 @@ REPO = Path(__file__).resolve().parents[2]
 CLUSTER = "local-cluster[2,1,1024]"
 
 
-def test_spark_submit_job_on_a_multi_process_cluster_keeps_its_master_and_trains_on_executors(tmp_path, penguins):
-    data = tmp_path / "penguins.csv"
-    penguins.to_csv(data, index=False)
-    uri = f"sqlite:///{tmp_path}/cluster.db"
-    conf = tmp_path / "job.yaml"
-    conf.write_text(textwrap.dedent(f"""
-        experiment_name: cluster-job
-        tracking_uri: {uri}
-        spark: {{master: "local[1]"}}   # spark-submit's --master must win over this
-        register: {{model_name: cluster-model, alias: champion}}
-        automl:
-          task: classification
-          training_data: {data}
-          label_column_name: species
-          iterations: 4
-          max_concurrent_iterations: 2
-          allowed_models: [LightGBM, LogisticRegression, ExtremeRandomTrees]
-          model_explainability: false
-    """))
+def _submit(script: str, config: Path, master: str, cwd: Path) -> subprocess.CompletedProcess:
     submit = Path(sys.executable).with_name("spark-submit")
     env = {**os.environ, "PYSPARK_PYTHON": sys.executable, "PYSPARK_DRIVER_PYTHON": sys.executable}
-    out = subprocess.run([str(submit), "--master", CLUSTER, "--conf", "spark.ui.enabled=false",
+    out = subprocess.run([str(submit), "--master", master, "--conf", "spark.ui.enabled=false",
                           "--conf", "spark.sql.execution.arrow.pyspark.enabled=true",
-                          "jobs/train.py", "--config", str(conf)],
-                         capture_output=True, text=True, timeout=600, cwd=REPO, env=env)
-    assert out.returncode == 0, out.stderr[-4000:]
-    assert f"Spark master: {CLUSTER}" in out.stdout
-    assert "pandas_udf backend (the session has executors" in out.stdout
+                          str(REPO / "jobs" / script), "--config", str(config)],
+                         capture_output=True, text=True, timeout=600, cwd=cwd, env=env)
+    assert out.returncode == 0, f"{script}: {out.stdout[-2000:]}\n{out.stderr[-4000:]}"
+    return out
+
+
+def test_the_shipped_jobs_chain_through_spark_submit_train_on_a_cluster_promote_score_forecast(tmp_path):
+    """The shipped conf/base YAMLs, shortened by a conf/local overlay, run as a workflow would: train on
+    two executor processes (spark-submit's --master wins over the YAML's local[2]), then promote, score,
+    train a forecaster and publish its forecast, each as its own spark-submit."""
+    conf = tmp_path / "conf"
+    shutil.copytree(REPO / "conf" / "base", conf / "base")
+    (conf / "local").mkdir()
+    (conf / "local" / "train.yaml").write_text(textwrap.dedent("""
+        automl: {iterations: 4, max_concurrent_iterations: 2, model_explainability: false,
+                 allowed_models: [LightGBM, LogisticRegression, ExtremeRandomTrees]}
+    """))
+    (conf / "local" / "train_forecaster.yaml").write_text(
+        "automl: {iterations: 2, allowed_models: [SeasonalNaive, ExponentialSmoothing], model_explainability: false}\n")
+    trained = _submit("train.py", conf / "base" / "train.yaml", CLUSTER, tmp_path)
+    assert f"Spark master: {CLUSTER}" in trained.stdout and "local overlay" in trained.stdout
+    assert "pandas_udf backend (the session has executors" in trained.stdout
+    uri = f"sqlite:///{tmp_path}/mlflow.db"  # the shipped tracking_uri, relative to the job's directory
     client = MlflowClient(uri, registry_uri=uri)
-    experiment = client.get_experiment_by_name("cluster-job")
+    experiment = client.get_experiment_by_name("credit-g-automl")
     children = client.search_runs([experiment.experiment_id], "tags.origin != 'ensemble' and tags.iteration != ''")
     trials = [c for c in children if c.data.tags.get("origin") in ("portfolio", "tpe")]
     assert len(trials) == 4
     workers = {c.data.tags["worker"] for c in trials}
     assert all(w.startswith("spark task") for w in workers)
-    pids = {w.split("pid ")[1].rstrip(")") for w in workers}
-    assert len(pids) == 2  # two executors, two Python workers
-    version = client.get_model_version_by_alias("cluster-model", "champion")
-    assert str(version.version) == "1"
+    assert len({w.split("pid ")[1].rstrip(")") for w in workers}) == 2  # two executors, two Python workers
+    assert str(client.get_model_version_by_alias("credit-g-classifier", "challenger").version) == "1"
+
+    promoted = _submit("promote.py", conf / "base" / "promote.yaml", "local[1]", tmp_path)
+    assert "PROMOTED (no version held the alias 'champion')" in promoted.stdout
+    assert str(client.get_model_version_by_alias("credit-g-classifier", "champion").version) == "1"
+    decision = client.search_runs([client.get_experiment_by_name("credit-g-promotions").experiment_id])[0]
+    assert decision.data.tags["automl.promotion"] == "promoted" and 0.5 < decision.data.metrics["challenger_score"] <= 1
+
+    _submit("score.py", conf / "base" / "score.yaml", "local[1]", tmp_path)
+    scores = pd.read_parquet(tmp_path / "scores" / "credit_g")
+    assert len(scores) == 1000 and set(scores["prediction"]) <= {"good", "bad"}
+    np.testing.assert_allclose(scores[["probability_bad", "probability_good"]].sum(axis=1), 1.0, atol=1e-9)
+
+    _submit("train.py", conf / "base" / "train_forecaster.yaml", "local[1]", tmp_path)
+    published = _submit("forecast.py", conf / "base" / "forecast.yaml", "local[1]", tmp_path)
+    assert "the next horizon of every series" in published.stdout
+    forecasts = pd.read_parquet(tmp_path / "forecasts" / "airline").sort_values("month")
+    assert list(pd.to_datetime(forecasts["month"]).dt.strftime("%Y-%m")) == [f"1961-{m:02d}" for m in range(1, 13)]
+    assert (forecasts["prediction_lower_95"] <= forecasts["prediction"]).all()
+    assert (forecasts["prediction"] <= forecasts["prediction_upper_95"]).all()
 
 
 def test_backends_featurization_forecasting_and_spark_scoring_on_a_multi_process_cluster(tmp_path):

@@ -144,7 +144,10 @@ def test_all_trials_timing_out_raises_a_clear_error(spark, tracking_uri, credit_
         failed.get_output()
 
 
-def test_train_job_from_yaml(tmp_path, penguins):
+def test_train_job_from_yaml(spark, tmp_path, penguins, capsys):
+    """The train job in-process (spark-submit runs it in tests/integration/test_cluster.py's chain)."""
+    from spark_automl.cli import main
+
     data = tmp_path / "penguins.csv"
     penguins.to_csv(data, index=False)
     conf = tmp_path / "job.yaml"
@@ -159,11 +162,11 @@ def test_train_job_from_yaml(tmp_path, penguins):
           label_column_name: species
           iterations: 3
           allowed_models: [LightGBM, LogisticRegression]
+          model_explainability: false
     """))
-    out = subprocess.run([sys.executable, "jobs/train.py", "--config", str(conf)], capture_output=True, text=True,
-                         timeout=300, cwd=str(__import__("pathlib").Path(__file__).resolve().parents[2]))
-    assert out.returncode == 0, out.stderr[-3000:]
-    assert "Leaderboard" in out.stdout and "models:/job-model@prod" in out.stdout
+    assert main(["train", "--config", str(conf)]) == 0
+    out = capsys.readouterr().out
+    assert "Leaderboard" in out and "models:/job-model@prod" in out
     uri = f"sqlite:///{tmp_path}/job.db"
     client = MlflowClient(uri, registry_uri=uri)
     assert str(client.get_model_version_by_alias("job-model", "prod").version) == "1"

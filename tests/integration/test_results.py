@@ -151,7 +151,7 @@ def test_voting_beats_best_single_on_a_regression_dataset(spark, store):
 
 
 
-
+@pytest.mark.extra("onnx")
 def test_onnx_mode_exports_a_model_that_matches_python(spark, store, penguins):
     cfg = AutoMLConfig(task="classification", training_data=penguins, label_column_name="species",
                        iterations=4, enable_onnx_compatible_models=True, max_concurrent_iterations=2, seed=0,

@@ -1,8 +1,11 @@
 """The forecasting task's candidates come from the one registry, in a fixed run order."""
 
+import pytest
 from spark_automl import REGISTRY, AutoMLConfig
 from spark_automl.models import STATISTICAL
 from spark_automl.tasks.forecasting import GLOBAL_FIRST, candidate_queue
+
+pytestmark = pytest.mark.extra("forecast")
 
 
 def _config(**kw):
