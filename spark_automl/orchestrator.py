@@ -21,6 +21,7 @@ from .config import AutoMLConfig
 from .control import RunControl
 from .debug_log import debug_log
 from .errors import AutoMLError, CanceledError, NoTrialSucceededError
+from .lineage import dataset_inputs
 from .metrics import to_loss
 from .progress import Progress
 from .search.backends import BACKENDS, TrialContext, choose_backend
@@ -51,6 +52,12 @@ class Resume:
     run_id: str
     results: list[TrialResult]
     next_iteration: int  # after every iteration the run used, its ensembles included
+
+
+def loaded_frames(loaded: Any) -> dict[str, Any]:
+    """What task.check returned, by role: a (train, validation, test) triple, or one training frame."""
+    roles = ("training_data", "validation_data", "test_data")
+    return dict(zip(roles, loaded)) if isinstance(loaded, tuple) else {"training_data": loaded}
 
 
 def best_result(results: list[TrialResult], metric: str | None = None) -> TrialResult:
@@ -160,6 +167,7 @@ def _run_experiment(experiment, config: AutoMLConfig, show_output: bool, run_nam
                              params={k: v for k, v in config.to_dict().items() if v is not None},
                              tags={"task": config.task, "primary_metric": config.metric, "automl": "spark-automl",
                                    **(tags or {})}, start_time=started)
+        tracker.log_inputs(dataset_inputs(config, loaded_frames(loaded)))
     tracker.log_checkpoint_config(config.without_data())
     stop_heartbeat = tracker.start_heartbeat()
     control.mark_started(tracker.parent_run_id)

@@ -20,7 +20,7 @@ import tempfile
 import threading
 import time
 import warnings
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping, Sequence
 from urllib.parse import urlsplit
 
 from .errors import AutoMLError, ConfigError
@@ -342,6 +342,12 @@ class Tracker:
         self._terminate(self.parent_run_id, status)
 
     @_safe
+    def log_inputs(self, inputs: Sequence[Any]) -> None:
+        """Dataset lineage on the parent run (mlflow DatasetInputs)."""
+        if self.parent_run_id is not None and inputs:
+            self.client.log_inputs(self.parent_run_id, datasets=list(inputs))
+
+    @_safe
     def log_dict(self, payload: Any, artifact_file: str, run_id: str | None = None) -> None:
         if self._run(run_id):
             self.client.log_dict(self._run(run_id), payload, artifact_file)
@@ -505,6 +511,10 @@ class Tracker:
             if flavor == "sklearn":
                 mlflow.sklearn.save_model(model, path, serialization_format=mlflow.sklearn.SERIALIZATION_FORMAT_CLOUDPICKLE,
                                           pip_requirements=_pip_requirements(), **common)
+                if hasattr(model, "predict_proba"):
+                    from .serving import serve_probabilities
+
+                    serve_probabilities(path)
             else:
                 mlflow.pyfunc.save_model(path, python_model=model, artifacts=getattr(model, "artifacts", None),
                                          pip_requirements=_pip_requirements(FORECASTING_PACKAGES), **common)

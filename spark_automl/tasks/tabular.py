@@ -99,7 +99,11 @@ class TabularTask(Task):
         example = problem.state.input_example.copy()  # the training dtypes as they are
         from mlflow.models import infer_signature
 
-        signature = infer_signature(example, model.predict(example))
+        from ..serving import PREDICT_METHOD
+
+        classifier = hasattr(model, "predict_proba")  # the pyfunc also serves probabilities on request
+        signature = infer_signature(example, model.predict(example),
+                                    params={PREDICT_METHOD: "predict"} if classifier else None)
         return "sklearn", model, (example if problem.state.example_logged else None), signature
 
     def record_info(self, problem, config) -> dict[str, Any]:

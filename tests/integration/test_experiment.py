@@ -84,6 +84,10 @@ def test_penguins_pandas_udf_backend_register_and_score_on_spark(spark, tracking
     features = test.drop(columns=["species"])
     loaded = mlflow.pyfunc.load_model(local_model_path("models:/penguins-clf@champion", tracking_uri))
     np.testing.assert_array_equal(loaded.predict(features), model.predict(features))
+    proba = loaded.predict(features, params={"predict_method": "predict_proba"})  # the pyfunc's probabilities
+    assert list(proba.columns) == [str(c) for c in model.classes_]
+    np.testing.assert_allclose(proba.to_numpy(), model.predict_proba(features), atol=1e-12)
+    assert mlflow.sklearn.load_model(local_model_path("models:/penguins-clf@champion", tracking_uri)) is not None
     scored = score_spark(spark, spark.createDataFrame(features), "models:/penguins-clf@champion",
                          tracking_uri=tracking_uri).toPandas()
     np.testing.assert_array_equal(scored["prediction"].to_numpy(), model.predict(features))

@@ -55,6 +55,16 @@ def _singles(run):
     return [r for r in run.results if r.status == OK and r.ensemble is None]
 
 
+def test_the_parent_run_records_its_training_data_as_a_dataset_input(credit_run, store):
+    inputs = _client(store).get_run(credit_run.id).inputs.dataset_inputs
+    assert [(i.dataset.name, [t.value for t in i.tags]) for i in inputs] == [("credit_g", ["training"])]
+    dataset = inputs[0].dataset
+    assert json.loads(dataset.source) == {"uri": str(dataset_path("credit_g"))} and dataset.source_type == "local"
+    columns = [c["name"] for c in json.loads(dataset.schema)["mlflow_colspec"]]
+    assert columns == list(pd.read_csv(dataset_path("credit_g"), nrows=1).columns)
+    assert json.loads(dataset.profile)["targets"] == "class"
+
+
 def test_ensembles_are_child_runs_and_beat_the_best_single_model(credit_run, store):
     voting = next(r for r in credit_run.results if r.model == "VotingEnsemble")
     stack = next(r for r in credit_run.results if r.model == "StackEnsemble")
