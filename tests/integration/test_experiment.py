@@ -1,7 +1,5 @@
 """End to end on real data: local Spark, real MLflow (SQLite in tmp), real hyperopt, real models."""
 
-import subprocess
-import sys
 import textwrap
 
 import mlflow
