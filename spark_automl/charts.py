@@ -1,6 +1,9 @@
 """Diagnostic charts of an AutoML run, rendered to PNG bytes for MLflow.
 
-Figures are built with :class:`matplotlib.figure.Figure` and ``FigureCanvasAgg``
+The curves are scikit-learn's displays (RocCurveDisplay, PrecisionRecallDisplay,
+CalibrationDisplay, ConfusionMatrixDisplay, PredictionErrorDisplay) drawn on our own axes; only
+what they lack is ours: weighted calibration bins and confusion counts, lift and gains. Axes name
+the target. Figures are built with :class:`matplotlib.figure.Figure` and ``FigureCanvasAgg``
 directly, never ``pyplot``: pyplot keeps a global figure registry (not thread-safe,
 leaks figures that nobody closes) and may try to open a window. Each chart is small
 (5x4 in at 100 dpi) so rendering stays far below the cost of a trial.
@@ -26,6 +29,7 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from sklearn import metrics as skm
+from sklearn.calibration import CalibrationDisplay
 
 from .errors import ConfigError, DataError
 
@@ -42,7 +46,6 @@ MAX_LEGEND_CLASSES = 10  # above this, one-vs-rest lines are unreadable: plot th
 MAX_ANNOTATED_CLASSES = 20  # above this, confusion-matrix counts no longer fit in their cells
 MAX_CURVE_ROWS = 200_000  # a PNG cannot show more detail; bounds the sort cost of the curves
 MAX_SCATTER_POINTS = 5_000
-MAX_LINE_POINTS = 500
 CALIBRATION_BINS = 10
 _SEED = 0
 
@@ -75,15 +78,6 @@ def _note(ax: Axes, text: str) -> None:
 def _label(value: Any, width: int = 20) -> str:
     text = str(value)
     return text if len(text) <= width else text[: width - 1] + "\u2026"
-
-
-def _thin(*arrays: np.ndarray, max_points: int = MAX_LINE_POINTS) -> tuple[np.ndarray, ...]:
-    """Keep evenly spaced points of monotone curves; the ends are always kept."""
-    n = len(arrays[0])
-    if n <= max_points:
-        return arrays
-    idx = np.unique(np.linspace(0, n - 1, max_points).round().astype(int))
-    return tuple(a[idx] for a in arrays)
 
 
 def _weights(sample_weight: Any, n: int) -> np.ndarray:
@@ -179,7 +173,7 @@ def _finish(ax: Axes, series: list[_Series], k: int, title: str) -> None:
         ax.legend(fontsize=7, loc="best")
 
 
-def _confusion_matrix(c: _Classes) -> bytes:
+def _confusion_matrix(c: _Classes, target: str) -> bytes:
     # a weighted bincount: sklearn's confusion_matrix warns on a single present label even with labels=
     cells = c.y * c.k + c.proba.argmax(axis=1)
     cm = np.bincount(cells, weights=c.w, minlength=c.k * c.k).reshape(c.k, c.k)
@@ -187,32 +181,23 @@ def _confusion_matrix(c: _Classes) -> bytes:
     share = np.divide(cm, totals, out=np.zeros_like(cm, dtype=float), where=totals > 0)
     side = min(12.0, max(FIGSIZE[0], 0.4 * c.k + 2.5))
     fig, ax = _figure((side, side * 0.85), tight=True)
-    image = ax.imshow(share, cmap="Blues", vmin=0.0, vmax=1.0)
-    fig.colorbar(image, ax=ax, label="share of the true class")
-    ticks = np.arange(c.k)
-    names = [_label(v) for v in c.labels]
-    ax.set_xticks(ticks, names, rotation=45 if c.k > 3 else 0, ha="right" if c.k > 3 else "center", fontsize=8)
-    ax.set_yticks(ticks, names, fontsize=8)
-    ax.set_xlabel("Predicted label")
-    ax.set_ylabel("True label")
-    ax.set_title("Confusion matrix", fontsize=10)
-    if c.k <= MAX_ANNOTATED_CLASSES:
-        integral = np.allclose(cm, np.round(cm))
-        for i, j in np.ndindex(cm.shape):
-            text = f"{cm[i, j]:.0f}" if integral else f"{cm[i, j]:.3g}"
-            colour = "white" if share[i, j] > 0.5 else "black"
-            ax.text(j, i, text, ha="center", va="center", fontsize=8, color=colour)
+    display = skm.ConfusionMatrixDisplay(share, display_labels=[_label(v) for v in c.labels])
+    display.plot(ax=ax, cmap="Blues", include_values=c.k <= MAX_ANNOTATED_CLASSES, values_format=".2f",
+                 xticks_rotation=45 if c.k > 3 else "horizontal", colorbar=True, im_kw={"vmin": 0.0, "vmax": 1.0})
+    ax.set_xlabel(f"Predicted {target}")
+    ax.set_ylabel(f"True {target}")
+    ax.tick_params(labelsize=8)
+    ax.set_title(f"Confusion matrix\n(share of each true class; {cm.sum():.0f} rows)", fontsize=10)
     return _png(fig)
 
 
 def _roc(series: list[_Series], k: int) -> bytes:
     fig, ax = _figure()
-    ax.plot([0, 1], [0, 1], color="0.7", linestyle=":", linewidth=1)
-    for s in series:
-        fpr, tpr, _ = skm.roc_curve(s.y, s.score, sample_weight=s.w)
-        area = skm.auc(fpr, tpr)
-        fpr, tpr = _thin(fpr, tpr)
-        ax.plot(fpr, tpr, label=f"{s.name} (AUC={area:.3f})", **_style(s))
+    for i, s in enumerate(series):
+        skm.RocCurveDisplay.from_predictions(s.y, s.score, sample_weight=s.w, pos_label=1, name=s.name, ax=ax,
+                                             plot_chance_level=i == 0, drop_intermediate=True,
+                                             chance_level_kw={"color": "0.7", "linestyle": ":"},
+                                             curve_kwargs=_style(s))
     ax.set(xlim=(0, 1), ylim=(0, 1.02), xlabel="False positive rate", ylabel="True positive rate")
     _finish(ax, series, k, "ROC curve")
     return _png(fig)
@@ -221,13 +206,10 @@ def _roc(series: list[_Series], k: int) -> bytes:
 def _precision_recall(series: list[_Series], k: int) -> bytes:
     fig, ax = _figure()
     for s in series:
-        precision, recall, _ = skm.precision_recall_curve(s.y, s.score, sample_weight=s.w, drop_intermediate=True)
-        recall, precision = _thin(recall, precision)
-        ap = skm.average_precision_score(s.y, s.score, sample_weight=s.w)
-        ax.plot(recall, precision, drawstyle="steps-post", label=f"{s.name} (AP={ap:.3f})", **_style(s))
-    if k <= 2 and series:
-        prevalence = float(np.average(series[0].y, weights=series[0].w))
-        ax.axhline(prevalence, color="0.7", linestyle=":", linewidth=1, label=f"prevalence ({prevalence:.3f})")
+        skm.PrecisionRecallDisplay.from_predictions(s.y, s.score, sample_weight=s.w, pos_label=1, name=s.name, ax=ax,
+                                                    plot_chance_level=k <= 2, drop_intermediate=True,
+                                                    chance_level_kw={"color": "0.7", "linestyle": ":"},
+                                             curve_kwargs=_style(s))
     ax.set(xlim=(0, 1), ylim=(0, 1.02), xlabel="Recall", ylabel="Precision")
     _finish(ax, series, k, "Precision-recall curve")
     return _png(fig)
@@ -244,11 +226,13 @@ def _calibration_bins(s: _Series) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _calibration(series: list[_Series], k: int) -> bytes:
+    """CalibrationDisplay over our weighted bins (calibration_curve takes no sample_weight; with
+    equal weights the bins are calibration_curve's own)."""
     fig, ax = _figure()
-    ax.plot([0, 1], [0, 1], color="0.7", linestyle=":", linewidth=1, label="perfectly calibrated")
-    for s in series:
+    for i, s in enumerate(series):
         mean_score, observed = _calibration_bins(s)
-        ax.plot(mean_score, observed, marker="o", markersize=3, label=s.name, **_style(s))
+        CalibrationDisplay(observed, mean_score, s.score, estimator_name=s.name).plot(
+            ax=ax, ref_line=i == 0, marker="o", markersize=3, **_style(s))
     ax.set(xlim=(0, 1), ylim=(0, 1.02), xlabel="Mean predicted probability", ylabel="Observed frequency")
     _finish(ax, series, k, "Calibration curve")
     return _png(fig)
@@ -288,7 +272,8 @@ def _lift(series: list[_Series], k: int) -> bytes:
 
 
 def classification_charts(
-    y_true: Any, proba: Any, classes: Sequence, sample_weight: Any = None, positive_label: Any = None
+    y_true: Any, proba: Any, classes: Sequence, sample_weight: Any = None, positive_label: Any = None,
+    target_name: str = "label",
 ) -> dict[str, bytes]:
     """Confusion matrix, ROC, precision-recall, calibration, lift and gains charts as PNG bytes.
 
@@ -300,7 +285,7 @@ def classification_charts(
         return {}
     series = _series(c, positive_label)
     return {
-        "confusion_matrix.png": _confusion_matrix(c),
+        "confusion_matrix.png": _confusion_matrix(c, target_name),
         "roc_curve.png": _roc(series, c.k),
         "precision_recall_curve.png": _precision_recall(series, c.k),
         "calibration_curve.png": _calibration(series, c.k),
@@ -312,7 +297,7 @@ def classification_charts(
 # --------------------------------------------------------------------------- regression
 
 
-def _residuals_histogram(residuals: np.ndarray, w: np.ndarray, weighted: bool) -> bytes:
+def _residuals_histogram(residuals: np.ndarray, w: np.ndarray, weighted: bool, target: str) -> bytes:
     fig, ax = _figure()
     bins = int(np.clip(np.sqrt(len(residuals)), 10, 50))
     ax.hist(residuals, bins=bins, weights=w, color="tab:blue", alpha=0.8)
@@ -320,27 +305,35 @@ def _residuals_histogram(residuals: np.ndarray, w: np.ndarray, weighted: bool) -
     mean = float(np.average(residuals, weights=w)) if w.sum() > 0 else float("nan")
     std = float(np.sqrt(np.average((residuals - mean) ** 2, weights=w))) if w.sum() > 0 else float("nan")
     ax.set_title(f"Residuals (true - predicted): mean={mean:.3g}, std={std:.3g}", fontsize=10)
-    ax.set(xlabel="Residual", ylabel="Weighted count" if weighted else "Count")
+    ax.set(xlabel=f"Residual of {target}", ylabel="Weighted count" if weighted else "Count")
     return _png(fig)
 
 
-def _predicted_vs_true(y: np.ndarray, p: np.ndarray, w: np.ndarray) -> bytes:
-    fig, ax = _figure()
+def _predicted_vs_true(y: np.ndarray, p: np.ndarray, w: np.ndarray, target: str) -> bytes:
+    fig, ax = _figure(tight=True)
     r2 = float(skm.r2_score(y, p, sample_weight=w)) if len(y) > 1 and np.ptp(y) > 0 else float("nan")
-    if len(y) > MAX_SCATTER_POINTS:  # overplotted points add cost, not information
-        rows = np.random.default_rng(_SEED).choice(len(y), MAX_SCATTER_POINTS, replace=False)
-        y, p = y[rows], p[rows]
-    ax.scatter(y, p, s=8, alpha=0.4 if len(y) > 500 else 0.7, edgecolors="none")
-    low, high = float(min(y.min(), p.min())), float(max(y.max(), p.max()))
-    ax.plot([low, high], [low, high], color="black", linestyle=":", linewidth=1, label="ideal")
-    ax.set(xlabel="True value", ylabel="Predicted value")
-    ax.set_title(f"Predicted vs true (R\u00b2={r2:.3f})", fontsize=10)
-    ax.legend(fontsize=7, loc="upper left")
+    skm.PredictionErrorDisplay.from_predictions(
+        y, p, kind="actual_vs_predicted", subsample=MAX_SCATTER_POINTS, random_state=_SEED, ax=ax,
+        scatter_kwargs={"s": 8, "alpha": 0.4 if len(y) > 500 else 0.7, "edgecolors": "none"},
+        line_kwargs={"color": "black", "linestyle": ":", "linewidth": 1})
+    ax.set(xlabel=f"Predicted {target}", ylabel=f"True {target}")
+    ax.set_title(f"True vs predicted (R\u00b2={r2:.3f})", fontsize=10)
     return _png(fig)
 
 
-def regression_charts(y_true: Any, y_pred: Any, sample_weight: Any = None) -> dict[str, bytes]:
-    """Residual histogram and predicted-vs-true scatter; rows with a NaN value are ignored."""
+def _residuals_vs_predicted(y: np.ndarray, p: np.ndarray, target: str) -> bytes:
+    fig, ax = _figure(tight=True)
+    skm.PredictionErrorDisplay.from_predictions(
+        y, p, kind="residual_vs_predicted", subsample=MAX_SCATTER_POINTS, random_state=_SEED, ax=ax,
+        scatter_kwargs={"s": 8, "alpha": 0.4 if len(y) > 500 else 0.7, "edgecolors": "none"},
+        line_kwargs={"color": "black", "linestyle": ":", "linewidth": 1})
+    ax.set(xlabel=f"Predicted {target}", ylabel="Residual (true - predicted)")
+    ax.set_title("Residuals vs predicted", fontsize=10)
+    return _png(fig)
+
+
+def regression_charts(y_true: Any, y_pred: Any, sample_weight: Any = None, target_name: str = "target") -> dict[str, bytes]:
+    """Residual histogram, true-vs-predicted and residuals-vs-predicted; rows with a NaN are ignored."""
     y = np.asarray(y_true, dtype=float).ravel()
     p = np.asarray(y_pred, dtype=float).ravel()
     if y.shape != p.shape:
@@ -351,16 +344,21 @@ def regression_charts(y_true: Any, y_pred: Any, sample_weight: Any = None) -> di
         return {}
     y, p, w = y[keep], p[keep], w[keep]
     return {
-        "residuals_histogram.png": _residuals_histogram(y - p, w, sample_weight is not None),
-        "predicted_vs_true.png": _predicted_vs_true(y, p, w),
+        "residuals_histogram.png": _residuals_histogram(y - p, w, sample_weight is not None, target_name),
+        "predicted_vs_true.png": _predicted_vs_true(y, p, w, target_name),
+        "residuals_vs_predicted.png": _residuals_vs_predicted(y, p, target_name),
     }
 
 
 # --------------------------------------------------------------------------- importance and dispatch
 
 
+IMPORTANCE_METHODS = {"shap": "mean |SHAP value| (TreeSHAP)", "permutation": "permutation importance (drop in score)"}
+
+
 def feature_importance_chart(importance: pd.DataFrame, top: int = 20) -> bytes:
-    """Horizontal bars of the ``top`` most important features, the largest on top."""
+    """Horizontal bars of the ``top`` most important features, the largest on top; the title and
+    axis name the method (the frame's ``method`` column, as explain_model returns it)."""
     missing = {"feature", "importance"} - set(importance.columns)
     if missing:
         raise DataError(
@@ -369,6 +367,8 @@ def feature_importance_chart(importance: pd.DataFrame, top: int = 20) -> bytes:
         )
     if top < 1:
         raise ConfigError(f"The 'top' parameter of feature_importance_chart must be >= 1. Got {top!r} instead.")
+    methods = sorted(set(importance["method"].dropna().astype(str))) if "method" in importance.columns else []
+    method = " + ".join(IMPORTANCE_METHODS.get(m, m) for m in methods)
     values = pd.to_numeric(importance["importance"], errors="coerce")
     frame = pd.DataFrame({"feature": importance["feature"].astype(str), "importance": values}).dropna()
     frame = frame.nlargest(top, "importance").iloc[::-1]  # barh draws bottom-up
@@ -379,18 +379,18 @@ def feature_importance_chart(importance: pd.DataFrame, top: int = 20) -> bytes:
         positions = np.arange(len(frame))
         ax.barh(positions, frame["importance"].to_numpy(), color="tab:blue")
         ax.set_yticks(positions, [_label(f, 40) for f in frame["feature"]], fontsize=8)
-        ax.set_xlabel("Importance")
-    ax.set_title(f"Top {len(frame)} features by importance", fontsize=10)
+        ax.set_xlabel(method or "Importance")
+    ax.set_title(f"Top {len(frame)} features by {method or 'importance'}", fontsize=10)
     return _png(fig)
 
 
 def charts_for(
     task: str, y_true: Any, prediction: Any, classes: Sequence | None = None, sample_weight: Any = None,
-    positive_label: Any = None,
+    positive_label: Any = None, target_name: str | None = None,
 ) -> dict[str, bytes]:
     """The charts of ``task``: probabilities for classification, predictions otherwise."""
     if task == "classification":
         if classes is None:
             raise DataError("charts_for('classification', ...) needs classes, the labels of the proba columns.")
-        return classification_charts(y_true, prediction, classes, sample_weight, positive_label)
-    return regression_charts(y_true, prediction, sample_weight)
+        return classification_charts(y_true, prediction, classes, sample_weight, positive_label, target_name or "label")
+    return regression_charts(y_true, prediction, sample_weight, target_name or "target")

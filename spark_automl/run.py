@@ -9,6 +9,7 @@ experiment's Tracker; it holds no training matrix unless it was submitted in thi
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass, field
 from typing import Any, Iterator
@@ -23,6 +24,8 @@ from .run_view import AZURE_STATUS, CHILD, MODEL_TEST, RunView
 from .search.trial import CANCELED, OK, TrialResult
 from .tasks import RunRecord, Task, task_for
 from .tracking import Tracker
+
+_log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -531,7 +534,8 @@ class AutoMLRun(RunView):
                 files = {PREDICTIONS_FILE: preds.head(PREDICTIONS_CSV_MAX_ROWS).to_csv(index=False)}
                 actual = preds["actual"].to_numpy()
                 files.update({f"test/charts/{k}": v for k, v in charts_for(
-                    task, actual, prediction, classes, positive_label=info.get("positive_label")).items()})
+                    task, actual, prediction, classes, positive_label=info.get("positive_label"),
+                    target_name=info["label"]).items()})
                 files.update({f"test/metrics/{k}": v for k, v in tables_for(task, actual, prediction, classes).items()})
                 self.tracker.log_files(files, None, run_id)
             self.test_run_id = run_id
@@ -601,6 +605,30 @@ class AutoMLRun(RunView):
             self.tracker.log_files(charts, "charts", self.tracker.run_of(r.iteration))
             out[r.iteration] = sorted(charts)
         return out
+
+    def log_forecast_chart(self, iteration: "int | ChildRun | None" = None) -> list[str]:
+        """Forecasting: the model's next horizon after the recent history, with its 80/95 intervals,
+        for the series of the validation chart; logged as charts/forecast.png on that child."""
+        from .forecasting.charts import forecast_chart
+        from .forecasting.settings import SERIES_ID, TARGET, TIME
+        from .tasks.forecasting import chart_labels
+
+        self._require("forecast", "log_forecast_chart")
+        info, result = self.info, self._result(_iteration_of(iteration), None)
+        model = self._model(result)
+        if model.uses_covariates:
+            _log.info("log_forecast_chart: the model needs future covariates; call run.forecast(X_future) instead")
+            return []
+        history = pd.concat([info["chart_history"], info["chart_scored"]], ignore_index=True)
+        future = model.future_frame()
+        future = future[model.schema.key(future).isin(set(history[SERIES_ID])).to_numpy()]
+        predicted = model.forecast(future)
+        predicted[SERIES_ID] = model.schema.key(predicted).to_numpy()
+        predicted[TIME] = predicted[model.schema.time_column].to_numpy()
+        png = forecast_chart(history[[SERIES_ID, TIME, TARGET]].drop_duplicates([SERIES_ID, TIME], keep="last"),
+                             predicted, info["season_length"], **chart_labels(self.config))
+        self.tracker.log_files({"forecast.png": png}, "charts", self.tracker.run_of(result.iteration))
+        return ["forecast.png"]
 
     def export_onnx(self, child_or_iteration: "int | ChildRun | None" = None, path: str | None = None):
         """The pipeline (featurizer included) as ONNX, checked against the Python model with

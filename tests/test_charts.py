@@ -24,7 +24,7 @@ CLASSIFICATION_KEYS = {
     "confusion_matrix.png", "roc_curve.png", "precision_recall_curve.png",
     "calibration_curve.png", "lift_curve.png", "cumulative_gains.png",
 }
-REGRESSION_KEYS = {"residuals_histogram.png", "predicted_vs_true.png"}
+REGRESSION_KEYS = {"residuals_histogram.png", "predicted_vs_true.png", "residuals_vs_predicted.png"}
 
 
 def _image(png: bytes) -> np.ndarray:

@@ -35,6 +35,13 @@ CHART_SERIES = 6  # series kept with the run record for the forecast chart
 EXAMPLE_SERIES = 5  # series in the logged input example
 
 
+def chart_labels(config: AutoMLConfig) -> dict[str, Any]:
+    """The names the forecasting charts put on their axes and panels."""
+    fp = config.forecasting_parameters
+    return {"time_name": fp.time_column_name, "target_name": config.label_column_name,
+            "id_columns": list(fp.time_series_id_column_names or [])}
+
+
 class ForecastTarget(ValidationTarget):
     """The validation points of every origin; scored with the forecasting metrics (MASE...)."""
 
@@ -194,10 +201,11 @@ class ForecastingTask(Task):
 
         n_last = info["n_last_scored"]
         scored = info["chart_scored"].assign(yhat=result.oof[-n_last:].astype(np.float64))
-        return {"forecast_vs_actual.png": forecast_vs_actual(info["chart_history"], scored, info["season_length"])}
+        return {"forecast_vs_actual.png": forecast_vs_actual(info["chart_history"], scored, info["season_length"],
+                                                             **chart_labels(config))}
 
     def finish_steps(self, config, info):
-        return [("charts", "log_charts", True, False)]
+        return [("charts", "log_charts", True, False), ("forecast_chart", "log_forecast_chart", True, False)]
 
 
 BASELINES = ("Naive", "SeasonalNaive", "Average", "SeasonalAverage")  # no fitted parameters

@@ -131,7 +131,7 @@ class TabularTask(Task):
         target = info["target"]
         prediction = target.take(result.oof)
         return {**charts_for(config.task, target.actual, prediction, info["classes"], target.scored_weight,
-                             info.get("positive_label")),
+                             info.get("positive_label"), target_name=info["label"]),
                 **tables_for(config.task, target.actual, prediction, info["classes"])}
 
     def finish_steps(self, config: AutoMLConfig, info: dict) -> list[tuple[str, str, bool, bool]]:
