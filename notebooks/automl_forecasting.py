@@ -4,7 +4,12 @@
 # MAGIC Azure ML AutoML's forecasting settings on Spark: one series here (airline passengers, bundled);
 # MAGIC the same code takes thousands of series with `time_series_id_column_names`. Statistical models fit
 # MAGIC per series on the executors; global learners train once over lag features of every series.
-# MAGIC Run locally with `.venv/bin/python notebooks/automl_forecasting.py`.
+# MAGIC Run locally with `.venv/bin/python notebooks/automl_forecasting.py` (widgets take their defaults, or
+# MAGIC `SPARK_AUTOML_WIDGET_<NAME>` environment variables).
+
+# COMMAND ----------
+
+# MAGIC %pip install "spark-automl[forecast]"
 
 # COMMAND ----------
 
@@ -14,6 +19,15 @@ except NameError:
     from spark_automl import local_session
 
     spark = local_session(cores=2)
+
+# COMMAND ----------
+
+from spark_automl.notebook import display, experiment_path, widget
+
+max_trials = int(widget(spark, "iterations", "1000", "Most trials (Azure's iterations)"))
+timeout_minutes = float(widget(spark, "timeout_minutes", "1.5", "Budget (minutes)"))
+experiment_name = experiment_path(spark, widget(spark, "experiment", "notebook-airline", "MLflow experiment"))
+model_name = widget(spark, "model_name", "airline-forecaster", "Registered model")
 
 # COMMAND ----------
 
@@ -33,24 +47,25 @@ config = AutoMLConfig(
     label_column_name="passengers",
     forecasting_parameters=ForecastingParameters(time_column_name="month", forecast_horizon=12),
     n_cross_validations=3,
-    experiment_timeout_minutes=1.5,
+    experiment_timeout_minutes=timeout_minutes,
+    iterations=max_trials,
     seed=0,
 )
-run = Experiment("notebook-airline").submit(config, show_output=True)
+run = Experiment(experiment_name).submit(config, show_output=True)
 
 # COMMAND ----------
 
-print(run.leaderboard[["iteration", "model", "normalized_root_mean_squared_error", "MASE"]].head(10))
-run.get_guardrails()
+display(run.leaderboard[["iteration", "model", "normalized_root_mean_squared_error", "MASE"]].head(10))
+display(run.get_guardrails())
 
 # COMMAND ----------
 
 forecast = run.forecast()  # the next 12 months, with 80% and 95% intervals
 forecast["actual"] = held_out["passengers"].to_numpy()
-print(forecast)
+display(forecast)
 
 # COMMAND ----------
 
-version = run.register_model("airline-forecaster")
+version = run.register_model(model_name)
 future = spark.createDataFrame(forecast[["month"]])
-forecast_spark(spark, future, f"models:/{version.name}@champion").show()
+display(forecast_spark(spark, future, f"models:/{version.name}@champion"))
