@@ -506,12 +506,16 @@ class Tracker:
             return None
         with tempfile.TemporaryDirectory() as tmp:
             path = os.path.join(tmp, MODEL_DIR)
-            common = dict(signature=signature, input_example=input_example,
-                          code_paths=[package_source(tmp)])  # self-contained on any cluster
+            from .model_code import model_code
+            from .serving import LOADER_MODULE
+
+            serves_proba = flavor == "sklearn" and hasattr(model, "predict_proba")
+            code = model_code(tmp, model, also=(LOADER_MODULE,) if serves_proba else ())  # the code it needs only
+            common = dict(signature=signature, input_example=input_example, code_paths=[code])
             if flavor == "sklearn":
                 mlflow.sklearn.save_model(model, path, serialization_format=mlflow.sklearn.SERIALIZATION_FORMAT_CLOUDPICKLE,
                                           pip_requirements=_pip_requirements(), **common)
-                if hasattr(model, "predict_proba"):
+                if serves_proba:
                     from .serving import serve_probabilities
 
                     serve_probabilities(path)
@@ -583,40 +587,6 @@ class Tracker:
         if alias:
             self.client.set_registered_model_alias(name, alias, version.version)
         return version
-
-
-CODE_FILES = (".py", ".typed")  # what a model's code_paths carry: the library's code, not its bundled data
-
-
-def package_source(scratch: str) -> str:
-    """A copy of the library's code (no bundled datasets, no caches) under `scratch`, for the
-    model's code_paths. Imported from a wheel or zip (spark-submit --py-files) the files are
-    extracted from the archive."""
-    import shutil
-
-    here = os.path.dirname(os.path.abspath(__file__))
-    target = os.path.join(scratch, "code", "spark_automl")
-    if os.path.isdir(here):
-        def ignore(folder, names):
-            return [n for n in names if not os.path.isdir(os.path.join(folder, n)) and not n.endswith(CODE_FILES)
-                    or n == "__pycache__"]
-
-        shutil.copytree(here, target, ignore=ignore)
-        return target
-    import zipfile
-
-    archive, parts = here, []
-    while not os.path.isfile(archive):  # .../spark_automl-x.whl/spark_automl -> the .whl
-        head, part = os.path.split(archive)
-        if head == archive:
-            raise FileNotFoundError(f"spark_automl is imported from {here}, neither a directory nor an archive")
-        archive = head
-        parts.insert(0, part)
-    prefix = "/".join(parts)
-    with zipfile.ZipFile(archive) as zf:
-        zf.extractall(os.path.join(scratch, "code"), [n for n in zf.namelist()
-                                                     if n.startswith(prefix + "/") and n.endswith(CODE_FILES)])
-    return os.path.join(scratch, "code", *parts)
 
 
 def _split_runs_uri(model_uri: str) -> tuple[str, str]:

@@ -157,5 +157,16 @@ def test_library_reaches_executors_as_a_wheel_through_py_files(tmp_path, penguin
     assert found["model_uri"]  # logged: the model's code_paths came out of the wheel
     client = MlflowClient(f"sqlite:///{tmp_path}/wheel.db")
     run_id = found["model_uri"].split("/")[1]
-    code = [f.path for f in client.list_artifacts(run_id, "model/code/spark_automl")]
-    assert "model/code/spark_automl/tracking.py" in code
+    code = {f.path for f in client.list_artifacts(run_id, "model/code/spark_automl")}
+    assert {"model/code/spark_automl/serving.py", "model/code/spark_automl/featurize"} <= code
+    assert "model/code/spark_automl/tracking.py" not in code  # only the code the model needs
+    # the logged model alone serves, labels and probabilities, where the library is not installed
+    local = client.download_artifacts(run_id, "model", str(tmp_path / "served"))
+    serve = ("import sys, mlflow.pyfunc, pandas as pd; m = mlflow.pyfunc.load_model(sys.argv[1]); "
+             "rows = pd.read_csv(sys.argv[2]).drop(columns=['species']).head(5); "
+             "print(list(m.predict(rows))); print(m.predict(rows, params={'predict_method': 'predict_proba'}).shape)")
+    served = subprocess.run([str(python), "-c", serve, local, str(data)], capture_output=True, text=True,
+                            cwd=tmp_path, env=env, timeout=300)
+    assert served.returncode == 0, served.stderr[-3000:]
+    labels, shape = served.stdout.strip().splitlines()[-2:]
+    assert set(eval(labels)) <= set(penguins["species"]) and shape == "(5, 3)"
