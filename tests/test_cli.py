@@ -46,29 +46,6 @@ def test_the_shipped_model_job_configs_validate_and_chain():
     assert os.path.isfile(resolve_data(jobs["score"]["input"])) and os.path.isfile(resolve_data(jobs["promote"]["data"]))
 
 
-@pytest.mark.parametrize("kind, text, fragment", [
-    ("score", "model: m\n", "Score job config .* needs 'input'"),
-    ("score", "model: m\ninput: t\n", "exactly one of 'output'"),
-    ("score", "model: m\ninput: t\noutput: o\nmode: replace\n", "'mode' parameter"),
-    ("score", "model: m\ninput: t\noutput: o\nprobabilities: yes please\n", "'probabilities' parameter"),
-    ("score", "model: m\ninput: t\noutput: o\nwhere: x\n", r"Unknown key\(s\) \['where'\]"),
-    ("forecast", "input: t\noutput: o\n", "Forecast job config .* needs 'model'"),
-    ("forecast", "model: m\n", "exactly one of 'output'"),
-    ("forecast", "model: m\noutput: o\nprobabilities: true\n", r"Unknown key\(s\) \['probabilities'\]"),
-    ("promote", "data: t\n", "Promote job config .* needs 'model_name'"),
-    ("promote", "model_name: m\ndata: t\nmargin: -0.1\n", "'margin' parameter"),
-    ("promote", "model_name: m\ndata: t\nchallenger: true\n", "'challenger' parameter"),
-    ("promote", "model_name: m\ndata: t\noutput: o\n", r"Unknown key\(s\) \['output'\]"),
-])
-def test_model_job_config_errors_name_the_key(tmp_path, kind, text, fragment):
-    from spark_automl.errors import ConfigError
-
-    path = tmp_path / f"{kind}.yaml"
-    path.write_text(text)
-    with pytest.raises(ConfigError, match=fragment):
-        load_model_job_config(str(path), kind)
-
-
 def test_a_conf_local_overlay_is_merged_key_by_key_and_validated(tmp_path, capsys):
     from spark_automl.errors import ConfigError
 
