@@ -54,6 +54,18 @@ class Resume:
     next_iteration: int  # after every iteration the run used, its ensembles included
 
 
+def warm_trial_processes(config: AutoMLConfig, spark: Any) -> None:
+    """Driver-side trials run in processes forked from a forkserver; starting it (its imports take a
+    few seconds, once per Python process) overlaps data preparation instead of delaying the first trial."""
+    import threading
+
+    from .search.backends.processes import warm_up
+
+    master = str(getattr(getattr(spark, "sparkContext", None), "master", ""))
+    if config.backend in ("auto", "local") and (master.startswith("local[") or spark is None):
+        threading.Thread(target=warm_up, daemon=True, name="spark-automl-forkserver").start()
+
+
 def loaded_frames(loaded: Any) -> dict[str, Any]:
     """What task.check returned, by role: a (train, validation, test) triple, or one training frame."""
     roles = ("training_data", "validation_data", "test_data")
@@ -138,6 +150,7 @@ def _run_experiment(experiment, config: AutoMLConfig, show_output: bool, run_nam
                         onnx=bool(config.enable_onnx_compatible_models), forecasting=forecasting)
     progress = Progress(config.metric, enabled=show_output, pipeline_prefix=task.pipeline_prefix, mirror=mirror)
     spark = experiment.session()
+    warm_trial_processes(config, spark)
     loaded = task.check(spark, config)  # schema errors before any MLflow or Spark work
     tracker = Tracker(experiment.name, experiment.tracking_uri, experiment.registry_uri)
     tracker.check()  # an HTTP tracking server that does not answer fails here, in seconds

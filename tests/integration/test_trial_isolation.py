@@ -1,0 +1,97 @@
+"""Trials on the driver run in worker processes that are killed, not abandoned: a timed-out trial stops
+using CPU at once, a trial past its memory cap or one that kills its own process is recorded as failed,
+and the search goes on. The faults are injected as models registered at runtime (as a user could)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import numpy as np
+import pytest
+from sklearn.base import BaseEstimator, ClassifierMixin
+
+from spark_automl import AutoMLConfig, Experiment
+from spark_automl.models import REGISTRY
+from spark_automl.models.registry import ModelSpec
+
+pytestmark = pytest.mark.spark
+
+
+class Fault(ClassifierMixin, BaseEstimator):
+    """fit() spins the CPU, allocates past any cap, or kills its own process."""
+
+    def __init__(self, kind: str = "spin"):
+        self.kind = kind
+
+    def fit(self, X, y, sample_weight=None):
+        if self.kind == "spin":
+            deadline = time.time() + 600
+            while time.time() < deadline:
+                sum(i * i for i in range(10_000))
+        elif self.kind == "memory":
+            self.hog_ = np.ones(2**28)  # 2 GiB
+        elif self.kind == "crash":
+            os.kill(os.getpid(), signal.SIGKILL)
+        self.classes_ = np.unique(y)
+        return self
+
+    def predict_proba(self, X):
+        return np.full((len(X), len(self.classes_)), 1.0 / len(self.classes_))
+
+
+def _factory(params, task, n_jobs, seed):
+    return Fault(**params)
+
+
+@pytest.fixture()
+def fault_model(monkeypatch):
+    spec = ModelSpec(name="Fault", tasks=("classification",), factory=_factory, space={}, priority=0,
+                     supports_weights=False, onnx=False)
+    monkeypatch.setitem(REGISTRY._specs, "Fault|classification", spec)
+    return spec
+
+
+def _run(spark, tracking_uri, penguins, kind, **settings):
+    frame = penguins.dropna().reset_index(drop=True)
+    cfg = AutoMLConfig(task="classification", training_data=frame, label_column_name="species", iterations=2,
+                       allowed_models=["Fault", "LogisticRegression"], backend="local", model_explainability=False,
+                       enable_voting_ensemble=False, enable_stack_ensemble=False, enable_early_stopping=False,
+                       **settings)
+    REGISTRY._specs["Fault|classification"] = ModelSpec(
+        name="Fault", tasks=("classification",), factory=_factory, space={}, defaults=({"kind": kind},), priority=0,
+        supports_weights=False, onnx=False)
+    return Experiment(f"isolation-{kind}", spark=spark, tracking_uri=tracking_uri).submit(cfg)
+
+
+def _pid(result) -> int:
+    assert result.worker.startswith("driver process (pid "), result.worker
+    return int(result.worker.split("pid ")[1].rstrip(")"))
+
+
+def test_a_timed_out_trial_is_killed_and_uses_no_cpu_after_its_timeout(spark, tracking_uri, penguins, fault_model):
+    started = time.time()
+    run = _run(spark, tracking_uri, penguins, "spin", iteration_timeout_minutes=0.05)  # 3 s
+    fault = next(r for r in run.results if r.model == "Fault")
+    assert fault.status == "timed_out" and "iteration_timeout_minutes" in fault.error
+    pid = _pid(fault)
+    with pytest.raises(ProcessLookupError):  # gone (killed and reaped): it burns no CPU from here on
+        os.kill(pid, 0)
+    assert fault.duration < 3 + 5  # killed within the grace after its limit, not left running
+    assert any(r.model == "LogisticRegression" and r.status == "ok" for r in run.results)
+    assert time.time() - started < 120
+
+
+def test_a_trial_past_its_memory_cap_fails_and_the_search_goes_on(spark, tracking_uri, penguins, fault_model):
+    run = _run(spark, tracking_uri, penguins, "memory", mem_in_mb=300)
+    fault = next(r for r in run.results if r.model == "Fault")
+    assert fault.status == "failed" and "MemoryError" in fault.error
+    assert run.best.model == "LogisticRegression" and run.best.status == "ok"
+
+
+def test_a_trial_that_kills_its_process_is_recorded_and_the_search_goes_on(spark, tracking_uri, penguins, fault_model):
+    run = _run(spark, tracking_uri, penguins, "crash")
+    fault = next(r for r in run.results if r.model == "Fault")
+    assert fault.status == "failed" and "WorkerDied" in fault.error and "killed" in fault.error
+    assert run.best.model == "LogisticRegression"
