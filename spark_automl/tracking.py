@@ -497,8 +497,8 @@ class Tracker:
     # ---- the model and the run record -----------------------------------------------------
     @_safe
     def log_model(self, flavor: str, model, run_id: str, input_example, signature) -> str:
-        """Save the model as an MLflow model (sklearn with cloudpickle: skops refuses
-        LightGBM/XGBoost; pyfunc for the forecaster) and upload it to the run."""
+        """Save the model as an MLflow model (sklearn: skops where every type in it is trusted,
+        else cloudpickle, see model_format.py; pyfunc for the forecaster) and upload it to the run."""
         import mlflow.pyfunc
         import mlflow.sklearn
 
@@ -513,8 +513,14 @@ class Tracker:
             code = model_code(tmp, model, also=(LOADER_MODULE,) if serves_proba else ())  # the code it needs only
             common = dict(signature=signature, input_example=input_example, code_paths=[code])
             if flavor == "sklearn":
-                mlflow.sklearn.save_model(model, path, serialization_format=mlflow.sklearn.SERIALIZATION_FORMAT_CLOUDPICKLE,
-                                          pip_requirements=_pip_requirements(), **common)
+                from .model_format import SKOPS, choose_format
+
+                chosen, trusted, why = choose_format(model, input_example)
+                fmt = (mlflow.sklearn.SERIALIZATION_FORMAT_SKOPS if chosen == SKOPS
+                       else mlflow.sklearn.SERIALIZATION_FORMAT_CLOUDPICKLE)
+                mlflow.sklearn.save_model(model, path, serialization_format=fmt, skops_trusted_types=trusted,
+                                          pip_requirements=_pip_requirements(("skops",) if trusted else ()), **common)
+                self._log_batch(run_id, tags={"automl.model_format": chosen, "automl.model_format_reason": why})
                 if serves_proba:
                     from .serving import serve_probabilities
 

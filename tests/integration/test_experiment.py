@@ -85,7 +85,12 @@ def test_penguins_pandas_udf_backend_register_and_score_on_spark(spark, tracking
     proba = loaded.predict(features, params={"predict_method": "predict_proba"})  # the pyfunc's probabilities
     assert list(proba.columns) == [str(c) for c in model.classes_]
     np.testing.assert_allclose(proba.to_numpy(), model.predict_proba(features), atol=1e-12)
-    assert mlflow.sklearn.load_model(local_model_path("models:/penguins-clf@champion", tracking_uri)) is not None
+    local = local_model_path("models:/penguins-clf@champion", tracking_uri)
+    assert mlflow.sklearn.load_model(local) is not None
+    flavor = mlflow.models.Model.load(local).flavors["sklearn"]  # the safe format: every type is trusted
+    assert flavor["serialization_format"] == "skops"
+    assert "spark_automl.featurize.transformer.AutoFeaturizer" in flavor["skops_trusted_types"]
+    assert client.get_run(run.tracker.child_run_ids[best.iteration]).data.tags["automl.model_format"] == "skops"
     scored = score_spark(spark, spark.createDataFrame(features), "models:/penguins-clf@champion",
                          tracking_uri=tracking_uri).toPandas()
     np.testing.assert_array_equal(scored["prediction"].to_numpy(), model.predict(features))
