@@ -174,21 +174,34 @@ FORECAST_CASES = {
 
 
 # ---- job YAMLs: every key checked before Spark starts or data is read ------------------------------
-TRAIN_OK = "experiment_name: x\ntracking_uri: sqlite:///{store}\nautoml: {{task: classification, label_column_name: y, training_data: bundled:credit_g}}\n"
+GOOD_JOB = {"experiment_name": "e", "tracking_uri": "sqlite:///{store}", "spark": {"master": "local[1]"},
+            "register": {"model_name": "m"}, "automl": {"task": "classification", "label_column_name": "y"}}
+
+
+def _train_yaml(**change: Any) -> str:
+    import yaml
+
+    return yaml.safe_dump({**GOOD_JOB, **change})
+
+
 JOB_CASES = {
+    "train: spark as a string": ("train", _train_yaml(spark="local[1]"), r"'spark' .* must be None or a dict\. Got 'local\[1\]'"),
+    "train: register: yes": ("train", _train_yaml(register=True), r"'register' .* must be None or a dict\. Got True"),
+    "train: a cluster master in YAML": ("train", _train_yaml(spark={"master": "yarn"}), r"'master' .* a local master"),
+    "train: an unknown spark key": ("train", _train_yaml(spark={"mastr": "local[1]"}),
+                                    r"Unknown key\(s\) \['mastr'\] under 'spark'"),
+    "train: a numeric model name": ("train", _train_yaml(register={"model_name": 5}),
+                                    r"'model_name' .* a non-empty str\. Got 5"),
+    "train: an unknown register key": ("train", _train_yaml(register={"version": 2}),
+                                       r"Unknown key\(s\) \['version'\] under 'register'"),
+    "train: an empty experiment name": ("train", _train_yaml(experiment_name=" "), r"'experiment_name' .* a non-empty str"),
+    "train: show_output as a number": ("train", _train_yaml(show_output=3), r"'show_output' .* a bool\. Got 3"),
+    "train: an unknown tracking scheme": ("train", _train_yaml(tracking_uri="foo://bar"),
+                                          r"'tracking_uri' parameter 'foo://bar'"),
+    "train: automl as a list": ("train", _train_yaml(automl=["task"]), r"needs an 'automl' mapping"),
     "train: unknown AutoMLConfig key": ("train", "experiment_name: x\nautoml: {task: classification, timeout: 3}\n",
                                         r"Unknown AutoMLConfig parameter\(s\) \['timeout'\]"),
     "train: no experiment_name": ("train", "automl: {task: classification}\n", "needs 'experiment_name'"),
-    "train: automl not a mapping": ("train", "experiment_name: x\nautoml: [1, 2]\n", "'automl' mapping"),
-    "train: spark master of a cluster": ("train", "experiment_name: x\nspark: {master: 'yarn'}\nautoml: {task: classification}\n",
-                                         "'master'"),
-    "train: register: yes": ("train", "experiment_name: x\nregister: yes\nautoml: {task: classification}\n", "'register'"),
-    "train: spark as a string": ("train", "experiment_name: x\nspark: 'local[1]'\nautoml: {task: classification}\n",
-                                 "'spark'"),
-    "train: unknown bundled dataset": ("train", "experiment_name: x\ntracking_uri: sqlite:///{store}\nautoml: {task: classification, "
-                                       "label_column_name: y, training_data: 'bundled:nope'}\n", "Unknown bundled dataset 'nope'"),
-    "train: a bad tracking URI": ("train", "experiment_name: x\ntracking_uri: 'foo://bar'\nautoml: {task: classification}\n",
-                                  "tracking_uri"),
     "train: not YAML": ("train", "experiment_name: [x\n", "not valid YAML"),
     "score: no input": ("score", "model: m\n", "needs 'input'"),
     "score: no output": ("score", "model: m\ninput: t\n", "exactly one of 'output'"),

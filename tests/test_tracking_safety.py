@@ -171,31 +171,6 @@ def test_three_processes_start_experiments_on_a_fresh_store_at_once(tmp_path):
 
 GOOD = {"experiment_name": "e", "tracking_uri": "sqlite:///mlflow.db", "spark": {"master": "local[1]"},
         "register": {"model_name": "m"}, "automl": {"task": "classification", "label_column_name": "y"}}
-BAD_JOBS = {
-    "spark as a string": ({"spark": "local[1]"}, r"'spark' .* must be None or a dict\. Got 'local\[1\]'"),
-    "register: yes": ({"register": True}, r"'register' .* must be None or a dict\. Got True"),
-    "a cluster master in YAML": ({"spark": {"master": "yarn"}}, r"'master' .* a local master"),
-    "an unknown spark key": ({"spark": {"mastr": "local[1]"}}, r"Unknown key\(s\) \['mastr'\] under 'spark'"),
-    "a numeric model name": ({"register": {"model_name": 5}}, r"'model_name' .* a non-empty str\. Got 5"),
-    "an unknown register key": ({"register": {"version": 2}}, r"Unknown key\(s\) \['version'\] under 'register'"),
-    "an empty experiment name": ({"experiment_name": " "}, r"'experiment_name' .* a non-empty str"),
-    "show_output as a number": ({"show_output": 3}, r"'show_output' .* a bool\. Got 3"),
-    "an unknown tracking scheme": ({"tracking_uri": "foo://bar"}, r"'tracking_uri' parameter 'foo://bar'"),
-    "automl as a list": ({"automl": ["task"]}, r"needs an 'automl' mapping"),
-}
-
-
-@pytest.mark.parametrize("name", list(BAD_JOBS))
-def test_job_configs_are_type_checked_before_any_work(tmp_path, name):
-    import yaml
-
-    change, message = BAD_JOBS[name]
-    path = tmp_path / "job.yaml"
-    path.write_text(yaml.safe_dump({**GOOD, **change}))
-    with pytest.raises(ConfigError, match=message):  # load_job_config runs before Spark starts or data is read
-        load_job_config(str(path))
-
-
 def test_a_good_job_config_loads(tmp_path):
     import yaml
 
