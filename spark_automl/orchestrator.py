@@ -22,6 +22,7 @@ from .control import RunControl
 from .debug_log import debug_log
 from .errors import AutoMLError, CanceledError, NoTrialSucceededError
 from .lineage import dataset_inputs
+from .models import REGISTRY
 from .metrics import to_loss
 from .progress import Progress
 from .search.backends import BACKENDS, TrialContext, choose_backend
@@ -161,6 +162,7 @@ def _run_experiment(experiment, config: AutoMLConfig, show_output: bool, run_nam
     progress.stage(f"Experiment {experiment.name!r}: task={config.task}, primary_metric={config.metric}")
     problem = task.prepare(spark, config, loaded, progress.stage)
     problem.evaluator.custom_metrics = config.custom_metrics  # shipped with the trials to the workers
+    problem.evaluator.model_specs = REGISTRY.runtime_specs()  # a user's own models reach them too
     if resume is not None:
         resume_search(problem, resume, stopper, progress)
     prepared_at = time.time()

@@ -62,6 +62,17 @@ class ModelRegistry:
         self._specs[f"{spec.name}|{'+'.join(spec.tasks)}"] = spec
         return spec
 
+    def runtime_specs(self) -> tuple[ModelSpec, ...]:
+        """Specs registered outside this package (a user's model): what a trial's worker process or
+        Spark executor, which imports only the package, must be sent."""
+        return tuple(s for s in self._specs.values()
+                     if not getattr(s.factory, "__module__", "").startswith(__name__.split(".")[0] + "."))
+
+    def adopt(self, specs) -> None:
+        """Register the sent specs this process does not have yet (trial workers, executors)."""
+        for spec in specs:
+            self._specs.setdefault(f"{spec.name}|{'+'.join(spec.tasks)}", spec)
+
     def _keys(self) -> set[tuple[str, str]]:
         return {(t, s.name) for s in self._specs.values() for t in s.tasks}
 

@@ -175,6 +175,7 @@ class Evaluator:
     primary_metric: str
     mem_in_mb: int | None = None  # Azure's per-iteration memory cap
     custom_metrics: tuple = ()  # CustomMetric specs, registered wherever the trials run
+    model_specs: tuple = ()  # ModelSpecs registered at runtime (a notebook's own model), likewise
 
     def data_bytes(self) -> int:  # pragma: no cover - each task measures its own data
         raise NotImplementedError
@@ -196,6 +197,10 @@ class Evaluator:
 
         for metric in self.custom_metrics:
             register_metric(metric)
+        if self.model_specs:
+            from ..models import REGISTRY
+
+            REGISTRY.adopt(self.model_specs)
         refused = self.over_memory(candidate)
         return refused if refused is not None else self.run(candidate, timeout, timeout_reason)
 

@@ -1,6 +1,7 @@
 """Trials on the driver run in worker processes that are killed, not abandoned: a timed-out trial stops
 using CPU at once, a trial past its memory cap or one that kills its own process is recorded as failed,
-and the search goes on. The faults are injected as models registered at runtime (as a user could)."""
+and the search goes on; in Spark tasks, a trial that kills its Python worker fails alone. The faults are
+injected as models registered at runtime (as a user could), which reach the workers and executors."""
 
 from __future__ import annotations
 
@@ -55,8 +56,9 @@ def fault_model(monkeypatch):
 
 def _run(spark, tracking_uri, penguins, kind, **settings):
     frame = penguins.dropna().reset_index(drop=True)
-    cfg = AutoMLConfig(task="classification", training_data=frame, label_column_name="species", iterations=2,
-                       allowed_models=["Fault", "LogisticRegression"], backend="local", model_explainability=False,
+    settings = {"iterations": 2, "backend": "local", **settings}
+    cfg = AutoMLConfig(task="classification", training_data=frame, label_column_name="species",
+                       allowed_models=["Fault", "LogisticRegression"], model_explainability=False,
                        enable_voting_ensemble=False, enable_stack_ensemble=False, enable_early_stopping=False,
                        **settings)
     REGISTRY._specs["Fault|classification"] = ModelSpec(
@@ -95,3 +97,13 @@ def test_a_trial_that_kills_its_process_is_recorded_and_the_search_goes_on(spark
     fault = next(r for r in run.results if r.model == "Fault")
     assert fault.status == "failed" and "WorkerDied" in fault.error and "killed" in fault.error
     assert run.best.model == "LogisticRegression"
+
+
+def test_a_spark_task_that_dies_with_its_trial_fails_that_trial_only(spark, tracking_uri, penguins, fault_model):
+    """pandas_udf: the crash aborts its batch's Spark job; the batch runs again one trial per job, so the
+    trials that shared the job with the culprit succeed, and the user's runtime model reached the executors."""
+    run = _run(spark, tracking_uri, penguins, "crash", backend="pandas_udf", iterations=3, max_concurrent_iterations=2)
+    fault = next(r for r in run.results if r.model == "Fault")
+    assert fault.status == "failed" and fault.error.startswith("WorkerDied: the trial's Spark task failed")
+    others = [r for r in run.results if r.model == "LogisticRegression"]
+    assert len(others) == 2 and all(r.status == "ok" and r.worker.startswith("spark task") for r in others)

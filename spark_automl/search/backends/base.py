@@ -14,6 +14,16 @@ from ..trial import CANCELED, CANCELED_MESSAGE, Evaluator, TrialResult
 OnResults = Callable[[list[TrialResult]], None]
 
 
+def task_failure(err: Exception) -> str:
+    """A Spark task that died with its trial, in one line (Spark's message is a page of JVM stack)."""
+    lines = [line.strip() for line in str(err).splitlines() if line.strip()]
+    telling = ("exited unexpectedly", "crashed", "lost executor", "killed", "memory", "worker")
+    first = next((line for line in lines if any(t in line.lower() for t in telling)), lines[0] if lines else
+                 type(err).__name__)
+    return ("WorkerDied: the trial's Spark task failed (its Python worker died, or its executor was lost): "
+            + first[:300])
+
+
 def spark_task_label() -> str:
     """Where a trial ran, as its child run's `worker` tag: the Spark stage, partition and Python worker."""
     import os

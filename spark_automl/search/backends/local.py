@@ -82,9 +82,7 @@ class LocalBackend(Backend):
         killed (it stops using CPU at once) and a fresh one takes the slot."""
         import cloudpickle
 
-        from ...models import REGISTRY
-
-        payload = cloudpickle.dumps((evaluator, dict(REGISTRY._specs)))
+        payload = cloudpickle.dumps(evaluator)
         mem = getattr(evaluator, "mem_in_mb", None)
         idle: list[TrialProcess] = []
         busy: list[TrialProcess] = []

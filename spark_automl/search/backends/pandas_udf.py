@@ -15,7 +15,7 @@ import pandas as pd
 
 from ...budget import trial_limit
 from ..trial import CANCELED, FAILED, TIMED_OUT, TrialResult
-from .base import Backend, spark_task_label
+from .base import Backend, spark_task_label, task_failure
 
 SCHEMA = "iteration long, payload binary"
 DEFAULT_TRIALS_PER_TASK = 4
@@ -62,6 +62,20 @@ class PandasUDFBackend(Backend):
         return self._broadcast
 
     def evaluate_batch(self, candidates, evaluator, ctx, stopper) -> list[TrialResult]:
+        try:
+            ordered = self._job(candidates, evaluator, ctx, stopper)
+        except Exception as err:  # a task crashed (its Python worker died, an executor was lost): keep going
+            if stopper.cancelled:
+                return [evaluator.failed(c, CANCELED, "canceled by the user") for c in candidates]
+            if len(candidates) == 1:
+                return [evaluator.failed(candidates[0], FAILED, task_failure(err))]
+            # one crash aborts the whole job: run its trials again one per job, so only the culprit fails
+            return self._isolated(candidates, evaluator, ctx, stopper)
+        for r in ordered:
+            self._seconds.setdefault(r.model, []).append(r.duration)
+        return ordered
+
+    def _job(self, candidates, evaluator, ctx, stopper) -> list[TrialResult]:
         bc = self._broadcast_data(evaluator)
         n_tasks = max(1, min(ctx.concurrency, len(candidates)))
         keyed = [(task, (c.iteration, bytearray(pickle.dumps(c))))
@@ -71,17 +85,16 @@ class PandasUDFBackend(Backend):
         frame = self.spark.createDataFrame(rdd, SCHEMA)
         fn = _task_fn(bc, ctx.trial_timeout, stopper.deadline)
         stopper.tag_spark_jobs(self.spark)
-        try:
-            collected = frame.mapInPandas(fn, SCHEMA).collect()
-        except Exception as err:  # a task crashed (e.g. lost executor): record, keep going
-            if stopper.cancelled:
-                return [evaluator.failed(c, CANCELED, "canceled by the user") for c in candidates]
-            return [evaluator.failed(c, FAILED, f"Spark task failed: {err}") for c in candidates]
+        collected = frame.mapInPandas(fn, SCHEMA).collect()
         results = {r["iteration"]: pickle.loads(r["payload"]) for r in collected}
-        ordered = [results[c.iteration] for c in candidates]
-        for r in ordered:
-            self._seconds.setdefault(r.model, []).append(r.duration)
-        return ordered
+        return [results[c.iteration] for c in candidates]
+
+    def _isolated(self, candidates, evaluator, ctx, stopper) -> list[TrialResult]:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=max(1, ctx.concurrency), thread_name_prefix="automl-isolate") as pool:
+            batches = list(pool.map(lambda c: self.evaluate_batch([c], evaluator, ctx, stopper), candidates))
+        return [r for batch in batches for r in batch]
 
     def _balance(self, candidates, n_tasks: int) -> list[int]:
         """Longest-processing-time-first: the batch ends with its slowest task, so spread the
@@ -103,3 +116,4 @@ class PandasUDFBackend(Backend):
             except Exception:  # noqa: BLE001 - best effort cleanup
                 pass
             self._broadcast, self._data_id = None, None
+

@@ -4,7 +4,7 @@ A fit running in a driver thread cannot be stopped: a timed-out or cancelled tri
 until it finished, starving the next ones. Here each concurrent slot is a worker process, forked from
 a forkserver (started once per Python process, with the learners preloaded, so a fork costs
 milliseconds and never inherits the driver's OpenMP threads or JVM). The evaluator (its data, metrics
-and any model the user registered at runtime) is sent once per worker with cloudpickle; candidates then
+and any model the user registered at runtime: Evaluator.model_specs) is sent once per worker with cloudpickle; candidates then
 go one at a time. The driver enforces the time limit: a trial past it is killed with its process, as is
 a cancelled one, and a new worker takes the slot. A trial that exhausts its memory cap (mem_in_mb,
 enforced with RLIMIT_AS above the worker's idle footprint) or kills its process is recorded as failed.
@@ -64,12 +64,7 @@ def _serve(conn, payload: bytes, mem_in_mb: int | None) -> None:
     """The worker: load the evaluator once, cap the memory, then evaluate what the driver sends."""
     import cloudpickle
 
-    evaluator, specs = cloudpickle.loads(payload)
-    if specs:  # models the user registered at runtime (a notebook) exist here too
-        from ...models import REGISTRY
-
-        for key, spec in specs.items():
-            REGISTRY._specs.setdefault(key, spec)
+    evaluator = cloudpickle.loads(payload)  # with the models and metrics the user registered at runtime
     if mem_in_mb:
         import resource
 

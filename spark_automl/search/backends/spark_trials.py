@@ -14,8 +14,8 @@ import numpy as np
 from hyperopt import STATUS_FAIL, STATUS_OK, fmin
 
 from ..sweeper import insert_pending
-from ..trial import OK, Candidate
-from .base import Backend, spark_task_label
+from ..trial import FAILED, OK, Candidate
+from .base import Backend, spark_task_label, task_failure
 
 log = logging.getLogger(__name__)
 
@@ -100,8 +100,18 @@ class SparkTrialsBackend(Backend):
         fixed = sweeper.fixed()[:stopper.slots_left()]
         if not fixed:
             return
-        rdd = self.spark.sparkContext.parallelize(fixed, max(1, min(ctx.concurrency, len(fixed))))
-        results = [pickle.loads(p) for p in rdd.map(_fixed_task(broadcast, ctx.trial_timeout)).collect()]
+        task = _fixed_task(broadcast, ctx.trial_timeout)
+        sc = self.spark.sparkContext
+        try:
+            results = [pickle.loads(p) for p in sc.parallelize(fixed, max(1, min(ctx.concurrency, len(fixed))))
+                       .map(task).collect()]
+        except Exception:  # noqa: BLE001 - one crashed task aborts the job: one job per trial, only the culprit fails
+            results = []
+            for candidate in fixed:
+                try:
+                    results.append(pickle.loads(sc.parallelize([candidate], 1).map(task).collect()[0]))
+                except Exception as err:  # noqa: BLE001
+                    results.append(broadcast.value.failed(candidate, FAILED, task_failure(err)))
         for r in results:
             stopper.observe(r)
         on_results(results)
