@@ -86,6 +86,32 @@ def _serve(conn, payload: bytes, mem_in_mb: int | None) -> None:
         conn.send(result)
 
 
+class _without_main:
+    """While a worker starts: the preparation data multiprocessing sends it leaves out the parent's
+    __main__. A worker runs only library code, and re-running a user's script there (one without an
+    `if __name__ == "__main__":` guard, a notebook run as a file) would start the whole experiment again
+    inside every worker."""
+
+    def __enter__(self):
+        from multiprocessing import spawn
+
+        self.real = real = spawn.get_preparation_data
+
+        def without_main(name):
+            data = real(name)
+            data.pop("init_main_from_path", None)
+            data.pop("init_main_from_name", None)
+            return data
+
+        spawn.get_preparation_data = without_main
+        return self
+
+    def __exit__(self, *exc) -> None:
+        from multiprocessing import spawn
+
+        spawn.get_preparation_data = self.real
+
+
 class TrialProcess:
     """One slot: a worker process and the trial it is running."""
 
@@ -94,7 +120,7 @@ class TrialProcess:
         self.conn, child = ctx.Pipe()
         self.process = ctx.Process(target=_serve, args=(child, payload, mem_in_mb), daemon=True,
                                    name="spark-automl-trial")
-        with _START_LOCK:
+        with _START_LOCK, _without_main():
             self.process.start()
         child.close()
         self.candidate: Any = None
