@@ -465,6 +465,15 @@ class AutoMLRun(RunView):
         self._require("forecast", "forecast")
         return self._model(self._result(iteration, None)).forecast(X_future)
 
+    def forecast_quantiles(self, X_future: pd.DataFrame | None = None, quantiles: Any = None,
+                           iteration: int | None = None) -> pd.DataFrame:
+        """Forecasting: the forecast's quantiles (default 0.025, 0.1, 0.5, 0.9, 0.975), one column each."""
+        from .forecasting.model import DEFAULT_QUANTILES
+
+        self._require("forecast", "forecast_quantiles")
+        return self._model(self._result(iteration, None)).forecast_quantiles(
+            X_future, DEFAULT_QUANTILES if quantiles is None else quantiles)
+
     def print_model(self, iteration: "int | ChildRun | None" = None) -> str:
         """The featurization steps, the estimator and its hyperparameters; ensemble members with weights."""
         result = self._result(_iteration_of(iteration), None)

@@ -116,10 +116,26 @@ class GlobalForecaster:
         out = future[[SERIES_ID, TIME]].copy()
         out["yhat"] = yhat
         for level in levels:
-            half = np.array([_half_width(self.residual_quantiles.get(level, {}), int(s)) for s in steps])
+            by_step = level_half_widths(self.residual_quantiles, level)
+            half = np.array([_half_width(by_step, int(s)) for s in steps])
             out[f"yhat_lo_{level}"] = yhat - half
             out[f"yhat_hi_{level}"] = yhat + half
         return out
+
+
+def level_half_widths(by_level: dict[int, dict[int, float]], level: int) -> dict[int, float]:
+    """step -> half-width at `level`: the kept level itself, else interpolated between the kept levels
+    around it (linear in the level; below the lowest kept one, towards 0 at level 0)."""
+    if level in by_level or not by_level:
+        return by_level.get(level, {})
+    kept = sorted(by_level)
+    lower = max((lv for lv in kept if lv < level), default=0)
+    upper = min((lv for lv in kept if lv > level), default=kept[-1])
+    if upper <= level:  # beyond the widest kept level: the widest one
+        return dict(by_level[upper])
+    w = (level - lower) / (upper - lower)
+    low = by_level.get(lower, {})
+    return {step: (1 - w) * low.get(step, 0.0) + w * width for step, width in by_level[upper].items()}
 
 
 def _half_width(by_step: dict[int, float], step: int) -> float:

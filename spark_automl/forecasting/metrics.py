@@ -61,3 +61,18 @@ def forecast_metrics(scored: pd.DataFrame, scales: pd.Series, y_range: float,
         for label, q in QUANTILES.items():
             metrics[f"series_{label}_{name}"] = float(values.quantile(q)) if len(values) else float("nan")
     return metrics, table
+
+
+def pinball_loss(y_true, q_pred, quantile: float) -> float:
+    """Mean quantile (pinball) loss of predicted `quantile` values: what a quantile forecast minimises.
+    Averaged over a grid of quantiles it approximates the CRPS of the predictive distribution."""
+    y, p = np.asarray(y_true, dtype=float), np.asarray(q_pred, dtype=float)
+    diff = y - p
+    return float(np.nanmean(np.maximum(quantile * diff, (quantile - 1.0) * diff)))
+
+
+def interval_coverage(y_true, lower, upper) -> float:
+    """Share of actuals inside [lower, upper]: an 80% interval should hold about 80% of them."""
+    y, lo, hi = (np.asarray(a, dtype=float) for a in (y_true, lower, upper))
+    keep = np.isfinite(y) & np.isfinite(lo) & np.isfinite(hi)
+    return float(np.mean((y[keep] >= lo[keep]) & (y[keep] <= hi[keep]))) if keep.any() else float("nan")

@@ -14,7 +14,7 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError
+from ..errors import ConfigError, DataError
 from .forecasters import LEVELS
 from .store import HistoryStore
 
@@ -71,6 +71,9 @@ class SeriesSchema:
                 hit = (pos < len(grid)) & (grid[np.minimum(pos, len(grid) - 1)] == wanted)
                 steps[np.asarray(index)] = np.where(hit, pos, -1)
         return np.where((steps >= 1) & (steps <= self.reach), steps, -1)
+
+
+DEFAULT_QUANTILES = (0.025, 0.1, 0.5, 0.9, 0.975)
 
 
 class ForecastingModel:
@@ -130,6 +133,26 @@ class ForecastingModel:
                 combined = out * w if combined is None else combined + out * w
             parts.append(combined.reset_index())
         return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+
+    def forecast_quantiles(self, X_future: pd.DataFrame | None = None,
+                           quantiles: Sequence[float] = DEFAULT_QUANTILES) -> pd.DataFrame:
+        """Azure's forecast_quantiles: the ids, the time and one column per quantile (named by its value,
+        "0.1"...). A quantile q is a bound of the central interval of level |2q - 1|; 0.5 is the point
+        forecast."""
+        qs = [float(q) for q in quantiles] if not isinstance(quantiles, (int, float)) else [float(quantiles)]
+        bad = [q for q in qs if not 0.005 <= q <= 0.995]
+        if bad or not qs:
+            raise ConfigError(f"quantiles={list(quantiles) if not isinstance(quantiles, (int, float)) else quantiles!r}: "
+                              "give probabilities between 0.005 and 0.995, e.g. (0.1, 0.5, 0.9).")
+        level_of = {q: int(round(abs(2 * q - 1) * 100)) for q in qs}
+        levels = sorted({lv for lv in level_of.values() if lv > 0})
+        predicted = self.forecast(X_future, levels=levels or (80,))
+        out = predicted[[*self.schema.id_columns, self.schema.time_column]].copy()
+        for q in qs:
+            level = level_of[q]
+            column = "prediction" if level == 0 else f"prediction_{'lower' if q < 0.5 else 'upper'}_{level}"
+            out[f"{q:g}"] = predicted[column].to_numpy()
+        return out
 
     def future_frame(self) -> pd.DataFrame:
         """The rows (ids, time) of the next forecast_horizon steps of every series: what a

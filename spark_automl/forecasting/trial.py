@@ -25,7 +25,7 @@ from ..metrics import to_loss
 from ..search.trial import FAILED, OK, TIMED_OUT, Candidate, Evaluator, TrialResult, run_with_timeout
 from . import cv
 from .data import SeriesData
-from .forecasters import LEVELS, is_statistical, make_forecaster
+from .forecasters import is_statistical, make_forecaster
 from .metrics import forecast_metrics, naive_scales
 from .settings import SERIES_ID, TARGET, TIME
 
@@ -174,7 +174,12 @@ class ForecastEvaluator(Evaluator):
         return result
 
 
-def residual_quantiles(steps: pd.DataFrame, levels=LEVELS) -> dict[int, dict[int, float]]:
+# The levels whose |error| quantiles a global model keeps: any interval or quantile between them is
+# interpolated (forecast_quantiles), and 80/95 are exact.
+RESIDUAL_LEVELS = (10, 20, 30, 40, 50, 60, 70, 80, 90, 95, 98)
+
+
+def residual_quantiles(steps: pd.DataFrame, levels=RESIDUAL_LEVELS) -> dict[int, dict[int, float]]:
     """Per level and horizon step, the empirical quantile of |validation error|: the
     half-width of a global model's prediction interval (split conformal)."""
     out: dict[int, dict[int, float]] = {}

@@ -57,6 +57,26 @@ def test_airline_best_model_beats_seasonal_naive_on_the_held_out_year(airline_ru
     assert board.iloc[0]["normalized_mean_absolute_error"] <= sn
 
 
+def test_airline_quantiles_are_the_interval_bounds_and_score_on_the_held_out_year(airline_run, airline):
+    from spark_automl.forecasting.metrics import pinball_loss
+
+    point = airline_run.forecast()
+    q = airline_run.forecast_quantiles(quantiles=[0.025, 0.1, 0.5, 0.9, 0.975])
+    assert list(q.columns) == ["month", "0.025", "0.1", "0.5", "0.9", "0.975"]
+    np.testing.assert_allclose(q["0.5"], point["prediction"])
+    np.testing.assert_allclose(q["0.1"], point["prediction_lower_80"])
+    np.testing.assert_allclose(q["0.975"], point["prediction_upper_95"])
+    assert (q["0.025"] <= q["0.1"]).all() and (q["0.1"] <= q["0.5"]).all() and (q["0.5"] <= q["0.9"]).all()
+    other = airline_run.forecast_quantiles(quantiles=[0.3, 0.7])  # any level, not only 80/95
+    assert (other["0.3"] <= point["prediction"]).all() and (other["0.3"] >= q["0.1"]).all()
+    actual = airline["passengers"].iloc[-12:].to_numpy()
+    seasonal_naive = airline["passengers"].iloc[-24:-12].to_numpy()
+    assert pinball_loss(actual, q["0.5"], 0.5) < pinball_loss(actual, seasonal_naive, 0.5)  # the median beats last year
+    assert pinball_loss(actual, q["0.9"], 0.9) > 0 and np.isfinite(pinball_loss(actual, q["0.1"], 0.1))
+    with pytest.raises(ConfigError, match="between 0.005 and 0.995"):
+        airline_run.forecast_quantiles(quantiles=[1.5])
+
+
 def test_airline_model_is_logged_registered_and_forecasts_the_same_from_mlflow(airline_run, store, spark):
     import mlflow.pyfunc
 

@@ -221,3 +221,22 @@ def test_mstl_models_the_day_and_the_week_of_hourly_data():
     assert errors["MSTL"] < 0.5 * errors["ExponentialSmoothing"] and errors["MSTL"] < 0.5 * errors["SeasonalNaive"]
     short = forecast_series(train.iloc[-200:], "MSTL", 4, "h", 24, levels=(80,))  # < 2 weeks: non-seasonal ETS
     assert np.isfinite(short["yhat"]).all()
+
+
+def test_global_half_widths_interpolate_between_the_kept_levels():
+    from spark_automl.forecasting.forecasters import level_half_widths
+
+    kept = {80: {1: 8.0, 2: 10.0}, 95: {1: 12.0, 2: 16.0}, 50: {1: 4.0, 2: 5.0}}
+    assert level_half_widths(kept, 80) == {1: 8.0, 2: 10.0}
+    assert level_half_widths(kept, 90) == pytest.approx({1: 8.0 + 4.0 * 10 / 15, 2: 10.0 + 6.0 * 10 / 15})
+    assert level_half_widths(kept, 25) == pytest.approx({1: 2.0, 2: 2.5})  # towards 0 at level 0
+    assert level_half_widths(kept, 99) == {1: 12.0, 2: 16.0}  # beyond the widest: the widest
+
+
+def test_pinball_loss_and_coverage():
+    from spark_automl.forecasting.metrics import interval_coverage, pinball_loss
+
+    y = np.array([1.0, 2.0, 3.0, 4.0])
+    assert pinball_loss(y, y, 0.9) == 0.0
+    assert pinball_loss(y, y - 1.0, 0.9) == pytest.approx(0.9) and pinball_loss(y, y + 1.0, 0.9) == pytest.approx(0.1)
+    assert interval_coverage(y, y - 0.5, [1.5, 1.0, 3.5, np.nan]) == pytest.approx(2 / 3)
