@@ -7,6 +7,8 @@ Two kinds behind one interface, fit(history) then predict(future rows):
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from typing import Any, Sequence
 
 import numpy as np
@@ -24,6 +26,59 @@ LEVELS = (80, 95)
 def step_of(future: pd.DataFrame) -> np.ndarray:
     """0 for each series' first future row, 1 for the next..."""
     return future.groupby(SERIES_ID, sort=False).cumcount().to_numpy()
+
+
+def _row_scales(frame: pd.DataFrame, scales: pd.Series) -> np.ndarray:
+    """Each row's series scale; a series without one (constant history) takes the panel's median."""
+    finite = scales[np.isfinite(scales.to_numpy(dtype=np.float64))]
+    default = float(finite.median()) if len(finite) else 1.0
+    out = frame[SERIES_ID].map(scales).to_numpy(dtype=np.float64)
+    return np.where(np.isfinite(out) & (out > 0), out, default if default > 0 else 1.0)
+
+
+def normalised_errors(scored: pd.DataFrame, yhat: np.ndarray, scales: pd.Series) -> np.ndarray:
+    """|actual - forecast| / (series scale x sqrt(step + 1)) of the scored validation rows."""
+    err = np.abs(scored[TARGET].to_numpy(dtype=np.float64) - np.asarray(yhat, dtype=np.float64))
+    norm = _row_scales(scored, scales) * np.sqrt(scored["_step"].to_numpy(dtype=np.float64) + 1.0)
+    out = err / norm
+    return out[np.isfinite(out)]
+
+
+@dataclass
+class ConformalIntervals:
+    """Prediction intervals of any member, calibrated on its own rolling-origin errors (split
+    conformal): half-width = q(level) x series scale x sqrt(step + 1), the scale being the series'
+    seasonal-naive MAE on the history it forecasts from (forecasting/metrics.naive_scales)."""
+
+    quantiles: dict[int, float]  # level -> quantile of the normalised |error| (trial.conformal_quantiles)
+    season_length: int
+
+    def apply(self, out: pd.DataFrame, future: pd.DataFrame, history: pd.DataFrame,
+              levels: Sequence[int]) -> pd.DataFrame:
+        from .metrics import naive_scales
+
+        scales = naive_scales(history, self.season_length)
+        width = _row_scales(out, scales) * np.sqrt(step_of(future) + 1.0)
+        out = out.copy()
+        for level in levels:
+            half = _level_value(self.quantiles, level) * width
+            out[f"yhat_lo_{level}"] = out["yhat"].to_numpy() - half
+            out[f"yhat_hi_{level}"] = out["yhat"].to_numpy() + half
+        return out
+
+
+def _level_value(by_level: dict[int, float], level: int) -> float:
+    """The kept value at `level`, else interpolated linearly between the kept levels around it (towards 0
+    at level 0; the widest kept one beyond it)."""
+    if level in by_level:
+        return by_level[level]
+    kept = sorted(by_level)
+    lower = max((lv for lv in kept if lv < level), default=0)
+    upper = min((lv for lv in kept if lv > level), default=kept[-1])
+    if upper <= level:
+        return by_level[upper]
+    w = (level - lower) / (upper - lower)
+    return (1 - w) * by_level.get(lower, 0.0) + w * by_level[upper]
 
 
 class StatisticalForecaster:
@@ -58,7 +113,11 @@ class StatisticalForecaster:
             out = forecast_series(history, self.model, horizon, self.freq, self.season_length, **kwargs)
         if not levels:
             out = out[[SERIES_ID, TIME, "yhat"]]
-        return future[[SERIES_ID, TIME]].merge(out, on=[SERIES_ID, TIME], how="left")
+        out = future[[SERIES_ID, TIME]].merge(out, on=[SERIES_ID, TIME], how="left")
+        intervals = getattr(self, "intervals", None)
+        if levels and intervals is not None:  # calibrated on its validation errors instead of the model's own
+            out = intervals.apply(out, future, history, levels)
+        return out
 
     def __getstate__(self):
         state = dict(self.__dict__)
@@ -115,7 +174,11 @@ class GlobalForecaster:
                                 ignore_index=True).sort_values([SERIES_ID, TIME], kind="mergesort")
         out = future[[SERIES_ID, TIME]].copy()
         out["yhat"] = yhat
-        for level in levels:
+        intervals = getattr(self, "intervals", None)
+        if levels and intervals is not None:
+            hist = self.history if history is None else history
+            return intervals.apply(out, future, hist[hist[SERIES_ID].isin(future[SERIES_ID].unique())], levels)
+        for level in levels:  # a model logged before the calibrated intervals: per-step |error| quantiles
             by_step = level_half_widths(self.residual_quantiles, level)
             half = np.array([_half_width(by_step, int(s)) for s in steps])
             out[f"yhat_lo_{level}"] = yhat - half

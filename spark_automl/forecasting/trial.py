@@ -25,7 +25,7 @@ from ..metrics import to_loss
 from ..search.trial import FAILED, OK, TIMED_OUT, Candidate, Evaluator, TrialResult, run_with_timeout
 from . import cv
 from .data import SeriesData
-from .forecasters import is_statistical, make_forecaster
+from .forecasters import make_forecaster
 from .metrics import forecast_metrics, naive_scales
 from .settings import SERIES_ID, TARGET, TIME
 
@@ -137,8 +137,8 @@ class ForecastEvaluator(Evaluator):
                                spark=self.spark)
 
     def evaluate(self, candidate: Candidate) -> TrialResult:
-        """One candidate over every origin; details hold its per-series metrics and, for a global
-        learner, the |error| quantiles by horizon step that become its prediction intervals."""
+        """One candidate over every origin; details hold its per-series metrics and the quantiles of its
+        normalised errors that become its prediction intervals (ConformalIntervals)."""
         started = time.time()
         metric, folds = self.primary_metric, self.folds
         result = TrialResult(candidate.iteration, candidate.model, dict(candidate.params), candidate.origin, FAILED,
@@ -164,9 +164,7 @@ class ForecastEvaluator(Evaluator):
             result.fit_seconds = fit_s
             result.status = OK if np.isfinite(result.loss) else FAILED
             result.details[PER_SERIES] = table
-            if not is_statistical(candidate.model):
-                steps = scored_all.assign(abs_err=np.abs(scored_all[TARGET] - yhat))[["_step", "abs_err"]]
-                result.details[RESIDUALS] = residual_quantiles(steps)
+            result.details[RESIDUALS] = conformal_quantiles(scored_all, yhat, folds.scales)
         except Exception as err:  # noqa: BLE001 - a failed candidate is recorded, the search goes on
             result.error = "".join(traceback.format_exception_only(type(err), err)).strip()
             result.error += "\n" + "".join(traceback.format_tb(err.__traceback__)[-3:])
@@ -174,16 +172,20 @@ class ForecastEvaluator(Evaluator):
         return result
 
 
-# The levels whose |error| quantiles a global model keeps: any interval or quantile between them is
-# interpolated (forecast_quantiles), and 80/95 are exact.
+# The levels whose error quantiles a model keeps: any interval or quantile between them is interpolated
+# (forecast_quantiles), and 80/95 are exact.
 RESIDUAL_LEVELS = (10, 20, 30, 40, 50, 60, 70, 80, 90, 95, 98)
 
 
-def residual_quantiles(steps: pd.DataFrame, levels=RESIDUAL_LEVELS) -> dict[int, dict[int, float]]:
-    """Per level and horizon step, the empirical quantile of |validation error|: the
-    half-width of a global model's prediction interval (split conformal)."""
-    out: dict[int, dict[int, float]] = {}
-    for level in levels:
-        q = steps.groupby("_step")["abs_err"].quantile(level / 100.0)
-        out[level] = {int(k): float(v) for k, v in q.items()}
-    return out
+def conformal_quantiles(scored: pd.DataFrame, yhat: np.ndarray, scales: pd.Series,
+                        levels=RESIDUAL_LEVELS) -> dict[int, float]:
+    """Split-conformal interval widths from the rolling-origin errors, pooled over series and steps:
+    per level, the quantile of |error| / (series scale x sqrt(step + 1)). Scaled per series, so a
+    panel's large series do not set the width of its small ones; pooled over steps (widening as a
+    random walk's), so a few origins still give a usable quantile. See ConformalIntervals."""
+    from .forecasters import normalised_errors
+
+    errors = normalised_errors(scored, yhat, scales)
+    if not len(errors):
+        return {}
+    return {level: float(np.quantile(errors, level / 100.0)) for level in levels}

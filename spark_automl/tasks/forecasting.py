@@ -22,7 +22,7 @@ from ..search.trial import TrialResult
 from ..forecasting import cv
 from ..forecasting.data import check_series_schema, load_series
 from ..forecasting.fallback import choose_fallback
-from ..forecasting.forecasters import GlobalForecaster, StatisticalForecaster, is_statistical
+from ..forecasting.forecasters import ConformalIntervals, StatisticalForecaster, is_statistical
 from ..forecasting.model import ForecastingModel, SeriesSchema
 from ..forecasting.settings import SERIES_ID
 from ..forecasting.trial import PER_SERIES, RESIDUALS, ForecastEvaluator, Folds, build_folds
@@ -144,8 +144,10 @@ class ForecastingTask(Task):
             if m.iteration not in cache:
                 forecaster = ev.make(m.model, dict(m.params))
                 forecaster.fit(series.frame)
-                if isinstance(forecaster, GlobalForecaster):
-                    forecaster.residual_quantiles = m.details.get(RESIDUALS, {})
+                calibration = m.details.get(RESIDUALS)
+                if isinstance(calibration, dict) and calibration and all(
+                        isinstance(v, float) for v in calibration.values()):  # every member's intervals: split conformal
+                    forecaster.intervals = ConformalIntervals(calibration, series.season_length)
                 cache[m.iteration] = forecaster
             fitted.append(cache[m.iteration])
         fp = config.forecasting_parameters

@@ -143,6 +143,12 @@ def test_large_panel_experiment_forecasts_every_series_from_its_full_history(spa
     merged = got.merge(expected, left_on=["unique_id", "week"], right_on=["unique_id", "ds"])
     assert len(merged) == 88 * 4
     assert np.allclose(merged["prediction"], merged["yhat"])
+    # its intervals are calibrated on its validation errors (split conformal), scaled by each series' own
+    # full history: the same from the stored panel as from the whole frame
+    calibrated = model.members[0].intervals.apply(expected[["unique_id", "ds", "yhat"]], expected[["unique_id", "ds"]],
+                                                  full.frame, (80,))
+    merged = merged.drop(columns=["yhat_hi_80"]).merge(calibrated[["unique_id", "ds", "yhat_hi_80"]],
+                                                       on=["unique_id", "ds"])
     assert np.allclose(merged["prediction_upper_80"], merged["yhat_hi_80"])
 
     # The logged model carries the stored panel: MLflow scoring and forecast_spark give the same forecasts.

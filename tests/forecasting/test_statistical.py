@@ -240,3 +240,19 @@ def test_pinball_loss_and_coverage():
     assert pinball_loss(y, y, 0.9) == 0.0
     assert pinball_loss(y, y - 1.0, 0.9) == pytest.approx(0.9) and pinball_loss(y, y + 1.0, 0.9) == pytest.approx(0.1)
     assert interval_coverage(y, y - 0.5, [1.5, 1.0, 3.5, np.nan]) == pytest.approx(2 / 3)
+
+
+def test_conformal_intervals_scale_with_each_series_and_the_step():
+    from spark_automl.forecasting.forecasters import ConformalIntervals
+    from spark_automl.forecasting.settings import SERIES_ID, TARGET, TIME
+
+    t = pd.date_range("2020-01-01", periods=20, freq="D")
+    history = pd.concat([pd.DataFrame({SERIES_ID: "small", TIME: t, TARGET: np.arange(20.0)}),        # scale 1
+                         pd.DataFrame({SERIES_ID: "large", TIME: t, TARGET: np.arange(20.0) * 10})])  # scale 10
+    future = pd.DataFrame({SERIES_ID: ["small", "small", "large"], TIME: [t[-1] + pd.Timedelta(days=k) for k in (1, 2, 1)]})
+    out = future.assign(yhat=[20.0, 21.0, 200.0])
+    got = ConformalIntervals({80: 2.0, 95: 3.0}, season_length=1).apply(out, future, history, (80, 90))
+    half80 = got["yhat_hi_80"] - got["yhat"]
+    np.testing.assert_allclose(half80, [2.0, 2.0 * np.sqrt(2.0), 20.0])  # q x scale x sqrt(step + 1)
+    np.testing.assert_allclose(got["yhat"] - got["yhat_lo_80"], half80)
+    np.testing.assert_allclose(got["yhat_hi_90"] - got["yhat"], half80 * (2.0 + 2.0 / 3.0) / 2.0)  # 2/3 of 80 -> 95
