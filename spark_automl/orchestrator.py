@@ -62,8 +62,7 @@ def warm_trial_processes(config: AutoMLConfig, spark: Any) -> None:
 
     from .search.backends.processes import warm_up
 
-    master = str(getattr(getattr(spark, "sparkContext", None), "master", ""))
-    if config.backend in ("auto", "local") and (master.startswith("local[") or spark is None):
+    if config.backend in ("auto", "local") and spark.sparkContext.master.startswith("local["):
         threading.Thread(target=warm_up, daemon=True, name="spark-automl-forkserver").start()
 
 

@@ -78,14 +78,18 @@ def promote(spark: SparkSession, data: DataFrame, model_name: str, challenger: s
                         f"it has {data.columns}. Pass label_column_name if the column is named differently.")
     old = _alias_version(client, model_name, alias)
     scorer = _Scorer(spark, data, label, task, metric, params, tracking, registry_uri)
-    new_score = scorer.score(f"models:/{model_name}/{new.version}")
+    try:
+        new_score = scorer.score(f"models:/{model_name}/{new.version}")
+        old_score = None if old is None or old.version == new.version else \
+            scorer.score(f"models:/{model_name}/{old.version}")
+    finally:
+        scorer.data.unpersist()  # cached for the two scorings only
     better = metric_spec(metric).greater_is_better
     if old is None:
-        old_score, decision, reason = None, PROMOTED, f"no version held the alias {alias!r}"
+        decision, reason = PROMOTED, f"no version held the alias {alias!r}"
     elif old.version == new.version:
         old_score, decision, reason = new_score, KEPT, f"version {new.version} already holds {alias!r}"
     else:
-        old_score = scorer.score(f"models:/{model_name}/{old.version}")
         gain = (new_score - old_score) if better else (old_score - new_score)
         won = math.isfinite(gain) and gain >= margin and gain > 0
         decision = PROMOTED if won else KEPT

@@ -91,6 +91,7 @@ class StatisticalForecaster:
         self.model, self.freq, self.season_length = model, freq, season_length
         self.covariates = list(covariates)
         self.spark = spark
+        self.intervals: ConformalIntervals | None = None  # set by the engine; None keeps the model's own
 
     def fit(self, history: pd.DataFrame) -> "StatisticalForecaster":
         self.history = history
@@ -114,9 +115,8 @@ class StatisticalForecaster:
         if not levels:
             out = out[[SERIES_ID, TIME, "yhat"]]
         out = future[[SERIES_ID, TIME]].merge(out, on=[SERIES_ID, TIME], how="left")
-        intervals = getattr(self, "intervals", None)
-        if levels and intervals is not None:  # calibrated on its validation errors instead of the model's own
-            out = intervals.apply(out, future, history, levels)
+        if levels and self.intervals is not None:  # calibrated on its validation errors, not the model's own
+            out = self.intervals.apply(out, future, history, levels)
         return out
 
     def __getstate__(self):
@@ -127,8 +127,8 @@ class StatisticalForecaster:
 
 class GlobalForecaster:
     """One regression learner over every series' lag features; multi-step forecasts feed each
-    step's predictions back as the next step's lags. Intervals come from the validation errors
-    at each horizon step (set by the engine)."""
+    step's predictions back as the next step's lags. Intervals come from its validation errors
+    (ConformalIntervals, set by the engine)."""
 
     kind = "global"
 
@@ -137,7 +137,7 @@ class GlobalForecaster:
         self.model, self.params = model, dict(params)
         self.featurizer_args = dict(featurizer_args)
         self.seed, self.n_jobs = seed, n_jobs
-        self.residual_quantiles: dict[int, dict[int, float]] = {}  # level -> step -> half-width
+        self.intervals: ConformalIntervals | None = None
 
     def fit(self, history: pd.DataFrame) -> "GlobalForecaster":
         from .features import LagFeaturizer, training_matrix
@@ -174,40 +174,12 @@ class GlobalForecaster:
                                 ignore_index=True).sort_values([SERIES_ID, TIME], kind="mergesort")
         out = future[[SERIES_ID, TIME]].copy()
         out["yhat"] = yhat
-        intervals = getattr(self, "intervals", None)
-        if levels and intervals is not None:
+        if levels and self.intervals is not None:
             hist = self.history if history is None else history
-            return intervals.apply(out, future, hist[hist[SERIES_ID].isin(future[SERIES_ID].unique())], levels)
-        for level in levels:  # a model logged before the calibrated intervals: per-step |error| quantiles
-            by_step = level_half_widths(self.residual_quantiles, level)
-            half = np.array([_half_width(by_step, int(s)) for s in steps])
-            out[f"yhat_lo_{level}"] = yhat - half
-            out[f"yhat_hi_{level}"] = yhat + half
+            return self.intervals.apply(out, future, hist[hist[SERIES_ID].isin(future[SERIES_ID].unique())], levels)
+        for level in levels:  # not calibrated (no validation errors): no interval
+            out[f"yhat_lo_{level}"] = out[f"yhat_hi_{level}"] = np.nan
         return out
-
-
-def level_half_widths(by_level: dict[int, dict[int, float]], level: int) -> dict[int, float]:
-    """step -> half-width at `level`: the kept level itself, else interpolated between the kept levels
-    around it (linear in the level; below the lowest kept one, towards 0 at level 0)."""
-    if level in by_level or not by_level:
-        return by_level.get(level, {})
-    kept = sorted(by_level)
-    lower = max((lv for lv in kept if lv < level), default=0)
-    upper = min((lv for lv in kept if lv > level), default=kept[-1])
-    if upper <= level:  # beyond the widest kept level: the widest one
-        return dict(by_level[upper])
-    w = (level - lower) / (upper - lower)
-    low = by_level.get(lower, {})
-    return {step: (1 - w) * low.get(step, 0.0) + w * width for step, width in by_level[upper].items()}
-
-
-def _half_width(by_step: dict[int, float], step: int) -> float:
-    """The validation |error| quantile at this step; past the validated steps (a forecast beyond the
-    horizon), the furthest one widened as a random walk's: x sqrt(step / furthest)."""
-    if step in by_step or not by_step:
-        return by_step.get(step, np.nan)
-    furthest = max(by_step)
-    return by_step[furthest] * float(np.sqrt((step + 1) / (furthest + 1)))
 
 
 def is_statistical(model: str) -> bool:

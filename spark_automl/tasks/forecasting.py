@@ -144,10 +144,8 @@ class ForecastingTask(Task):
             if m.iteration not in cache:
                 forecaster = ev.make(m.model, dict(m.params))
                 forecaster.fit(series.frame)
-                calibration = m.details.get(RESIDUALS)
-                if isinstance(calibration, dict) and calibration and all(
-                        isinstance(v, float) for v in calibration.values()):  # every member's intervals: split conformal
-                    forecaster.intervals = ConformalIntervals(calibration, series.season_length)
+                if m.details.get(RESIDUALS):  # every member's intervals: split conformal on its own errors
+                    forecaster.intervals = ConformalIntervals(m.details[RESIDUALS], series.season_length)
                 cache[m.iteration] = forecaster
             fitted.append(cache[m.iteration])
         fp = config.forecasting_parameters

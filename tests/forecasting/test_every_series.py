@@ -10,7 +10,7 @@ import pytest
 
 from spark_automl import AutoMLConfig, Experiment
 from spark_automl.forecasting.fallback import DEFAULT, choose_fallback
-from spark_automl.forecasting.forecasters import _half_width
+from spark_automl.forecasting.forecasters import ConformalIntervals
 from spark_automl.forecasting.model import UnknownSeriesWarning
 from spark_automl.forecasting.statistical import forecast_series
 
@@ -39,10 +39,11 @@ def test_fallback_is_chosen_on_the_short_series_own_holdout():
 
 
 def test_interval_half_width_past_the_validated_steps_widens():
-    by_step = {0: 1.0, 1: 2.0, 2: 3.0}
-    assert _half_width(by_step, 1) == 2.0
-    assert _half_width(by_step, 5) == pytest.approx(3.0 * np.sqrt(6 / 3))
-    assert np.isnan(_half_width({}, 3))
+    t = pd.date_range("2020-01-01", periods=10, freq="D")
+    history = pd.DataFrame({"unique_id": "s", "ds": t, "y": np.arange(10.0)})  # seasonal-naive scale 1
+    future = pd.DataFrame({"unique_id": "s", "ds": pd.date_range("2020-01-11", periods=6, freq="D")})
+    got = ConformalIntervals({80: 1.0}, season_length=1).apply(future.assign(yhat=0.0), future, history, (80,))
+    np.testing.assert_allclose(got["yhat_hi_80"], np.sqrt(np.arange(1, 7)))  # as a random walk's, past any horizon
 
 
 @pytest.fixture(scope="module")

@@ -223,14 +223,14 @@ def test_mstl_models_the_day_and_the_week_of_hourly_data():
     assert np.isfinite(short["yhat"]).all()
 
 
-def test_global_half_widths_interpolate_between_the_kept_levels():
-    from spark_automl.forecasting.forecasters import level_half_widths
+def test_interval_widths_interpolate_between_the_kept_levels():
+    from spark_automl.forecasting.forecasters import _level_value
 
-    kept = {80: {1: 8.0, 2: 10.0}, 95: {1: 12.0, 2: 16.0}, 50: {1: 4.0, 2: 5.0}}
-    assert level_half_widths(kept, 80) == {1: 8.0, 2: 10.0}
-    assert level_half_widths(kept, 90) == pytest.approx({1: 8.0 + 4.0 * 10 / 15, 2: 10.0 + 6.0 * 10 / 15})
-    assert level_half_widths(kept, 25) == pytest.approx({1: 2.0, 2: 2.5})  # towards 0 at level 0
-    assert level_half_widths(kept, 99) == {1: 12.0, 2: 16.0}  # beyond the widest: the widest
+    kept = {80: 8.0, 95: 12.0, 50: 4.0}
+    assert _level_value(kept, 80) == 8.0
+    assert _level_value(kept, 90) == pytest.approx(8.0 + 4.0 * 10 / 15)
+    assert _level_value(kept, 25) == pytest.approx(2.0)  # towards 0 at level 0
+    assert _level_value(kept, 99) == 12.0  # beyond the widest: the widest
 
 
 def test_pinball_loss_and_coverage():

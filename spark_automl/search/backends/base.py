@@ -9,7 +9,7 @@ from typing import Callable
 from ...budget import trial_limit
 from ..stopping import Stopper
 from ..sweeper import Sweeper
-from ..trial import CANCELED, CANCELED_MESSAGE, Evaluator, TrialResult
+from ..trial import CANCELED, CANCELED_MESSAGE, FAILED, Evaluator, TrialResult
 
 OnResults = Callable[[list[TrialResult]], None]
 
@@ -22,6 +22,19 @@ def task_failure(err: Exception) -> str:
                  type(err).__name__)
     return ("WorkerDied: the trial's Spark task failed (its Python worker died, or its executor was lost): "
             + first[:300])
+
+
+def one_job_each(candidates: list, run_one: Callable, evaluator: Evaluator, concurrency: int) -> list[TrialResult]:
+    """After a crashed task aborted a shared Spark job: every trial again in a job of its own (up to
+    `concurrency` at once), so only the trial that kills its worker fails."""
+    def one(candidate):
+        try:
+            return run_one(candidate)
+        except Exception as err:  # noqa: BLE001 - this trial's own task died
+            return evaluator.failed(candidate, FAILED, task_failure(err))
+
+    with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="automl-isolate") as pool:
+        return list(pool.map(one, candidates))
 
 
 def spark_task_label() -> str:

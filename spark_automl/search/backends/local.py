@@ -8,9 +8,8 @@ candidate starts, so a slow trial never idles the other workers.
 
 from __future__ import annotations
 
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
-
 import time
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
 from ...budget import STRAGGLER_PATIENCE_SECONDS, TRIAL_GRACE_SECONDS
 from ..trial import CANCELED, CANCELED_MESSAGE, TIMED_OUT

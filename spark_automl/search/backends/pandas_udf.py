@@ -15,7 +15,7 @@ import pandas as pd
 
 from ...budget import trial_limit
 from ..trial import CANCELED, FAILED, TIMED_OUT, TrialResult
-from .base import Backend, spark_task_label, task_failure
+from .base import Backend, one_job_each, spark_task_label, task_failure
 
 SCHEMA = "iteration long, payload binary"
 DEFAULT_TRIALS_PER_TASK = 4
@@ -69,8 +69,8 @@ class PandasUDFBackend(Backend):
                 return [evaluator.failed(c, CANCELED, "canceled by the user") for c in candidates]
             if len(candidates) == 1:
                 return [evaluator.failed(candidates[0], FAILED, task_failure(err))]
-            # one crash aborts the whole job: run its trials again one per job, so only the culprit fails
-            return self._isolated(candidates, evaluator, ctx, stopper)
+            return one_job_each(candidates, lambda c: self.evaluate_batch([c], evaluator, ctx, stopper)[0],
+                                evaluator, ctx.concurrency)
         for r in ordered:
             self._seconds.setdefault(r.model, []).append(r.duration)
         return ordered
@@ -88,13 +88,6 @@ class PandasUDFBackend(Backend):
         collected = frame.mapInPandas(fn, SCHEMA).collect()
         results = {r["iteration"]: pickle.loads(r["payload"]) for r in collected}
         return [results[c.iteration] for c in candidates]
-
-    def _isolated(self, candidates, evaluator, ctx, stopper) -> list[TrialResult]:
-        from concurrent.futures import ThreadPoolExecutor
-
-        with ThreadPoolExecutor(max_workers=max(1, ctx.concurrency), thread_name_prefix="automl-isolate") as pool:
-            batches = list(pool.map(lambda c: self.evaluate_batch([c], evaluator, ctx, stopper), candidates))
-        return [r for batch in batches for r in batch]
 
     def _balance(self, candidates, n_tasks: int) -> list[int]:
         """Longest-processing-time-first: the batch ends with its slowest task, so spread the
@@ -116,4 +109,3 @@ class PandasUDFBackend(Backend):
             except Exception:  # noqa: BLE001 - best effort cleanup
                 pass
             self._broadcast, self._data_id = None, None
-

@@ -14,8 +14,8 @@ import numpy as np
 from hyperopt import STATUS_FAIL, STATUS_OK, fmin
 
 from ..sweeper import insert_pending
-from ..trial import FAILED, OK, Candidate
-from .base import Backend, spark_task_label, task_failure
+from ..trial import OK, Candidate
+from .base import Backend, one_job_each, spark_task_label
 
 log = logging.getLogger(__name__)
 
@@ -105,13 +105,9 @@ class SparkTrialsBackend(Backend):
         try:
             results = [pickle.loads(p) for p in sc.parallelize(fixed, max(1, min(ctx.concurrency, len(fixed))))
                        .map(task).collect()]
-        except Exception:  # noqa: BLE001 - one crashed task aborts the job: one job per trial, only the culprit fails
-            results = []
-            for candidate in fixed:
-                try:
-                    results.append(pickle.loads(sc.parallelize([candidate], 1).map(task).collect()[0]))
-                except Exception as err:  # noqa: BLE001
-                    results.append(broadcast.value.failed(candidate, FAILED, task_failure(err)))
+        except Exception:  # noqa: BLE001 - one crashed task aborts the job
+            results = one_job_each(fixed, lambda c: pickle.loads(sc.parallelize([c], 1).map(task).collect()[0]),
+                                   broadcast.value, ctx.concurrency)
         for r in results:
             stopper.observe(r)
         on_results(results)
