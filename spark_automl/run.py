@@ -460,10 +460,21 @@ class AutoMLRun(RunView):
         return series_table(info.get("searched_series", []), self._result(iteration, None).model,
                             fallback.get("lengths", {}), fallback.get("choice"), fallback.get("min_length", 0))
 
-    def forecast(self, X_future: pd.DataFrame | None = None, iteration: int | None = None) -> pd.DataFrame:
-        """Forecasting: the model's forecast for X_future (default: every series, the whole horizon)."""
+    def forecast(self, X_future: pd.DataFrame | None = None, y_pred: Any = None, iteration: int | None = None,
+                 forecast_destination: Any = None) -> pd.DataFrame:
+        """Forecasting: the model's forecast for X_future (default: every series, the whole horizon, or up to
+        forecast_destination). y_pred: actuals known after the training data (NaN where a forecast is
+        wanted); each series is then forecast from its last actual."""
         self._require("forecast", "forecast")
-        return self._model(self._result(iteration, None)).forecast(X_future)
+        return self._model(self._result(iteration, None)).forecast(X_future, y_pred,
+                                                                   forecast_destination=forecast_destination)
+
+    def rolling_forecast(self, X_pred: pd.DataFrame, y_pred: Any, step: int = 1,
+                         iteration: int | None = None) -> pd.DataFrame:
+        """Forecasting: a rolling-origin evaluation over a test set that follows the training data (Azure's
+        rolling_forecast); one row per origin and forecast time, with the actual beside the forecast."""
+        self._require("forecast", "rolling_forecast")
+        return self._model(self._result(iteration, None)).rolling_forecast(X_pred, y_pred, step=step)
 
     def forecast_quantiles(self, X_future: pd.DataFrame | None = None, quantiles: Any = None,
                            iteration: int | None = None) -> pd.DataFrame:

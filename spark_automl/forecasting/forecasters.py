@@ -162,6 +162,7 @@ class GlobalForecaster:
         steps = step_of(future)
         history = self.history if history is None else history
         history = history[history[SERIES_ID].isin(future[SERIES_ID].unique())]
+        observed = history
         history = history.drop(columns=[c for c in ("_padded",) if c in history.columns])
         yhat = np.full(len(future), np.nan)
         for k in range(int(steps.max()) + 1 if len(future) else 0):
@@ -174,9 +175,8 @@ class GlobalForecaster:
                                 ignore_index=True).sort_values([SERIES_ID, TIME], kind="mergesort")
         out = future[[SERIES_ID, TIME]].copy()
         out["yhat"] = yhat
-        if levels and self.intervals is not None:
-            hist = self.history if history is None else history
-            return self.intervals.apply(out, future, hist[hist[SERIES_ID].isin(future[SERIES_ID].unique())], levels)
+        if levels and self.intervals is not None:  # scaled by the observed history, not the predictions appended
+            return self.intervals.apply(out, future, observed, levels)
         for level in levels:  # not calibrated (no validation errors): no interval
             out[f"yhat_lo_{level}"] = out[f"yhat_hi_{level}"] = np.nan
         return out

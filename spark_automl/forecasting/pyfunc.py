@@ -10,8 +10,9 @@ from .model import HISTORY_ARTIFACT, ForecastingModel
 
 
 class ForecastPyfunc(mlflow.pyfunc.PythonModel):
-    """MLflow pyfunc wrapper: predict(X_future) returns the forecast table. A large-panel model's
-    stored history is a model artifact, found again wherever the model is loaded."""
+    """MLflow pyfunc wrapper: predict(X_future) returns the forecast table; a label column in the input gives
+    actuals as context. A large-panel model's stored history is a model artifact, found again wherever the
+    model is loaded."""
 
     def __init__(self, fitted: ForecastingModel):
         self.fitted = fitted
@@ -25,4 +26,8 @@ class ForecastPyfunc(mlflow.pyfunc.PythonModel):
             self.fitted.store = self.fitted.store.at(context.artifacts[HISTORY_ARTIFACT])
 
     def predict(self, context, model_input: pd.DataFrame, params: dict | None = None) -> pd.DataFrame:  # noqa: ARG002
+        """Rows that carry the label column are actuals (context) where it is set, forecasts where it is NaN."""
+        label = self.fitted.schema.label
+        if label in model_input.columns:
+            return self.fitted.forecast(model_input.drop(columns=[label]), model_input[label].to_numpy())
         return self.fitted.forecast(model_input)

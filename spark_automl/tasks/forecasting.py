@@ -173,7 +173,8 @@ class ForecastingTask(Task):
 
         from ..forecasting.pyfunc import ForecastPyfunc
 
-        return "pyfunc", ForecastPyfunc(model), example, infer_signature(example, output)
+        return "pyfunc", ForecastPyfunc(model), example, _with_optional_label(infer_signature(example, output),
+                                                                               model.schema.label)
 
     def record_info(self, problem, config) -> dict[str, Any]:
         ev: ForecastEvaluator = problem.state
@@ -253,3 +254,12 @@ def _id_values(series) -> dict[str, tuple]:
         return {}
     first = series.index.set_index(SERIES_ID, drop=False)[series.id_columns]
     return {uid: tuple(row) for uid, row in zip(first.index, first.itertuples(index=False))}
+
+
+def _with_optional_label(signature, label: str):
+    """The served model takes the label column too, optionally: its values are actuals (context)."""
+    from mlflow.models import ModelSignature
+    from mlflow.types import ColSpec, DataType, Schema
+
+    inputs = [*signature.inputs.inputs, ColSpec(DataType.double, label, required=False)]
+    return ModelSignature(inputs=Schema(inputs), outputs=signature.outputs, params=signature.params)

@@ -149,3 +149,32 @@ def test_a_run_that_only_finished_baselines_says_so(spark, panel, tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error", BaselineOnlyWarning)
         submit(["Naive", "SeasonalNaive"], 2)  # only baselines were allowed: nothing to warn about
+
+
+@pytest.mark.spark
+def test_actuals_move_the_origin_of_their_own_series_only(run, panel):
+    """Context for two series (one a fallback series): those are forecast from their last actual, each by
+    its own model refit on history + actuals; the other series are forecast as without context."""
+    data, short = panel
+    last = data.groupby(IDS)["week"].max().reset_index()
+    future = pd.concat([last.assign(week=last["week"] + k)[[*IDS, "week"]] for k in range(1, 5)], ignore_index=True)
+    uid = _uid(future)
+    chosen = [short[0], _uid(last).iloc[0]]
+    y = np.where(uid.isin(chosen) & (future["week"] <= future.groupby(uid)["week"].transform("min") + 1), 12.0, np.nan)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        plain, moved = run.forecast(future), run.forecast(future, y)
+    untouched = ~uid.isin(chosen).to_numpy()
+    np.testing.assert_allclose(moved["prediction"][untouched], plain["prediction"][untouched])
+    assert moved["prediction"][~np.isnan(y)].isna().all()
+    wanted = uid.isin(chosen).to_numpy() & np.isnan(y)
+    assert not np.allclose(moved["prediction"][wanted], plain["prediction"][wanted])
+    fallback = run.series_models().set_index("unique_id").loc[short[0], "model"]
+    history = data[_uid(data) == short[0]].rename(columns={"week": "ds", "logmove": "y"}).assign(unique_id=short[0])
+    context = future[(uid == short[0]).to_numpy() & ~np.isnan(y)].rename(columns={"week": "ds"})
+    history = pd.concat([history, context.assign(unique_id=short[0], y=12.0)])[["unique_id", "ds", "y"]]
+    expected = forecast_series(history, fallback, 2, 1, run.info["season_length"], levels=(80,))
+    got = moved[(uid == short[0]).to_numpy() & np.isnan(y)]
+    np.testing.assert_allclose(got["prediction"], expected["yhat"])
+    rolled = run.rolling_forecast(future, np.full(len(future), 10.0), step=2)
+    assert len(rolled) == len(future) + len(future) // 2 and rolled["_automl_actual_y"].eq(10.0).all()

@@ -86,6 +86,9 @@ def test_airline_model_is_logged_registered_and_forecasts_the_same_from_mlflow(a
     future = airline_run.forecast()[["month"]]
     loaded = mlflow.pyfunc.load_model(local_model_path("models:/airline-forecaster@champion", store))
     np.testing.assert_allclose(loaded.predict(future)["prediction"], airline_run.forecast(future)["prediction"])
+    actuals = np.r_[[420.0, 400.0, 430.0], np.full(9, np.nan)]  # the label column gives context when served
+    np.testing.assert_allclose(loaded.predict(future.assign(passengers=actuals))["prediction"],
+                               airline_run.forecast(future, actuals)["prediction"], equal_nan=True)
     scored = forecast_spark(spark, spark.createDataFrame(future), "models:/airline-forecaster@champion",
                             tracking_uri=store).toPandas()
     np.testing.assert_allclose(scored.sort_values("month")["prediction"], airline_run.forecast(future)["prediction"])
@@ -103,6 +106,49 @@ def test_forecast_rejects_times_off_the_grid_or_before_the_end_and_reaches_past_
     assert len(far) == 1 and np.isfinite(far["prediction"]).all()
     with pytest.raises(DataError, match="missing column"):
         airline_run.forecast(pd.DataFrame({"when": ["1960-01-01"]}))
+
+
+def test_actuals_after_the_training_data_move_the_forecast_origin(airline_run, airline):
+    """Azure's forecast(X, y): known y values after the training end are context, NaN rows are forecast."""
+    year = airline.iloc[-12:][["month"]].reset_index(drop=True)
+    plain = airline_run.forecast(year)
+    none_known = airline_run.forecast(year, np.full(12, np.nan))
+    pd.testing.assert_frame_equal(none_known, plain)  # no actuals: the same forecast
+    actual = airline["passengers"].iloc[-12:].to_numpy(float)
+    high = np.r_[actual[:6] * 2, np.full(6, np.nan)]  # the first half year at twice its level
+    shifted = airline_run.forecast(year, high)
+    assert shifted["prediction"].iloc[:6].isna().all() and len(shifted) == 12  # actuals get no forecast
+    after, before = shifted["prediction"].iloc[6:].to_numpy(), plain["prediction"].iloc[6:].to_numpy()
+    assert after[0] > 1.1 * before[0] and after.mean() > before.mean()  # forecast from the new level
+    assert (shifted["prediction_upper_80"].iloc[6:] > shifted["prediction"].iloc[6:]).all()
+    gap = airline_run.forecast(year.iloc[[0, 1, 2, 8]], np.r_[actual[:3], np.nan])  # a gap after the actuals
+    assert np.isfinite(gap["prediction"].iloc[3])
+    to_march = airline_run.forecast(forecast_destination="1960-03-01")
+    pd.testing.assert_frame_equal(to_march, plain.iloc[:3])
+    with pytest.raises(DataError, match="y_pred has 11 values for 12 X_future rows"):
+        airline_run.forecast(year, actual[:11])
+    with pytest.raises(DataError, match="not a step of freq .* last known time 1960-06-01"):
+        airline_run.forecast(year.iloc[[3, 5]], [np.nan, actual[5]])  # a forecast before the last actual
+
+
+def test_rolling_forecast_moves_the_origin_over_the_test_year(airline_run, airline):
+    year = airline.iloc[-12:][["month"]].reset_index(drop=True)
+    actual = airline["passengers"].iloc[-12:].to_numpy(float)
+    rolled = airline_run.rolling_forecast(year, actual, step=4)
+    assert list(rolled.columns) == ["month", "_automl_forecast_origin", "horizon", "_automl_forecast_y",
+                                    "_automl_actual_y"]
+    assert len(rolled) == 12 + 8 + 4  # origins at the training end and 4 and 8 months into the year
+    origins = rolled.groupby("_automl_forecast_origin")["horizon"].agg(["min", "max", "count"])
+    assert list(origins.index) == list(pd.to_datetime(["1959-12-01", "1960-04-01", "1960-08-01"]))
+    assert origins["min"].eq(1).all() and list(origins["count"]) == [12, 8, 4]
+    first = rolled[rolled["_automl_forecast_origin"] == pd.Timestamp("1959-12-01")]
+    np.testing.assert_allclose(first["_automl_forecast_y"], airline_run.forecast(year)["prediction"])
+    later = rolled[rolled["_automl_forecast_origin"] == pd.Timestamp("1960-08-01")]
+    with_context = airline_run.forecast(year, np.r_[actual[:8], np.full(4, np.nan)])
+    np.testing.assert_allclose(later["_automl_forecast_y"], with_context["prediction"].iloc[8:])
+    np.testing.assert_allclose(later["_automl_actual_y"], actual[8:])
+    with pytest.raises(ConfigError, match="step=0"):
+        airline_run.rolling_forecast(year, actual, step=0)
 
 
 @pytest.mark.slow
