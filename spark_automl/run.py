@@ -455,10 +455,15 @@ class AutoMLRun(RunView):
         from .forecasting.fallback import series_table
 
         self._require("forecast", "series_models")
+        from .forecasting.selection import ASSIGNMENT
+
         info = self.info
         fallback = info.get("fallback") or {}
-        return series_table(info.get("searched_series", []), self._result(iteration, None).model,
-                            fallback.get("lengths", {}), fallback.get("choice"), fallback.get("min_length", 0))
+        result = self._result(iteration, None)
+        names = {r.iteration: r.model for r in self.results}
+        per_series = {uid: names.get(i, str(i)) for uid, i in (result.details.get(ASSIGNMENT) or {}).items()}
+        return series_table(info.get("searched_series", []), result.model, fallback.get("lengths", {}),
+                            fallback.get("choice"), fallback.get("min_length", 0), per_series)
 
     def forecast(self, X_future: pd.DataFrame | None = None, y_pred: Any = None, iteration: int | None = None,
                  forecast_destination: Any = None) -> pd.DataFrame:

@@ -249,7 +249,8 @@ def load_series(spark: SparkSession, df: DataFrame, label: str, settings: Foreca
     short_frame = short_frame.sort_values([SERIES_ID, TIME], kind="stable", ignore_index=True)[columns]
     if index is None:
         index = _series_index(pd.concat([frame_out, short_frame], ignore_index=True), id_kept)
-    season = _season_length(settings.seasonality, freq, integer_time, frame_out)
+    season, season_guardrail = _season_length(settings, freq, integer_time, frame_out)
+    guardrails.append(season_guardrail)
     return SeriesData(frame_out, freq, season, list(ids), covariates, guardrails, n_series, dropped, padded,
                       integer_time, index, store, short_frame, min_len)
 
@@ -860,10 +861,46 @@ def _padding(series: pd.DataFrame, k: int, freq: str | int, integer_time: bool, 
     return pad
 
 
-def _season_length(setting: int | str, freq: str | int, integer_time: bool, frame: pd.DataFrame) -> int:
+def _season_length(settings: ForecastingParameters, freq: str | int, integer_time: bool,
+                   frame: pd.DataFrame) -> tuple[int, Guardrail]:
+    """The season every model uses, and a guardrail that says which rule chose it.
+
+    Rules, in order: an int `seasonality` as given; datetime time: the calendar cycle of `freq` (Azure's
+    rule: months 12, quarters 4, weeks 52, days 7, hours 24); integer time with `time_step_unit`: the same
+    calendar cycle of the unit, in steps of `freq`; integer time without it: the strongest ACF peak (> 0.3)
+    of the mean series. The guardrail alerts when most series are shorter than two seasons (seasonal
+    models then fall back to their non-seasonal form) or when the calendar cycle is not in the data's ACF."""
+    setting, unit = settings.seasonality, settings.time_step_unit
+    acf_at = _acf_values(frame, int(freq)) if integer_time else None
     if isinstance(setting, int):
-        return setting
-    return _acf_season(frame, int(freq)) if integer_time else _freq_season(freq)
+        season, rule = setting, f"seasonality={setting} as set"
+    elif not integer_time:
+        season, rule = _freq_season(freq), f"the calendar cycle of freq {freq!r}"
+    elif unit is not None:
+        cycle = _freq_season(unit)
+        season = cycle // int(freq) if cycle % int(freq) == 0 else 1
+        rule = f"the calendar cycle of time_step_unit={unit!r} ({cycle} steps of {unit!r}) in steps of {freq}"
+    else:
+        season = _acf_peak(acf_at)
+        rule = ("the strongest autocorrelation peak of the mean series" if season > 1 else
+                "no autocorrelation peak above 0.3 in the mean series (integer time has no calendar; set "
+                "time_step_unit='W' (or 'D', 'MS', 'h') to use the calendar's season, or seasonality=N)")
+    lengths = frame.loc[~frame[PADDED]].groupby(SERIES_ID).size()
+    too_short = int((lengths < 2 * season).sum()) if season > 1 else 0
+    detail = {"season_length": season, "rule": rule}
+    if acf_at is not None and 1 < season < len(acf_at):
+        detail["acf_at_season"] = round(float(acf_at[season]), 3)
+    if season > 1 and too_short * 2 > len(lengths):
+        return season, Guardrail("Seasonality detection", ALERTED, (
+            f"Season length {season} ({rule}), but {too_short} of {len(lengths)} series are shorter than two "
+            f"seasons ({2 * season} steps): seasonal models use their non-seasonal form there. Set seasonality= "
+            "to a shorter cycle the data show, or give more history."), [detail])
+    if "acf_at_season" in detail and setting == "auto" and unit is not None and detail["acf_at_season"] < 0.1:
+        return season, Guardrail("Seasonality detection", ALERTED, (
+            f"Season length {season} ({rule}); the mean series' autocorrelation at lag {season} is only "
+            f"{detail['acf_at_season']}: the calendar cycle is weak in these data."), [detail])
+    extra = " MSTL also models the week." if season >= 24 and season % 24 == 0 else ""
+    return season, Guardrail("Seasonality detection", PASSED, f"Season length {season} ({rule}).{extra}", [detail])
 
 
 def _freq_season(freq: str) -> int:
@@ -878,18 +915,25 @@ def _freq_season(freq: str) -> int:
     return single.get(type(off), 1) if n == 1 else 1
 
 
-def _acf_season(frame: pd.DataFrame, step: int) -> int:
-    """Integer time has no calendar: take the strongest local ACF peak (> 0.3) of the mean series."""
+def _acf_values(frame: pd.DataFrame, step: int) -> np.ndarray | None:
+    """ACF of the mean series over integer time, up to lag min(n/2, 60); None when too short to tell."""
     from statsmodels.tsa.stattools import acf
 
     mean = frame.loc[~frame[PADDED]].groupby(TIME)[TARGET].mean().sort_index()
     if len(mean) < 8:
-        return 1
+        return None
     x = mean.reindex(np.arange(mean.index.min(), mean.index.max() + 1, step)).to_numpy(float)
     max_lag = min(len(x) // 2, 60)
     if max_lag < 2 or np.isfinite(x).sum() < 8:
+        return None
+    return np.nan_to_num(acf(x, nlags=max_lag, missing="conservative", fft=False), nan=-1.0)
+
+
+def _acf_peak(r: np.ndarray | None) -> int:
+    """The strongest local ACF peak (> 0.3) at lag >= 2; 1 when there is none."""
+    if r is None:
         return 1
-    r = np.nan_to_num(acf(x, nlags=max_lag, missing="conservative", fft=False), nan=-1.0)
+    max_lag = len(r) - 1
     best = 2 + int(np.argmax(r[2:max_lag + 1]))
     peak = r[best] > r[best - 1] and (best == max_lag or r[best] >= r[best + 1])
     return best if r[best] > 0.3 and peak else 1

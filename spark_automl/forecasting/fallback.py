@@ -74,9 +74,12 @@ def choose_fallback(short: pd.DataFrame, season_length: int, horizon: int, freq)
 
 
 def series_table(main: list[str], main_model: str, fallback: dict[str, int], choice: FallbackChoice | None,
-                 min_len: int) -> pd.DataFrame:
-    """Which model forecasts each series, and why."""
-    rows = [(uid, main_model, "searched: the run's best model by rolling-origin CV") for uid in main]
+                 min_len: int, per_series: dict[str, str] | None = None) -> pd.DataFrame:
+    """Which model forecasts each series, and why. per_series: PerSeriesBest's series -> model name."""
+    per_series = per_series or {}
+    chose = f"searched: {main_model} chose it, the best model for this series by rolling-origin CV"
+    rows = [(uid, per_series[uid], chose) if uid in per_series else
+            (uid, main_model, "searched: the run's best model by rolling-origin CV") for uid in main]
     if fallback and choice is not None:
         tried = ", ".join(f"{m} {s:.3f}" for m, s in sorted(choice.scores.items(), key=lambda kv: kv[1]))
         why = (f"shorter than the {min_len} steps the validation needs, so left out of the search; fallback chosen "

@@ -18,6 +18,7 @@ from sklearn.pipeline import Pipeline
 
 from ..errors import DataError
 from ..search.trial import build_estimator
+from .metrics import row_scales, signed_normalised_errors
 from .settings import SERIES_ID, TARGET, TIME
 
 LEVELS = (80, 95)
@@ -28,19 +29,9 @@ def step_of(future: pd.DataFrame) -> np.ndarray:
     return future.groupby(SERIES_ID, sort=False).cumcount().to_numpy()
 
 
-def _row_scales(frame: pd.DataFrame, scales: pd.Series) -> np.ndarray:
-    """Each row's series scale; a series without one (constant history) takes the panel's median."""
-    finite = scales[np.isfinite(scales.to_numpy(dtype=np.float64))]
-    default = float(finite.median()) if len(finite) else 1.0
-    out = frame[SERIES_ID].map(scales).to_numpy(dtype=np.float64)
-    return np.where(np.isfinite(out) & (out > 0), out, default if default > 0 else 1.0)
-
-
 def normalised_errors(scored: pd.DataFrame, yhat: np.ndarray, scales: pd.Series) -> np.ndarray:
     """|actual - forecast| / (series scale x sqrt(step + 1)) of the scored validation rows."""
-    err = np.abs(scored[TARGET].to_numpy(dtype=np.float64) - np.asarray(yhat, dtype=np.float64))
-    norm = _row_scales(scored, scales) * np.sqrt(scored["_step"].to_numpy(dtype=np.float64) + 1.0)
-    out = err / norm
+    out = np.abs(signed_normalised_errors(scored, yhat, scales))
     return out[np.isfinite(out)]
 
 
@@ -58,7 +49,7 @@ class ConformalIntervals:
         from .metrics import naive_scales
 
         scales = naive_scales(history, self.season_length)
-        width = _row_scales(out, scales) * np.sqrt(step_of(future) + 1.0)
+        width = row_scales(out, scales) * np.sqrt(step_of(future) + 1.0)
         out = out.copy()
         for level in levels:
             half = _level_value(self.quantiles, level) * width

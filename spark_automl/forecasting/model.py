@@ -79,10 +79,15 @@ DEFAULT_QUANTILES = (0.025, 0.1, 0.5, 0.9, 0.975)
 class ForecastingModel:
     """members: fitted forecasters (one, or a voting ensemble's), weights summing to 1."""
 
+    assignment: dict[str, int] | None = None  # models pickled before PerSeriesBest have none
+
     def __init__(self, members: Sequence[Any], weights: Sequence[float], names: Sequence[str],
                  schema: SeriesSchema, uses_covariates: bool, store: HistoryStore | None = None,
-                 fallback: Any = None, fallback_series: Sequence[str] = ()):
+                 fallback: Any = None, fallback_series: Sequence[str] = (), assignment: dict[str, int] | None = None):
         self.members, self.weights, self.names = list(members), list(weights), list(names)
+        # PerSeriesBest: series id -> the one member that forecasts it (series not listed: the first member, the
+        # best overall); None: every member forecasts every series, weighted
+        self.assignment = assignment
         self.schema = schema
         self.uses_covariates = uses_covariates
         self.store = store  # large panels: the history is read per file of series, not held by the members
@@ -202,7 +207,14 @@ class ForecastingModel:
         if short.any():
             parts.append(self.fallback.predict(grid[short], levels=levels,
                                                history=_extended(self.fallback, history, context)))
-        if (~short).any():
+        if (~short).any() and self.assignment:
+            rest = grid[~short]
+            chosen = rest[SERIES_ID].map(self.assignment).fillna(0).astype(int).to_numpy()
+            for j in np.unique(chosen):
+                member = self.members[int(j)]
+                parts.append(member.predict(rest[chosen == j], levels=levels,
+                                            history=_extended(member, history, context)))
+        elif (~short).any():
             combined = None
             for member, w in zip(self.members, self.weights):
                 out = member.predict(grid[~short], levels=levels, history=_extended(member, history, context))

@@ -20,6 +20,16 @@ STL_OPTIONS = ("season", "season_trend")
 SERIES_ID, TIME, TARGET = "unique_id", "ds", "y"
 
 
+def _is_offset(value: str) -> bool:
+    from pandas.tseries.frequencies import to_offset
+
+    try:
+        to_offset(value)
+    except ValueError:
+        return False
+    return True
+
+
 def _str_list(value: Any) -> bool:
     return isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value)
 
@@ -46,6 +56,8 @@ CONSTRAINTS: dict[str, list] = {
     "feature_lags": [NONE, Options(("auto",))],
     "target_rolling_window_size": [NONE, Interval(int, 2, None), Options(("auto",))],
     "seasonality": [Options(("auto",)), POSITIVE_INT],
+    "time_step_unit": [NONE, Predicate(lambda v: isinstance(v, str) and _is_offset(v),
+                                       "a pandas offset alias such as 'W', 'D', 'MS', 'QS' or 'h'")],
     "use_stl": [NONE, Options(STL_OPTIONS)],
     "country_or_region_for_holidays": [NONE, Predicate(lambda v: isinstance(v, str) and len(v) in (2, 3),
                                                         "an ISO country code such as 'US' or 'GB'")],
@@ -68,6 +80,9 @@ class ForecastingParameters:
     feature_lags: str | None = None
     target_rolling_window_size: int | str | None = None
     seasonality: int | str = "auto"
+    # Not Azure's (its time column is a date): what one step of an integer time column stands for ('W': weeks),
+    # so that 'auto' seasonality follows the calendar (52 weeks a year) instead of the data's autocorrelation.
+    time_step_unit: str | None = None
     use_stl: str | None = None
     country_or_region_for_holidays: str | None = None
     short_series_handling_configuration: str | None = "auto"

@@ -26,10 +26,11 @@ from ..search.trial import FAILED, OK, TIMED_OUT, Candidate, Evaluator, TrialRes
 from . import cv
 from .data import SeriesData
 from .forecasters import make_forecaster
-from .metrics import forecast_metrics, naive_scales
+from .metrics import forecast_metrics, naive_scales, scaled_crps
 from .settings import SERIES_ID, TARGET, TIME
 
 PER_SERIES, RESIDUALS = "per_series", "residual_quantiles"  # keys of TrialResult.details
+CRPS = "scaled_CRPS"  # a leaderboard column: the calibrated intervals' quality, beside MASE's point accuracy
 
 
 @dataclass
@@ -55,7 +56,13 @@ class Folds:
         """(metrics, per-series table, scored rows with yhat) for validation forecasts in that order."""
         scored = self.all_scored.assign(yhat=yhat)
         metrics, table = forecast_metrics(scored, self.scales, self.y_range, also)
+        metrics[CRPS] = scaled_crps(scored, yhat, self.scales, self.origin_of_rows)
         return metrics, table, scored
+
+    @cached_property
+    def origin_of_rows(self) -> np.ndarray:
+        """Which origin each scored row belongs to (cross-fits the CRPS's intervals)."""
+        return np.repeat(np.arange(len(self.scored)), [len(s) for s in self.scored])
 
     @property
     def target(self) -> ValidationTarget:

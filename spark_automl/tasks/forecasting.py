@@ -25,7 +25,8 @@ from ..forecasting.fallback import choose_fallback
 from ..forecasting.forecasters import ConformalIntervals, StatisticalForecaster, is_statistical
 from ..forecasting.model import ForecastingModel, SeriesSchema
 from ..forecasting.settings import SERIES_ID
-from ..forecasting.trial import PER_SERIES, RESIDUALS, ForecastEvaluator, Folds, build_folds
+from ..forecasting.selection import ASSIGNMENT, per_series_best
+from ..forecasting.trial import CRPS, PER_SERIES, RESIDUALS, ForecastEvaluator, Folds, build_folds
 from .base import Problem, Say, Task
 
 GLOBAL_FIRST = 3  # global learners' portfolio entries tried before the slow statistical models
@@ -83,7 +84,7 @@ class ForecastingTask(Task):
     pipeline_prefix = ""
     capabilities = frozenset({"forecast"})
     leaderboard_metrics = ("MASE", "series_p10_MASE", "series_median_MASE", "series_p90_MASE",
-                           "forecast_symmetric_mean_absolute_percentage_error")
+                           "forecast_symmetric_mean_absolute_percentage_error", CRPS)
 
     def check(self, spark, config: AutoMLConfig):
         if config.training_data is None:
@@ -125,8 +126,14 @@ class ForecastingTask(Task):
 
     def ensembles(self, problem, results, config, say, time_left):
         _warn_if_only_baselines(results, config, say)
-        out = build_ensembles(results, problem.target, config, lambda r: self.refit_cost(problem, r), say,
-                              time_left)
+        cost = lambda r: self.refit_cost(problem, r)  # noqa: E731
+        out = build_ensembles(results, problem.target, config, cost, say, time_left)
+        if config.enable_voting_ensemble:  # the ensembles switch turns every post-search combination off
+            iteration = max(r.iteration for r in [*results, *out]) + 1
+            chosen = per_series_best(results, problem.target, config.metric, iteration, cost, time_left,
+                                     config.max_concurrent_iterations, say)
+            if chosen is not None:
+                out.append(chosen)
         for r in out:
             r.details[PER_SERIES] = problem.target.folds.score(r.oof.astype(np.float64))[1]
         return out
@@ -138,7 +145,10 @@ class ForecastingTask(Task):
         ev: ForecastEvaluator = problem.state
         series = ev.series
         members = member_results(result, results)
-        weights = list(result.ensemble.weights) if result.ensemble is not None else [1.0]
+        weights = list(result.ensemble.weights) if result.ensemble is not None and result.ensemble.weights else (
+            [1.0 / len(members)] * len(members))
+        position = {m.iteration: j for j, m in enumerate(members)}
+        assignment = {uid: position[i] for uid, i in (result.details.get(ASSIGNMENT) or {}).items()}
         fitted = []
         for m in members:
             if m.iteration not in cache:
@@ -162,7 +172,7 @@ class ForecastingTask(Task):
         uses_covariates = bool(known) and any(not is_statistical(m.model) or REGISTRY.get(m.model, "forecasting")
                                               .uses_covariates for m in members)
         return ForecastingModel(fitted, weights, [m.model for m in members], schema, uses_covariates, series.store,
-                                fallback, series.dropped_series)
+                                fallback, series.dropped_series, assignment or None)
 
     def model_payload(self, problem, model: ForecastingModel):
         example = _future_example(problem.state.series, model, EXAMPLE_SERIES)

@@ -54,3 +54,24 @@ def test_mase_smape_and_mape_by_value():
     assert metrics["forecast_mean_absolute_percentage_error"] == pytest.approx((np.mean([20.0, 0.0]) + 100 / 3) / 2)
     assert metrics["series_median_MASE"] == pytest.approx(0.625)
     assert metrics["normalized_mean_absolute_error"] == pytest.approx(np.mean([1, 0, 10]) / 29.0)
+
+
+def test_scaled_crps_of_gaussian_errors_is_sigma_over_sqrt_pi_and_rewards_sharpness():
+    """The conformal predictive distribution of N(0, s) errors has CRPS s / sqrt(pi) (the closed form for a
+    calibrated normal), in units of the series' naive scale; cross-fitted over two origins."""
+    from spark_automl.forecasting.metrics import scaled_crps
+
+    rng = np.random.default_rng(0)
+    n = 4000
+    scored = pd.DataFrame({"unique_id": np.repeat(["a", "b"], n // 2), "y": 0.0, "_step": 0})
+    scales = pd.Series({"a": 2.0, "b": 0.5})  # errors in each series' own units
+    per_row = scored["unique_id"].map(scales).to_numpy()
+    origin = np.tile([0, 1], n // 2)
+    for sigma in (1.0, 0.5):
+        yhat = -rng.normal(0.0, sigma, n) * per_row  # error y - yhat ~ N(0, sigma x scale)
+        assert scaled_crps(scored, yhat, scales, origin) == pytest.approx(sigma / np.sqrt(np.pi), rel=0.05)
+    later = scored.assign(_step=3)  # step 3: errors and intervals both grow as sqrt(step + 1)
+    yhat = -rng.normal(0.0, 1.0, n) * per_row * 2.0
+    assert scaled_crps(later, yhat, scales, origin) == pytest.approx(2.0 / np.sqrt(np.pi), rel=0.05)
+    biased = -rng.normal(0.0, 1.0, n) * per_row + 3.0 * per_row  # a biased forecast is no sharper
+    assert scaled_crps(scored, biased, scales, origin) > 1.0 / np.sqrt(np.pi) * 1.2

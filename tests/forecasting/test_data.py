@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 
 from spark_automl.errors import ConfigError, DataError
-from spark_automl.forecasting.data import (PADDED, SINGLE_SERIES, check_series_schema, load_series, min_series_length,
-                                        series_key)
+from spark_automl.forecasting.data import (PADDED, SINGLE_SERIES, _season_length, check_series_schema, load_series,
+                                        min_series_length, series_key)
 from spark_automl.forecasting.settings import ForecastingParameters
 
 from ..conftest import dataset_csv
@@ -69,7 +69,8 @@ def test_airline_single_monthly_series(spark, airline):
     assert f["y"].tolist() == airline["passengers"].astype(float).tolist()
     assert {g.name: g.status for g in sd.guardrails} == {
         "Frequency detection": "passed", "Time series ID detection": "passed", "Time series aggregation": "passed",
-        "Missing time steps": "passed", "Missing target values": "passed", "Short series handling": "passed"}
+        "Missing time steps": "passed", "Missing target values": "passed", "Short series handling": "passed",
+        "Seasonality detection": "passed"}
 
 
 def test_txhousing_gaps_filled_and_missing_targets_counted(spark, txhousing):
@@ -114,6 +115,20 @@ def test_oj_sales_integer_time_many_series(spark, oj):
     assert (s["store"] == 2).all() and (s["brand"] == 1).all()
     assert s.set_index("ds").loc[raw["week"], "y"].tolist() == pytest.approx(raw["logmove"].tolist())
     assert (series_key(f, ["store", "brand"]) == f["unique_id"]).all()
+    season = guardrail(sd, "Seasonality detection")
+    assert season.status == "passed" and "autocorrelation peak" in season.description
+    assert season.details[0]["acf_at_season"] > 0.3
+    # weeks as the unit: the calendar's 52, reported with how weak the yearly cycle is in these data
+    weekly = ForecastingParameters(time_column_name="week", time_series_id_column_names=["store", "brand"],
+                                   time_step_unit="W")
+    n, yearly = _season_length(weekly, 1, True, f)
+    assert n == 52 and yearly.status == "alerted" and "time_step_unit='W'" in yearly.details[0]["rule"]
+    assert yearly.details[0]["acf_at_season"] < 0.1 or "shorter than two seasons" in yearly.description
+    fortnights = ForecastingParameters(time_column_name="week", time_step_unit="W", seasonality="auto")
+    assert _season_length(fortnights, 2, True, f)[0] == 26  # steps of two weeks
+    assert _season_length(ForecastingParameters(seasonality=13), 1, True, f)[0] == 13
+    with pytest.raises(ConfigError, match="time_step_unit"):
+        ForecastingParameters(time_step_unit="fortnight")
 
 
 def test_a_panel_too_long_per_series_to_sample_is_refused_before_it_is_collected(spark, oj):
@@ -130,6 +145,7 @@ def test_beijing_hourly_with_categorical_covariate(spark, beijing):
     sd = load(spark, beijing, "pm25", time_column_name="timestamp", forecast_horizon=24)
     f = sd.frame
     assert (sd.freq, sd.season_length, len(f)) == ("h", 24, 3000)
+    assert "MSTL also models the week" in guardrail(sd, "Seasonality detection").description
     missing = total(guardrail(sd, "Missing target values"))
     assert missing == int(beijing["pm25"].isna().sum()) == int(f["y"].isna().sum()) == 129
     assert f["y"].iloc[:24].isna().all()  # the source's first day has no PM2.5

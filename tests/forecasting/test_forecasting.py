@@ -52,7 +52,8 @@ def test_airline_best_model_beats_seasonal_naive_on_the_held_out_year(airline_ru
     assert (out["prediction_lower_95"] <= out["prediction_lower_80"]).all()
     assert (out["prediction_lower_80"] <= out["prediction"]).all() and (out["prediction"] <= out["prediction_upper_80"]).all()
     board = airline_run.leaderboard
-    assert {"MASE", "series_median_MASE"} <= set(board.columns)
+    assert {"MASE", "series_median_MASE", "scaled_CRPS"} <= set(board.columns)
+    assert (board["scaled_CRPS"].dropna() > 0).all() and board["scaled_CRPS"].notna().any()
     sn = board.loc[board["model"] == "SeasonalNaive", "normalized_mean_absolute_error"].iloc[0]
     assert board.iloc[0]["normalized_mean_absolute_error"] <= sn
 
