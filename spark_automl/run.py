@@ -17,7 +17,7 @@ from typing import Any, Iterator
 import numpy as np
 import pandas as pd
 
-from .errors import ConfigError
+from .errors import ConfigError, DataError
 from .extras import require_extra
 from .metrics import CUSTOM_METRICS, METRICS, metric_spec
 from .run_view import AZURE_STATUS, CHILD, MODEL_TEST, RunView
@@ -527,6 +527,15 @@ class AutoMLRun(RunView):
         info = self.info
         result = self._result(_iteration_of(child_or_iteration), None)
         task = self.config.task
+        if task == "forecasting":
+            preds, metrics = self._test_forecast(result, data)
+            if log:
+                run_id = self._log_test(result, preds, metrics)
+                if run_id:
+                    self.tracker.log_files({PREDICTIONS_FILE: preds.head(PREDICTIONS_CSV_MAX_ROWS).to_csv(index=False)},
+                                           None, run_id)
+                self.test_run_id = run_id
+            return preds, metrics
         scoring = (info["label"], task, info["classes"], info["positive_label"], info["y_range"], info["weight_column"])
         spark_rows = self._spark_test_rows(data)
         if spark_rows is not None:  # large data: scored in Spark tasks
@@ -544,11 +553,7 @@ class AutoMLRun(RunView):
                                                                   if info.get("has_test") else ""))
             preds, metrics = evaluate_on(self._model(result), frame, *scoring, also=(self.config.metric,))
         if log:
-            run_id = self.tracker.log_run(f"test_{result.iteration}_{result.model}", metrics,
-                                          {"tested_iteration": result.iteration, "model": result.model,
-                                           "rows": int(preds.attrs.get("rows", len(preds)))},
-                                          {"run_type": "model_test", "iteration": str(result.iteration),
-                                           "tested_run_id": str(self.tracker.child_run_ids.get(result.iteration))})
+            run_id = self._log_test(result, preds, metrics)
             if run_id:
                 from .charts import charts_for
                 from .table_metrics import tables_for
@@ -565,6 +570,46 @@ class AutoMLRun(RunView):
                 self.tracker.log_files(files, None, run_id)
             self.test_run_id = run_id
         return preds, metrics
+
+    def _log_test(self, result: TrialResult, preds: pd.DataFrame, metrics: dict[str, float]) -> str | None:
+        """The model-test child run (Azure's 'automl.model_test') with every metric."""
+        return self.tracker.log_run(f"test_{result.iteration}_{result.model}", metrics,
+                                    {"tested_iteration": result.iteration, "model": result.model,
+                                     "rows": int(preds.attrs.get("rows", len(preds)))},
+                                    {"run_type": "model_test", "iteration": str(result.iteration),
+                                     "tested_run_id": str(self.tracker.child_run_ids.get(result.iteration))})
+
+    def _test_forecast(self, result: TrialResult, data: Any) -> tuple[pd.DataFrame, dict[str, float]]:
+        """A forecaster on rows after its training data: rolling_forecast from every horizon-th origin (the
+        actuals before each origin as context), scored with the forecasting metrics (MASE on each series'
+        training history's seasonal-naive scale)."""
+        from .evaluation import as_pandas
+        from .forecasting.metrics import forecast_metrics
+        from .forecasting.settings import SERIES_ID, TARGET
+
+        info = self.info
+        if data is not None:
+            frame = as_pandas(data, self.experiment.session())
+        elif info.get("test_frame") is not None:
+            frame = info["test_frame"]
+        else:
+            raise ConfigError("No test data: pass data=<the rows after the training data, with the label> to "
+                              "run.test(), or set test_data in AutoMLConfig.")
+        label = info["label"]
+        if label not in frame.columns:
+            raise DataError(f"The test rows lack the label column {label!r}: testing compares forecasts with it.")
+        model = self._model(result)
+        rolled = model.rolling_forecast(frame.drop(columns=[label]), frame[label].to_numpy(), step=info["horizon"])
+        scored = pd.DataFrame({SERIES_ID: model.schema.key(rolled).to_numpy(),
+                               TARGET: rolled["_automl_actual_y"].to_numpy(np.float64),
+                               "yhat": rolled["_automl_forecast_y"].to_numpy(np.float64)})
+        scored = scored[np.isfinite(scored[TARGET]) & np.isfinite(scored["yhat"])].reset_index(drop=True)
+        if scored.empty:
+            raise DataError("No test row could be scored: every actual or forecast is missing.")
+        scales = model.naive_scales(scored[SERIES_ID].unique(), info["season_length"])
+        metrics, _ = forecast_metrics(scored, scales, info.get("y_range") or 1.0, also=(self.config.metric,))
+        rolled.attrs["rows"] = len(scored)
+        return rolled, metrics
 
     def _spark_test_rows(self, data: Any):
         """The Spark DataFrame run.test() scores in Spark: a large run's own test rows, or a Spark
@@ -594,6 +639,15 @@ class AutoMLRun(RunView):
         self._require("explain", "explain")
         info = self.info
         result = self._result(_iteration_of(child_or_iteration), None)
+        if self.config.task == "forecasting":  # the global learners' lag, calendar and covariate features
+            from .forecasting.explain import explain_forecaster
+
+            importance = explain_forecaster(self._model(result), seed=self.config.seed)
+            if log:
+                self.tracker.log_files({"feature_importance.csv": importance.to_csv(index=False),
+                                        "feature_importance.png": feature_importance_chart(importance)},
+                                       "explanations", self.tracker.run_of(result.iteration))
+            return importance
         frame = self._kept_rows() if data is None else as_pandas(data, self.experiment.session(), role="data")
         label = info["label"]
         missing = [c for c in info["feature_columns"] if c not in frame.columns]

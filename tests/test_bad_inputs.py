@@ -170,6 +170,10 @@ FORECAST_CASES = {
                                  "target_aggregation_function"),
     "unknown forecasting model": (ConfigError, {"allowed_models": ["Autoarima"]}, SERIES, "Autoarima"),
     "classification metric": (ConfigError, {"primary_metric": "AUC_weighted"}, SERIES, "primary_metric"),
+    "random test split of a series": (ConfigError, {"test_size": 0.2}, SERIES, "test_size=0.2 .* pass test_data"),
+    "test rows without the label": (DataError, {"test_data": SERIES.drop(columns=["sales"]).tail(5)}, SERIES,
+                                    r"test_data lacks column\(s\) \['sales'\]"),
+    "integer time unit that is no offset": (ConfigError, {"time_step_unit": "fortnight"}, SERIES, "time_step_unit"),
 }
 
 

@@ -3,6 +3,7 @@ forecast_horizon steps after it, placed from the end of every series (as Azure d
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -12,6 +13,8 @@ from ..errors import DataError
 from .settings import SERIES_ID, TARGET
 
 DEFAULT_FOLDS = 3
+MAX_AUTO_FOLDS = 6
+VALIDATION_POINTS = 72  # 'auto' folds: at least this many validated points when the series allow
 
 
 @dataclass(frozen=True)
@@ -27,13 +30,16 @@ def resolve_step(cv_step_size, horizon: int) -> int:
     return horizon if cv_step_size in (None, "auto") else int(cv_step_size)
 
 
-def resolve_folds(n_cross_validations, shortest: int, horizon: int, step: int) -> int:
-    """n_cross_validations as given; 'auto'/None: up to 3, as many as the shortest series allows
-    with at least one horizon of history before the first origin."""
+def resolve_folds(n_cross_validations, shortest: int, horizon: int, step: int, n_series: int = 1) -> int:
+    """n_cross_validations as given; 'auto'/None: 3 origins, more for a small panel (up to MAX_AUTO_FOLDS) so
+    that at least VALIDATION_POINTS points are validated (one series with a 12-step horizon gets 6), and
+    never more than the shortest series allows with at least one horizon of history before the first origin.
+    Few validation points let selection and ensemble weights fit noise; origins of a small panel are cheap."""
     if isinstance(n_cross_validations, int):
         return n_cross_validations
     room = (shortest - 2 * horizon) // step + 1
-    return int(max(1, min(DEFAULT_FOLDS, room)))
+    wanted = max(DEFAULT_FOLDS, min(MAX_AUTO_FOLDS, math.ceil(VALIDATION_POINTS / max(1, n_series * horizon))))
+    return int(max(1, min(wanted, room)))
 
 
 def origins(n_folds: int, horizon: int, step: int) -> list[Origin]:

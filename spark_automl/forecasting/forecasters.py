@@ -116,12 +116,30 @@ class StatisticalForecaster:
         return state
 
 
+def series_scaling(history: pd.DataFrame) -> pd.DataFrame:
+    """Per series: the mean and standard deviation of its observed (not padded) target; a constant series
+    gets a deviation of 1. What the global learner standardises each series by."""
+    observed = history[TARGET].where(~history["_padded"].fillna(False).astype(bool)) if "_padded" in history.columns \
+        else history[TARGET]
+    stats = observed.groupby(history[SERIES_ID], sort=False).agg(["mean", "std"])
+    stats["std"] = stats["std"].where(np.isfinite(stats["std"]) & (stats["std"] > 0), 1.0)
+    stats["mean"] = stats["mean"].fillna(0.0)
+    return stats
+
+
+def _rows(stats: pd.DataFrame, ids: pd.Series, column: str) -> np.ndarray:
+    return ids.map(stats[column]).to_numpy(dtype=np.float64)
+
+
 class GlobalForecaster:
     """One regression learner over every series' lag features; multi-step forecasts feed each
-    step's predictions back as the next step's lags. Intervals come from its validation errors
-    (ConformalIntervals, set by the engine)."""
+    step's predictions back as the next step's lags. Each series' target is standardised by its own
+    mean and deviation (fit-time statistics; a series first seen at forecast time uses its history's), so
+    a panel's large series do not dominate the learner, as mlforecast's LocalStandardScaler does.
+    Intervals come from its validation errors (ConformalIntervals, set by the engine)."""
 
     kind = "global"
+    scaling_: pd.DataFrame | None = None  # models pickled before per-series scaling have none
 
     def __init__(self, model: str, params: dict[str, Any], featurizer_args: dict[str, Any], seed: int = 0,
                  n_jobs: int = 1):
@@ -133,6 +151,9 @@ class GlobalForecaster:
     def fit(self, history: pd.DataFrame) -> "GlobalForecaster":
         from .features import LagFeaturizer, training_matrix
 
+        self.history = history
+        self.scaling_ = series_scaling(history)
+        history = self._scaled(history)
         self.featurizer = LagFeaturizer(**self.featurizer_args).fit(history)
         X, y, _ = training_matrix(self.featurizer, history)
         if len(y) == 0:
@@ -143,8 +164,21 @@ class GlobalForecaster:
                                    ("model", est)])
         X = np.asarray(X, dtype=np.float64)
         self.estimator.fit(X, y)
-        self.history = history
         return self
+
+    def _stats(self, history: pd.DataFrame) -> pd.DataFrame | None:
+        if self.scaling_ is None:
+            return None
+        unseen = history.loc[~history[SERIES_ID].isin(self.scaling_.index)]
+        return self.scaling_ if unseen.empty else pd.concat([self.scaling_, series_scaling(unseen)])
+
+    def _scaled(self, history: pd.DataFrame, stats: pd.DataFrame | None = None) -> pd.DataFrame:
+        stats = self._stats(history) if stats is None else stats
+        if stats is None:
+            return history
+        ids = history[SERIES_ID]
+        return history.assign(**{TARGET: (history[TARGET].to_numpy(np.float64) - _rows(stats, ids, "mean"))
+                                 / _rows(stats, ids, "std")})
 
     def predict(self, future: pd.DataFrame, levels: Sequence[int] = LEVELS,
                 history: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -154,7 +188,8 @@ class GlobalForecaster:
         history = self.history if history is None else history
         history = history[history[SERIES_ID].isin(future[SERIES_ID].unique())]
         observed = history
-        history = history.drop(columns=[c for c in ("_padded",) if c in history.columns])
+        stats = self._stats(history)
+        history = self._scaled(history, stats).drop(columns=[c for c in ("_padded",) if c in history.columns])
         yhat = np.full(len(future), np.nan)
         for k in range(int(steps.max()) + 1 if len(future) else 0):
             rows = future.loc[steps == k]
@@ -165,6 +200,8 @@ class GlobalForecaster:
             history = pd.concat([history, appended[[c for c in history.columns if c in appended.columns]]],
                                 ignore_index=True).sort_values([SERIES_ID, TIME], kind="mergesort")
         out = future[[SERIES_ID, TIME]].copy()
+        if stats is not None:  # back to each series' own units
+            yhat = yhat * _rows(stats, future[SERIES_ID], "std") + _rows(stats, future[SERIES_ID], "mean")
         out["yhat"] = yhat
         if levels and self.intervals is not None:  # scaled by the observed history, not the predictions appended
             return self.intervals.apply(out, future, observed, levels)

@@ -243,6 +243,20 @@ class ForecastingModel:
             out[f"{q:g}"] = predicted[column].to_numpy()
         return out
 
+    def naive_scales(self, series_ids: Sequence[str], season_length: int) -> pd.Series:
+        """Each series' seasonal-naive MAE on the history the model holds (MASE's denominator)."""
+        from .metrics import naive_scales
+
+        wanted = set(series_ids)
+        if self.store is not None:
+            parts = [self.store.read(part, uids) for part, uids in self.store.groups(sorted(wanted)).items()]
+        else:
+            parts = [f.history for f in [self.members[0], self.fallback] if f is not None and f.history is not None]
+        if not parts:
+            return pd.Series(dtype=np.float64)
+        history = pd.concat(parts, ignore_index=True)
+        return naive_scales(history[history[SERIES_ID].isin(wanted)], season_length)
+
     def future_frame(self) -> pd.DataFrame:
         """The rows (ids, time) of the next forecast_horizon steps of every series: what a
         forecast-publishing job asks for when no covariates are needed."""

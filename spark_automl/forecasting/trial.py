@@ -107,6 +107,7 @@ class ForecastEvaluator(Evaluator):
     spark: Any = None  # on the driver only: statistical candidates fan out over the series
     mem_in_mb: int | None = None
     fallback_choice: Any = None  # fallback.FallbackChoice for the series too short for the search
+    test_frame: pd.DataFrame | None = None  # test_data (the rows after the training data), on the driver only
 
     def data_bytes(self) -> int:
         return int(self.series.frame.memory_usage(deep=True).sum())
@@ -114,6 +115,7 @@ class ForecastEvaluator(Evaluator):
     def __getstate__(self):
         state = dict(self.__dict__)
         state["spark"] = None  # a session does not pickle; inside a Spark task models run locally
+        state["test_frame"] = None  # trials never see the test rows
         return state
 
     def run(self, candidate: Candidate, timeout: float | None, timeout_reason: str) -> TrialResult:

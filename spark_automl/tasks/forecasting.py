@@ -14,7 +14,7 @@ from ..budget import refit_seconds
 from ..config import AutoMLConfig
 from ..data.ingest import to_spark
 from ..ensemble.build import build_ensembles, member_results
-from ..errors import DataError
+from ..errors import ConfigError, DataError
 from ..metrics import ValidationTarget
 from ..models import REGISTRY, STATISTICAL
 from ..search.sweeper import Sweeper, portfolio
@@ -82,7 +82,7 @@ def candidate_queue(config: AutoMLConfig, has_known_covariates: bool) -> tuple[l
 class ForecastingTask(Task):
     name = "forecasting"
     pipeline_prefix = ""
-    capabilities = frozenset({"forecast"})
+    capabilities = frozenset({"forecast", "test", "explain"})
     leaderboard_metrics = ("MASE", "series_p10_MASE", "series_median_MASE", "series_p90_MASE",
                            "forecast_symmetric_mean_absolute_percentage_error", CRPS)
 
@@ -91,6 +91,19 @@ class ForecastingTask(Task):
             raise DataError("AutoMLConfig has no training_data. Pass training_data=<DataFrame | table | path>.")
         df = to_spark(spark, config.training_data, "training_data")
         check_series_schema(df, config.label_column_name, config.forecasting_parameters)
+        if config.test_size is not None:
+            raise ConfigError(f"test_size={config.test_size} splits rows at random, which a forecast cannot be tested "
+                              "on. For forecasting pass test_data: the rows that follow the training data, with "
+                              f"{config.label_column_name!r}; run.test() then forecasts them from rolling origins.")
+        if config.test_data is not None:
+            fp = config.forecasting_parameters
+            test = to_spark(spark, config.test_data, "test_data")
+            needed = [*fp.id_columns, fp.time_column_name, config.label_column_name]
+            missing = [c for c in needed if c not in test.columns]
+            if missing:
+                raise DataError(f"test_data lacks column(s) {missing}; it needs the ids, the time and the label "
+                                f"{needed} (and the covariates the training data have), for the rows after the "
+                                "training data.")
         return df
 
     def prepare(self, spark, config: AutoMLConfig, loaded: Any, say: Say) -> Problem:
@@ -101,12 +114,14 @@ class ForecastingTask(Task):
         series = load_series(spark, loaded, config.label_column_name, fp, n_folds_hint, step, config.max_rows_in_memory,
                              seed=config.seed)
         lengths = series.frame.groupby(SERIES_ID).size()
-        n_folds = cv.resolve_folds(config.n_cross_validations, int(lengths.min()), fp.horizon, step)
+        n_folds = cv.resolve_folds(config.n_cross_validations, int(lengths.min()), fp.horizon, step, len(lengths))
         folds = build_folds(series, fp.horizon, n_folds, step)
         known = [c for c in series.covariates if c not in fp.unknown_features]
         specs, queue = candidate_queue(config, bool(known))
         evaluator = ForecastEvaluator(series, folds, config.metric, fp.horizon, featurizer_args(config, series),
                                       config.seed, config.cores_per_trial, spark, config.mem_in_mb)
+        if config.test_data is not None:  # the rows after the training data: a forecast's test set is small
+            evaluator.test_frame = to_spark(spark, config.test_data, "test_data").toPandas()
         if series.dropped_series:
             evaluator.fallback_choice = choose_fallback(series.short_frame, series.season_length, fp.horizon,
                                                         series.freq)
@@ -197,6 +212,7 @@ class ForecastingTask(Task):
             "chart_history": history[history[SERIES_ID].isin(shown)].reset_index(drop=True),
             "chart_scored": folds.scored[-1], "n_last_scored": len(folds.scored[-1]),
             "searched_series": sorted(set(series.index[SERIES_ID]) - set(series.dropped_series)),
+            "test_frame": ev.test_frame, "has_test": ev.test_frame is not None, "y_range": folds.y_range,
             "fallback": None if ev.fallback_choice is None else {
                 "choice": ev.fallback_choice, "min_length": series.min_length,
                 "lengths": _lengths(series)},
@@ -216,7 +232,9 @@ class ForecastingTask(Task):
                                                              **chart_labels(config))}
 
     def finish_steps(self, config, info):
-        return [("charts", "log_charts", True, False), ("forecast_chart", "log_forecast_chart", True, False)]
+        return [("charts", "log_charts", True, False), ("forecast_chart", "log_forecast_chart", True, False),
+                ("test", "test", bool(info.get("has_test")), True),
+                ("explanations", "explain", bool(config.model_explainability), True)]
 
 
 BASELINES = ("Naive", "SeasonalNaive", "Average", "SeasonalAverage")  # no fitted parameters
@@ -273,3 +291,4 @@ def _with_optional_label(signature, label: str):
 
     inputs = [*signature.inputs.inputs, ColSpec(DataType.double, label, required=False)]
     return ModelSignature(inputs=Schema(inputs), outputs=signature.outputs, params=signature.params)
+

@@ -30,7 +30,10 @@ def test_origins_sit_at_the_end_of_every_series_cv_step_apart():
 
 def test_folds_resolve_from_the_shortest_series():
     assert cv.resolve_folds("auto", shortest=30, horizon=12, step=12) == 1
-    assert cv.resolve_folds(None, shortest=100, horizon=12, step=12) == 3
+    assert cv.resolve_folds(None, shortest=100, horizon=12, step=12, n_series=46) == 3
+    assert cv.resolve_folds(None, shortest=100, horizon=12, step=12, n_series=1) == 6  # 72 points validated
+    assert cv.resolve_folds(None, shortest=60, horizon=12, step=12, n_series=1) == 4  # as far as the data reach
+    assert cv.resolve_folds(None, shortest=5000, horizon=48, step=48, n_series=1) == 3
     assert cv.resolve_folds(5, shortest=10, horizon=12, step=12) == 5
     assert cv.resolve_step("auto", 7) == 7 and cv.resolve_step(3, 7) == 3
 

@@ -132,6 +132,37 @@ def test_actuals_after_the_training_data_move_the_forecast_origin(airline_run, a
         airline_run.forecast(year.iloc[[3, 5]], [np.nan, actual[5]])  # a forecast before the last actual
 
 
+def test_test_rows_are_forecast_from_rolling_origins_and_scored_with_mase(airline_run, airline):
+    year = airline.iloc[-12:].reset_index(drop=True)
+    preds, metrics = airline_run.test(data=year)
+    forecast = airline_run.forecast(year[["month"]])["prediction"].to_numpy()  # one origin: the 12-month horizon
+    np.testing.assert_allclose(preds["_automl_forecast_y"], forecast)
+    history = airline["passengers"].iloc[:-12].to_numpy(float)
+    scale = np.mean(np.abs(history[12:] - history[:-12]))  # seasonal naive on the training years
+    assert metrics["MASE"] == pytest.approx(np.mean(np.abs(year["passengers"] - forecast)) / scale, rel=1e-9)
+    assert metrics["normalized_mean_absolute_error"] > 0
+    child = next(airline_run.get_children(type="automl.model_test"))
+    assert child.get_metrics()["MASE"] == pytest.approx(metrics["MASE"])
+    with pytest.raises(DataError, match="lack the label column 'passengers'"):
+        airline_run.test(data=year[["month"]])
+
+
+def test_a_global_learner_is_explained_by_its_lag_and_calendar_features(airline_run, store):
+    learner = next(r for r in airline_run.results if r.model in ("LightGBM", "ElasticNet") and r.status == "ok")
+    importance = airline_run.explain(learner.iteration)
+    assert {"y_lag1", "y_lag12", "cal_month"} <= set(importance["feature"])
+    assert importance["method"].str.startswith("permutation (one-step-ahead MAE increase").all()
+    by_kind = importance.groupby("kind")["share"].sum()
+    assert by_kind["target lag"] + by_kind.get("target rolling window", 0) > 0.5  # airline is autoregressive
+    assert importance["share"].sum() == pytest.approx(1.0)
+    names = [f.path for f in MlflowClient(store).list_artifacts(
+        airline_run.tracker.child_run_ids[learner.iteration], "explanations")]
+    assert {"explanations/feature_importance.csv", "explanations/feature_importance.png"} <= set(names)
+    statistical = next(r for r in airline_run.results if r.model == "SeasonalNaive")
+    with pytest.raises(ConfigError, match="no global learner to explain"):
+        airline_run.explain(statistical.iteration, log=False)
+
+
 def test_rolling_forecast_moves_the_origin_over_the_test_year(airline_run, airline):
     year = airline.iloc[-12:][["month"]].reset_index(drop=True)
     actual = airline["passengers"].iloc[-12:].to_numpy(float)

@@ -164,8 +164,8 @@ def test_seed_article_ensemble_and_forecasting_configs(spark, workspace_dir, cap
     # the forecasting example, run for two iterations on a bundled series
     data = pd.read_csv(dataset_path("airline_passengers"))
     time_column_name, label = data.columns[0], data.columns[1]
-    train_data = data
     n_test_periods = 6
+    train_data, test_data = data.iloc[:-n_test_periods], data.iloc[-n_test_periods:]
     project_folder = str(workspace_dir / "sample_projects" / "automl-forecasting")
     time_series_settings = {
         'time_column_name': time_column_name,
@@ -177,6 +177,7 @@ def test_seed_article_ensemble_and_forecasting_configs(spark, workspace_dir, cap
         primary_metric='normalized_root_mean_squared_error',
         experiment_timeout_minutes=3,
         training_data=train_data,
+        test_data=test_data,
         label_column_name=label,
         n_cross_validations=3,
         path=project_folder,
@@ -186,6 +187,10 @@ def test_seed_article_ensemble_and_forecasting_configs(spark, workspace_dir, cap
     )
     run = Experiment(Workspace.from_config(), "forecast-seed").submit(automl_config)
     assert run.status == "Completed" and len(run.forecast()) == n_test_periods
+    test_run = next(run.get_children(type="automl.model_test"))  # test_data: forecast and scored after the search
+    forecast = run.forecast(test_data[[time_column_name]])["prediction"].to_numpy()
+    rmse = np.sqrt(np.mean((test_data[label].to_numpy() - forecast) ** 2))
+    assert test_run.get_metrics()["root_mean_squared_error"] == pytest.approx(rmse, rel=1e-6)
     with open(os.path.join(project_folder, "automl_oj_sales_errors.log")) as fh:
         log_text = fh.read()
     assert "Search stopped" in log_text and "SeasonalNaive" in log_text  # progress lines, without show_output
