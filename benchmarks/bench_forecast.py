@@ -9,8 +9,9 @@ mlforecast's LightGBM, on airline_passengers, txhousing, oj_sales and beijing_pm
 
 Protocol (BENCHMARKS.md): the last h points of every series are held out; every system sees the
 same history and forecasts the same h steps; MASE (in-sample seasonal naive scale) and sMAPE
-are averaged over series. Peers are univariate; spark-automl also gets a dataset's covariates
-where the table says so (their held-out values are the future rows, as known covariates).
+are averaged over series. Peers are univariate, and so is the spark-automl row the verdict uses; where a
+dataset has covariates, a second spark-automl row also gets them (their held-out values as the future
+rows: known covariates, an advantage the peers do not have).
 beijing_pm25 keeps its last two years (17,520 hours) of history. The target per row: spark-automl's
 MASE the best, at no more than the best peer's wall time + 120 s. The Spark overhead compares
 spark_forecast (groupBy + applyInPandas, local[2]) with statsforecast alone (n_jobs=2) on the same
@@ -223,12 +224,19 @@ def main(argv=None) -> int:
         for system, (mase, smape, seconds) in peers.items():
             accuracy.append([name, system, mase, smape, C.fmt(seconds, 1), "-"])
             print(f"  {system}: MASE {mase:.3f} sMAPE {smape:.2f} in {seconds:.1f}s", flush=True)
-        yhat, info = run_spark_automl(spark, ds, raw_train, future, args.budget)
-        mase, smape = scores(train, test, yhat, ds.season)
-        label = "spark-automl" + (" (with covariates)" if ds.covariates else "")
-        accuracy.append([name, label, mase, smape, C.fmt(info["wall"], 1),
-                         f"{info['best']} (season {info['season']}, {info['trials']} trials)"])
-        print(f"  {label}: MASE {mase:.3f} sMAPE {smape:.2f} in {info['wall']:.1f}s ({info['best']})", flush=True)
+        # univariate like the peers (the verdict's row); with its covariates too where the dataset has them
+        variants = [("spark-automl", raw_train[[*ds.ids, ds.time, ds.target]], None)]
+        if ds.covariates:
+            variants.append(("spark-automl (with covariates)", raw_train, future))
+        for label, rows, ahead in variants:
+            yhat, run_info = run_spark_automl(spark, ds, rows, ahead, args.budget)
+            scored = scores(train, test, yhat, ds.season)
+            accuracy.append([name, label, *scored, C.fmt(run_info["wall"], 1),
+                             f"{run_info['best']} (season {run_info['season']}, {run_info['trials']} trials)"])
+            print(f"  {label}: MASE {scored[0]:.3f} sMAPE {scored[1]:.2f} in {run_info['wall']:.1f}s "
+                  f"({run_info['best']})", flush=True)
+            if ahead is None:
+                (mase, smape), info = scored, run_info
         best_peer = min(peers, key=lambda k: peers[k][0])
         margin = peers[best_peer][0] - mase
         in_time = info["wall"] <= peers[best_peer][2] + 120

@@ -737,10 +737,14 @@ class AutoMLRun(RunView):
         """A standalone training script and a Databricks notebook that rebuild this child's pipeline
         from the raw data and print its validation score."""
         from .export.codegen import generate
+        from .export.forecast_codegen import generate_forecasting
 
         self._require("code", "generate_code")
         result = self._result(_iteration_of(child_or_iteration), None)
-        files = generate(self.config, self.info["classes"], result, self.results, self.info.get("estimator_args"))
+        if self.config.task == "forecasting":
+            files = generate_forecasting(self.config, result, self.results)
+        else:
+            files = generate(self.config, self.info["classes"], result, self.results, self.info.get("estimator_args"))
         if log:
             self.tracker.log_files(files, "generated_code", self.tracker.run_of(result.iteration))
         return files

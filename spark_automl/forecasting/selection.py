@@ -22,6 +22,7 @@ from .settings import SERIES_ID, TARGET
 
 PER_SERIES_BEST = "PerSeriesBest"
 ASSIGNMENT = "series_assignment"  # TrialResult.details key: series id -> the iteration that forecasts it
+CANDIDATES = "candidates"  # TrialResult.details key: the iterations the series chose among
 MAX_CANDIDATES = 5  # the best single models by validation; more choices per series overfit its few points
 
 
@@ -92,6 +93,7 @@ def per_series_best(results: list[TrialResult], target, metric: str, iteration: 
     result = _result(iteration, PER_SERIES_BEST, spec, oof, target, metric, started,
                      sum(r.fit_seconds for r in used))
     result.details[ASSIGNMENT] = final
+    result.details[CANDIDATES] = [r.iteration for r in single]  # what the nested choice chose among
     result.params["series_per_model"] = {r.model + f" ({r.iteration})": sum(v == r.iteration for v in final.values())
                                          for r in used}
     return result

@@ -82,7 +82,7 @@ def candidate_queue(config: AutoMLConfig, has_known_covariates: bool) -> tuple[l
 class ForecastingTask(Task):
     name = "forecasting"
     pipeline_prefix = ""
-    capabilities = frozenset({"forecast", "test", "explain"})
+    capabilities = frozenset({"forecast", "test", "explain", "code"})
     leaderboard_metrics = ("MASE", "series_p10_MASE", "series_median_MASE", "series_p90_MASE",
                            "forecast_symmetric_mean_absolute_percentage_error", CRPS)
 
@@ -234,7 +234,8 @@ class ForecastingTask(Task):
     def finish_steps(self, config, info):
         return [("charts", "log_charts", True, False), ("forecast_chart", "log_forecast_chart", True, False),
                 ("test", "test", bool(info.get("has_test")), True),
-                ("explanations", "explain", bool(config.model_explainability), True)]
+                ("explanations", "explain", bool(config.model_explainability), True),
+                ("generated_code", "generate_code", bool(config.enable_code_generation), False)]
 
 
 BASELINES = ("Naive", "SeasonalNaive", "Average", "SeasonalAverage")  # no fitted parameters

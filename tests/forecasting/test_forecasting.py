@@ -163,6 +163,19 @@ def test_a_global_learner_is_explained_by_its_lag_and_calendar_features(airline_
         airline_run.explain(statistical.iteration, log=False)
 
 
+def test_generated_code_rebuilds_the_best_child_and_its_score(airline_run, airline):
+    best = airline_run.best
+    files = airline_run.generate_code(best.iteration, log=False)
+    script = files["training_script.py"]
+    assert f"LOGGED_SCORE = {best.score!r}" in script and "MEMBERS = [" in script
+    compile(files["training_notebook.py"], "training_notebook.py", "exec")
+    namespace = {"__name__": "generated"}
+    exec(compile(script, "training_script.py", "exec"), namespace)  # noqa: S102 - the code under test
+    score, model = namespace["main"](airline.iloc[:-12])
+    assert score == pytest.approx(best.score, rel=1e-9)  # the same preparation, origins and members
+    np.testing.assert_allclose(model.forecast()["prediction"], airline_run.forecast()["prediction"], rtol=1e-6)
+
+
 def test_rolling_forecast_moves_the_origin_over_the_test_year(airline_run, airline):
     year = airline.iloc[-12:][["month"]].reset_index(drop=True)
     actual = airline["passengers"].iloc[-12:].to_numpy(float)
