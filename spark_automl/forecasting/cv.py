@@ -33,7 +33,8 @@ def resolve_step(cv_step_size, horizon: int) -> int:
 def resolve_folds(n_cross_validations, shortest: int, horizon: int, step: int, n_series: int = 1) -> int:
     """n_cross_validations as given; 'auto'/None: 3 origins, more for a small panel (up to MAX_AUTO_FOLDS) so
     that at least VALIDATION_POINTS points are validated (one series with a 12-step horizon gets 6), and
-    never more than the shortest series allows with at least one horizon of history before the first origin.
+    never more than `shortest` (the caller passes the median series length: shorter series join fewer
+    origins, see split) allows with at least one horizon of history before the first origin.
     Few validation points let selection and ensemble weights fit noise; origins of a small panel are cheap."""
     if isinstance(n_cross_validations, int):
         return n_cross_validations
@@ -48,13 +49,18 @@ def origins(n_folds: int, horizon: int, step: int) -> list[Origin]:
 
 
 def split(frame: pd.DataFrame, origin: Origin) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(history, scored rows) of every series for one origin. frame is sorted by series and time."""
-    position = frame.groupby(SERIES_ID, sort=False).cumcount(ascending=False).to_numpy()  # 0 = last row
-    history = position >= origin.steps_from_end
-    scored = (position < origin.steps_from_end) & (position >= origin.steps_from_end - origin.horizon)
+    """(history, scored rows) of the series this origin can validate: those with at least one horizon of
+    history before it. The number of origins thus adapts per series: a short series joins only the later
+    origins (every searched series reaches the last one). frame is sorted by series and time."""
+    by_series = frame.groupby(SERIES_ID, sort=False)
+    position = by_series.cumcount(ascending=False).to_numpy()  # 0 = last row
+    length = by_series[SERIES_ID].transform("size").to_numpy()
+    joins = length - origin.steps_from_end >= origin.horizon
+    history = joins & (position >= origin.steps_from_end)
+    scored = joins & (position < origin.steps_from_end) & (position >= origin.steps_from_end - origin.horizon)
     if not history.any():
-        raise DataError(f"Cross-validation origin {origin.index} leaves no history; use fewer n_cross_validations "
-                        "or a smaller forecast_horizon / cv_step_size.")
+        raise DataError(f"Cross-validation origin {origin.index} leaves no series a horizon of history; use fewer "
+                        "n_cross_validations or a smaller forecast_horizon / cv_step_size.")
     return frame.loc[history].reset_index(drop=True), frame.loc[scored].reset_index(drop=True)
 
 

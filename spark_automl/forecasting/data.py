@@ -108,12 +108,13 @@ def series_key(frame: pd.DataFrame, id_columns: list[str]) -> pd.Series:
 
 
 def min_series_length(horizon: int, n_cross_validations: int, cv_step: int) -> int:
-    """Rows the rolling-origin validation needs: `horizon` to train on before the first origin,
-    `horizon` to score after it, and one `cv_step` more for every further origin."""
+    """Rows a series needs to join the search: a horizon of history and a horizon to score at the last
+    origin. A longer series joins every earlier origin it has a horizon of history for (cv.split), so the
+    number of origins adapts per series instead of one rule dropping every series short of all of them."""
     for name, value in (("forecast_horizon", horizon), ("cv_step_size", cv_step)):
         if not isinstance(value, (int, np.integer)) or value < 1:
             raise ConfigError(f"{name}={value!r} must be an int >= 1.")
-    return 2 * int(horizon) + max(int(n_cross_validations) - 1, 0) * int(cv_step)
+    return 2 * int(horizon)
 
 
 def _available(columns: list[str]) -> str:
@@ -175,8 +176,8 @@ def load_series(spark: SparkSession, df: DataFrame, label: str, settings: Foreca
     min_len = min_series_length(settings.horizon, n_cross_validations, cv_step)
     user_freq = _freq_setting(settings.freq, integer_time, time)
     agg = settings.target_aggregation_function
-    need = (f"the {min_len} time steps that forecast_horizon={settings.horizon}, "
-            f"n_cross_validations={n_cross_validations} and cv_step_size={cv_step} need")
+    need = (f"the {min_len} time steps (a horizon of history and one to validate, forecast_horizon="
+            f"{settings.horizon}) that the last validation origin needs")
 
     parsed = _project(df, label, time, ids, id_kept, covariates, types, integer_time).cache()
     try:

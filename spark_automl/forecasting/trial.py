@@ -79,6 +79,10 @@ def build_folds(series: SeriesData, horizon: int, n_folds: int, step: int) -> Fo
         rows["_step"] = rows.groupby(SERIES_ID, sort=False).cumcount().to_numpy()  # 0 = first step after the cut
         scored.append(rows.loc[cv.scorable(rows)].reset_index(drop=True))
     scales = naive_scales(histories[0], series.season_length)
+    for history in histories[1:]:  # a series that joins a later origin only: the scale of its first history
+        later = history[~history[SERIES_ID].isin(scales.index)]
+        if len(later):
+            scales = pd.concat([scales, naive_scales(later, series.season_length)])
     observed = series.frame[TARGET].dropna()
     y_range = float(observed.max() - observed.min()) or 1.0
     return Folds(origins, histories, scored, scales, y_range)
@@ -89,7 +93,7 @@ def future_rows(series_frame: pd.DataFrame, history: pd.DataFrame, horizon: int)
     model must forecast through, so recursion sees every step."""
     pos = series_frame.groupby(SERIES_ID, sort=False).cumcount()
     n_hist = series_frame[SERIES_ID].map(history.groupby(SERIES_ID).size()).fillna(0).astype(int)
-    mask = (pos >= n_hist) & (pos < n_hist + horizon)
+    mask = (n_hist > 0) & (pos >= n_hist) & (pos < n_hist + horizon)  # series this origin validates only
     return series_frame.loc[mask.to_numpy()].drop(columns=[TARGET]).reset_index(drop=True)
 
 

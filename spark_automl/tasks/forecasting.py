@@ -114,7 +114,8 @@ class ForecastingTask(Task):
         series = load_series(spark, loaded, config.label_column_name, fp, n_folds_hint, step, config.max_rows_in_memory,
                              seed=config.seed)
         lengths = series.frame.groupby(SERIES_ID).size()
-        n_folds = cv.resolve_folds(config.n_cross_validations, int(lengths.min()), fp.horizon, step, len(lengths))
+        # the median series sets how far back origins go; shorter series join the later ones (cv.split)
+        n_folds = cv.resolve_folds(config.n_cross_validations, int(lengths.median()), fp.horizon, step, len(lengths))
         folds = build_folds(series, fp.horizon, n_folds, step)
         known = [c for c in series.covariates if c not in fp.unknown_features]
         specs, queue = candidate_queue(config, bool(known))

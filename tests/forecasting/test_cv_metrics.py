@@ -28,6 +28,17 @@ def test_origins_sit_at_the_end_of_every_series_cv_step_apart():
     assert last.groupby("unique_id")["ds"].max().tolist() == [19, 29]
 
 
+def test_a_short_series_joins_only_the_origins_it_has_a_horizon_of_history_for():
+    frame = _frame({"long": 40, "short": 14})
+    origins = cv.origins(3, horizon=4, step=4)  # cuts 12, 8 and 4 rows before each end
+    joined = [set(cv.split(frame, o)[1]["unique_id"]) for o in origins]
+    assert joined == [{"long"}, {"long", "short"}, {"long", "short"}]  # 14 - 12 = 2 rows: too little history
+    history, scored = cv.split(frame, origins[1])
+    assert history.loc[history.unique_id == "short", "ds"].max() == 5 and len(scored) == 8
+    with pytest.raises(Exception, match="leaves no series a horizon of history"):
+        cv.split(_frame({"tiny": 10}), cv.origins(3, horizon=4, step=4)[0])
+
+
 def test_folds_resolve_from_the_shortest_series():
     assert cv.resolve_folds("auto", shortest=30, horizon=12, step=12) == 1
     assert cv.resolve_folds(None, shortest=100, horizon=12, step=12, n_series=46) == 3

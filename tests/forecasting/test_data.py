@@ -51,8 +51,8 @@ def total(g):
 
 
 def test_min_series_length():
-    assert min_series_length(12, 3, 1) == 12 + 12 + 2
-    assert min_series_length(6, 5, 6) == 6 + 6 + 4 * 6
+    assert min_series_length(12, 3, 1) == 12 + 12  # the last origin: a horizon of history, one to validate
+    assert min_series_length(6, 5, 6) == 6 + 6  # earlier origins take the series that reach them (cv.split)
     with pytest.raises(ConfigError, match="forecast_horizon=0"):
         min_series_length(0, 3, 1)
 
@@ -234,7 +234,7 @@ def test_short_series_handling(spark, txhousing):
     keep = ~abilene | (txhousing["date"] >= "2015-03-01")  # Abilene keeps its last 5 months
     data = txhousing[keep]
     settings = dict(time_column_name="date", time_series_id_column_names=["city"], forecast_horizon=6)
-    need = min_series_length(6, 3, 1)  # 14
+    need = min_series_length(6, 3, 1)  # 12
     with pytest.raises(DataError, match=rf"1 series are shorter than the {need} time steps.*'Abilene' \(5 steps\)"
                                         r".*short_series_handling_configuration='drop' or 'pad'"):
         load(spark, data, "sales", short_series_handling_configuration=None, **settings)
@@ -255,10 +255,10 @@ def test_short_series_handling(spark, txhousing):
 
 
 def test_every_series_short(spark, airline):
-    settings = dict(time_column_name="month", forecast_horizon=80)  # needs 80 + 80 + 2 = 162 > 144 months
+    settings = dict(time_column_name="month", forecast_horizon=80)  # needs 80 + 80 = 160 > 144 months
     sd = load(spark, airline, "passengers", **settings)  # 'auto' pads when every series is short
-    assert sd.padded_series == [SINGLE_SERIES] and len(sd.frame) == 162 and sd.frame[PADDED].sum() == 18
-    assert sd.frame["ds"].iloc[0] == pd.Timestamp("1947-07-01")
+    assert sd.padded_series == [SINGLE_SERIES] and len(sd.frame) == 160 and sd.frame[PADDED].sum() == 16
+    assert sd.frame["ds"].iloc[0] == pd.Timestamp("1947-09-01")
     with pytest.raises(DataError, match="Every series is shorter.*leaves no data"):
         load(spark, airline, "passengers", short_series_handling_configuration="drop", **settings)
 

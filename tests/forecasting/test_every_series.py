@@ -48,13 +48,13 @@ def test_interval_half_width_past_the_validated_steps_widens():
 
 @pytest.fixture(scope="module")
 def panel():
-    """Ten oj_sales series, and two more cut to their last 8 weeks (the search needs 12)."""
+    """Ten oj_sales series, and two more cut to their last 6 weeks (the search needs 8)."""
     oj = dataset_csv("oj_sales")[["store", "brand", "week", "logmove"]]
     keys = oj.groupby(IDS).size().index[:12]
     oj = oj[pd.MultiIndex.from_frame(oj[IDS]).isin(keys)]
     short_keys = keys[10:]
     is_short = pd.MultiIndex.from_frame(oj[IDS]).isin(short_keys)
-    recent = oj["week"] > oj.groupby(IDS)["week"].transform("max") - 8
+    recent = oj["week"] > oj.groupby(IDS)["week"].transform("max") - 6
     return pd.concat([oj[~is_short], oj[is_short & recent]], ignore_index=True), [f"{s}|{b}" for s, b in short_keys]
 
 
@@ -83,7 +83,7 @@ def test_a_series_too_short_for_the_search_is_forecast_by_the_named_fallback(run
     assert len(table) == 12
     fallback = table.loc[short[0], "model"]
     assert fallback in ("SeasonalNaive", "ExponentialSmoothing", "Naive", "Average")
-    assert "shorter than the 12 steps" in table.loc[short[0], "reason"]
+    assert "shorter than the 8 steps" in table.loc[short[0], "reason"]
     assert (table.drop(index=short)["model"] == run.best.model).all()
     # the fallback's forecasts are that model's, fit on the short series' own history
     history = data[_uid(data).isin(short)].rename(columns={"week": "ds", "logmove": "y"})

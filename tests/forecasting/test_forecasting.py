@@ -275,7 +275,7 @@ def test_bad_forecasting_input_gets_clear_errors(spark, store, airline):
     with pytest.raises(DataError, match="target_aggregation_function"):
         submit(duplicated)
     with pytest.raises(DataError, match="short"):
-        submit(airline.iloc[:8], short_series_handling_configuration=None)
+        submit(airline.iloc[:5], short_series_handling_configuration=None)  # 5 < 3 + 3 months
 
 
 @pytest.mark.slow

@@ -92,9 +92,9 @@ def test_large_panel_stores_every_series_whole_and_searches_a_seeded_sample(spar
 
 @pytest.mark.spark
 def test_large_panel_short_series_are_dropped_padded_or_refused_in_the_stored_panel(spark, oj):
-    short_ids = oj.groupby(IDS).size().index[:3]  # three series cut to their last 8 weeks (12 are needed)
+    short_ids = oj.groupby(IDS).size().index[:3]  # three series cut to their last 6 weeks (8 are needed)
     is_short = pd.MultiIndex.from_frame(oj[IDS]).isin(short_ids)
-    recent = oj["week"] > oj["week"].max() - 8
+    recent = oj["week"] > oj["week"].max() - 6
     cut = pd.concat([oj[~is_short], oj[is_short & recent]], ignore_index=True)
     df = spark.createDataFrame(cut)
     names = {f"{s}|{b}" for s, b in short_ids}
@@ -109,8 +109,8 @@ def test_large_panel_short_series_are_dropped_padded_or_refused_in_the_stored_pa
     assert set(padded.padded_series) == names and padded.n_series == 88
     for uid in names:
         history = padded.store.read(padded.store.parts[uid], [uid])
-        assert len(history) == 12 and history[PADDED].sum() == 12 - (~history[PADDED]).sum() > 0
-    with pytest.raises(DataError, match=r"3 series are shorter than the 12 time steps"):
+        assert len(history) == 8 and history[PADDED].sum() == 8 - (~history[PADDED]).sum() > 0
+    with pytest.raises(DataError, match=r"3 series are shorter than the 8 time steps"):
         load_series(spark, df, "logmove", _settings(short_series_handling_configuration=None), 2, 4,
                     max_rows_in_memory=3_000)
 
