@@ -521,7 +521,7 @@ class AutoMLRun(RunView):
 
         data defaults to the experiment's test set (test_data / test_size). Logged as a test child run
         with every metric and a predictions.csv artifact."""
-        from .evaluation import as_pandas, evaluate_on, evaluate_spark
+        from .evaluation import evaluate_on, evaluate_spark
 
         self._require("test", "test")
         info = self.info
@@ -542,15 +542,10 @@ class AutoMLRun(RunView):
             preds, metrics = evaluate_spark(self._model(result), spark_rows, *scoring, seed=self.config.seed,
                                             also=(self.config.metric,))
         else:
-            if data is not None:
-                frame = as_pandas(data, self.experiment.session())
-            elif info.get("test_frame") is not None:
-                frame = info["test_frame"]
-            else:
-                raise ConfigError("No test data: pass data=<labelled rows> to run.test(), or set test_data / "
-                                  "test_size in AutoMLConfig." + (" (This run's test set was too large to keep "
-                                                                  "with its record; pass it again.)"
-                                                                  if info.get("has_test") else ""))
+            frame = self._test_frame(data, "No test data: pass data=<labelled rows> to run.test(), or set test_data / "
+                                           "test_size in AutoMLConfig." + (" (This run's test set was too large to "
+                                                                           "keep with its record; pass it again.)"
+                                                                           if info.get("has_test") else ""))
             preds, metrics = evaluate_on(self._model(result), frame, *scoring, also=(self.config.metric,))
         if log:
             run_id = self._log_test(result, preds, metrics)
@@ -571,6 +566,16 @@ class AutoMLRun(RunView):
             self.test_run_id = run_id
         return preds, metrics
 
+    def _test_frame(self, data: Any, missing: str) -> pd.DataFrame:
+        """The rows to test on: `data` as pandas, else the experiment's kept test set."""
+        from .evaluation import as_pandas
+
+        if data is not None:
+            return as_pandas(data, self.experiment.session())
+        if self.info.get("test_frame") is not None:
+            return self.info["test_frame"]
+        raise ConfigError(missing)
+
     def _log_test(self, result: TrialResult, preds: pd.DataFrame, metrics: dict[str, float]) -> str | None:
         """The model-test child run (Azure's 'automl.model_test') with every metric."""
         return self.tracker.log_run(f"test_{result.iteration}_{result.model}", metrics,
@@ -583,18 +588,12 @@ class AutoMLRun(RunView):
         """A forecaster on rows after its training data: rolling_forecast from every horizon-th origin (the
         actuals before each origin as context), scored with the forecasting metrics (MASE on each series'
         training history's seasonal-naive scale)."""
-        from .evaluation import as_pandas
         from .forecasting.metrics import forecast_metrics
         from .forecasting.settings import SERIES_ID, TARGET
 
         info = self.info
-        if data is not None:
-            frame = as_pandas(data, self.experiment.session())
-        elif info.get("test_frame") is not None:
-            frame = info["test_frame"]
-        else:
-            raise ConfigError("No test data: pass data=<the rows after the training data, with the label> to "
-                              "run.test(), or set test_data in AutoMLConfig.")
+        frame = self._test_frame(data, "No test data: pass data=<the rows after the training data, with the label> "
+                                       "to run.test(), or set test_data in AutoMLConfig.")
         label = info["label"]
         if label not in frame.columns:
             raise DataError(f"The test rows lack the label column {label!r}: testing compares forecasts with it.")

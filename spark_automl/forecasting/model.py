@@ -140,12 +140,7 @@ class ForecastingModel:
         s = self.schema
         actual = self._actuals(X_pred, y_pred)
         keyed = self._keyed(X_pred)
-        known = keyed[SERIES_ID].isin(s.last_time.keys()).to_numpy()
-        if not known.all():
-            self._warn_unknown(keyed[~known])
-        steps = np.zeros(len(keyed), dtype=np.int64)
-        steps[known] = s.steps_after(keyed.loc[known, SERIES_ID], keyed.loc[known, TIME])
-        self._raise_off_grid(keyed, known & (steps < 1), s)
+        known, steps = self._known_steps(keyed, s)
         X_pred = X_pred.reset_index(drop=True)
         parts = []
         for origin in range(0, int(steps.max(initial=0)), int(step)):
@@ -305,6 +300,17 @@ class ForecastingModel:
                 f"model forecasts from the end of each series' training data (or of the actuals given as y_pred), "
                 "on the training frequency.")
 
+    def _known_steps(self, frame: pd.DataFrame, s: SeriesSchema) -> tuple[np.ndarray, np.ndarray]:
+        """(known series, steps after each known series' end) of keyed rows; unknown series are reported and
+        get step 0, a known row off the grid or before its series' end is refused."""
+        known = frame[SERIES_ID].isin(s.last_time.keys()).to_numpy()
+        if not known.all():
+            self._warn_unknown(frame[~known])
+        steps = np.zeros(len(frame), dtype=np.int64)
+        steps[known] = s.steps_after(frame.loc[known, SERIES_ID], frame.loc[known, TIME])
+        self._raise_off_grid(frame, known & (steps < 1), s)
+        return known, steps
+
     def _requested(self, X_future: pd.DataFrame | None, s: SeriesSchema,
                    destination: Any = None) -> pd.DataFrame:
         """The requested rows with their series key and step; rows of unknown series get step 0
@@ -323,12 +329,7 @@ class ForecastingModel:
             raise ConfigError("forecast_destination forecasts every series up to a time; with X_future, the rows "
                               "of X_future are forecast instead. Pass one of them.")
         frame = self._keyed(X_future)
-        known = frame[SERIES_ID].isin(s.last_time.keys()).to_numpy()
-        if not known.all():
-            self._warn_unknown(frame[~known])
-        steps = np.zeros(len(frame), dtype=np.int64)
-        steps[known] = s.steps_after(frame.loc[known, SERIES_ID], frame.loc[known, TIME])
-        self._raise_off_grid(frame, known & (steps < 1), s)
+        _, steps = self._known_steps(frame, s)
         if (steps > s.horizon).any():
             warnings.warn(f"X_future asks for up to {int(steps.max())} steps ahead, past forecast_horizon="
                           f"{s.horizon}: those steps are forecast recursively, and the further the less accurately.",

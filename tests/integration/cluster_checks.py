@@ -25,9 +25,9 @@ def main(tracking_uri: str) -> dict:
 
     # Tabular, SparkTrials backend; credit_g has categorical and numeric columns to featurize.
     credit = spark.createDataFrame(pd.read_csv(dataset_path("credit_g")))
-    cfg = AutoMLConfig(task="classification", training_data=credit, label_column_name="class", iterations=4,
+    cfg = AutoMLConfig(task="classification", training_data=credit, label_column_name="class", iterations=2,
                        backend="spark_trials", max_concurrent_iterations=2, model_explainability=False,
-                       allowed_models=["LightGBM", "LogisticRegression", "RandomForest"], seed=0)
+                       allowed_models=["LightGBM", "LogisticRegression"], seed=0)
     run = Experiment("cluster-tabular", spark=spark, tracking_uri=tracking_uri).submit(cfg)
     trials = [r for r in run.results if r.origin != "ensemble"]
     found["tabular_backend"] = run.backend
@@ -54,8 +54,8 @@ def main(tracking_uri: str) -> dict:
     tx = pd.read_csv(HERE.parent / "datasets" / "txhousing.csv.gz")[["city", "date", "sales"]]
     fcfg = AutoMLConfig(task="forecasting", training_data=spark.createDataFrame(tx), label_column_name="sales",
                         time_column_name="date", time_series_id_column_names=["city"], forecast_horizon=6,
-                        n_cross_validations=2, iterations=4, max_concurrent_iterations=2, seed=0,
-                        allowed_models=["SeasonalNaive", "ExponentialSmoothing", "LightGBM", "Naive"],
+                        n_cross_validations=2, iterations=2, max_concurrent_iterations=2, seed=0,
+                        allowed_models=["SeasonalNaive", "LightGBM"],
                         max_rows_in_memory=1_200)
     frun = Experiment("cluster-forecast", spark=spark, tracking_uri=tracking_uri).submit(fcfg)
     ftrials = [r for r in frun.results if r.origin != "ensemble"]

@@ -40,8 +40,8 @@ def test_the_shipped_jobs_chain_through_spark_submit_train_on_a_cluster_promote_
     shutil.copytree(REPO / "conf" / "base", conf / "base")
     (conf / "local").mkdir()
     (conf / "local" / "train.yaml").write_text(textwrap.dedent("""
-        automl: {iterations: 4, max_concurrent_iterations: 2, model_explainability: false,
-                 allowed_models: [LightGBM, LogisticRegression, ExtremeRandomTrees]}
+        automl: {iterations: 2, max_concurrent_iterations: 2, model_explainability: false,
+                 allowed_models: [LightGBM, LogisticRegression]}
     """))
     (conf / "local" / "train_forecaster.yaml").write_text(
         "automl: {iterations: 2, allowed_models: [SeasonalNaive, ExponentialSmoothing], model_explainability: false}\n")
@@ -53,7 +53,7 @@ def test_the_shipped_jobs_chain_through_spark_submit_train_on_a_cluster_promote_
     experiment = client.get_experiment_by_name("credit-g-automl")
     children = client.search_runs([experiment.experiment_id], "tags.origin != 'ensemble' and tags.iteration != ''")
     trials = [c for c in children if c.data.tags.get("origin") in ("portfolio", "tpe")]
-    assert len(trials) == 4
+    assert len(trials) == 2
     workers = {c.data.tags["worker"] for c in trials}
     assert all(w.startswith("spark task") for w in workers)
     assert len({w.split("pid ")[1].rstrip(")") for w in workers}) == 2  # two executors, two Python workers
@@ -91,12 +91,12 @@ def test_backends_featurization_forecasting_and_spark_scoring_on_a_multi_process
     assert out.returncode == 0, out.stderr[-4000:]
     found = json.loads(out.stdout.strip().splitlines()[-1])
     assert found["master"] == CLUSTER
-    assert found["tabular_backend"] == "spark_trials" and found["tabular_ok"] == 4
+    assert found["tabular_backend"] == "spark_trials" and found["tabular_ok"] == 2
     assert found["tabular_workers"] and all(w.startswith("spark task") for w in found["tabular_workers"])
     assert found["score_spark_agrees"]
     assert found["large_final_fit"].startswith(f"xgboost.spark, all {found['large_train_rows']} rows")
     assert 750 < found["large_train_rows"] < 850 and found["large_train_rows"] + found["large_test_rows"] == 1000
-    assert found["forecast_backend"] == "pandas_udf" and found["forecast_in_tasks"] and found["forecast_ok"] == 4
+    assert found["forecast_backend"] == "pandas_udf" and found["forecast_in_tasks"] and found["forecast_ok"] == 2
     assert found["forecast_series"] == 12 and found["forecast_large"]
     assert found["forecast_rows"] == 12 * 6 and found["forecast_spark_agrees"]  # history shipped to executors
 
