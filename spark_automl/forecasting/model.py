@@ -48,6 +48,11 @@ class SeriesSchema:
             return [int(last) + int(self.freq) * k for k in range(1, steps + 1)]
         return list(pd.date_range(start=pd.Timestamp(last), periods=steps + 1, freq=self.freq)[1:])
 
+    def grid_after(self, steps: pd.Series) -> pd.DataFrame:
+        """(unique_id, time) of steps 1..n after each series' end, for `steps` (n indexed by series id)."""
+        rows = [(uid, t) for uid, n in steps.items() for t in self.times_after(self.last_time[uid], int(n))]
+        return pd.DataFrame(rows, columns=[SERIES_ID, TIME])
+
     @property
     def reach(self) -> int:
         """The furthest step a forecast may ask for (past the horizon, steps are recursive)."""
@@ -135,10 +140,8 @@ class ForecastingModel:
         time), `horizon` (steps from the origin), `_automl_forecast_y` and `_automl_actual_y`."""
         if isinstance(step, bool) or not isinstance(step, (int, np.integer)) or step < 1:
             raise ConfigError(f"step={step!r}: give a positive whole number of time steps between forecast origins.")
-        if not isinstance(X_pred, pd.DataFrame):
-            raise DataError(f"X_pred must be a pandas DataFrame; got {type(X_pred).__name__}.")
         s = self.schema
-        actual = self._actuals(X_pred, y_pred)
+        actual = self._actuals(X_pred, y_pred)  # checks X_pred is a DataFrame too
         keyed = self._keyed(X_pred)
         known, steps = self._known_steps(keyed, s)
         X_pred = X_pred.reset_index(drop=True)
@@ -380,10 +383,7 @@ class ForecastingModel:
         if frame.duplicated([SERIES_ID, _STEP]).any():
             dup = frame[frame.duplicated([SERIES_ID, _STEP])].iloc[0]
             raise DataError(f"y_pred gives two actuals for series {dup[SERIES_ID]!r} at {dup[TIME]}; give one per time.")
-        ends = frame.groupby(SERIES_ID)[_STEP].max()
-        grid = pd.DataFrame([(uid, t) for uid, n in ends.items() for t in s.times_after(s.last_time[uid], int(n))],
-                            columns=[SERIES_ID, TIME])
-        grid[TIME] = grid[TIME].astype(frame[TIME].dtype)
+        grid = s.grid_after(frame.groupby(SERIES_ID)[_STEP].max()).astype({TIME: frame[TIME].dtype})
         keep = [SERIES_ID, TIME, TARGET, *[c for c in s.covariates if c in frame.columns]]
         rows = grid.merge(frame[keep], on=[SERIES_ID, TIME], how="left")
         last_times = rows.groupby(SERIES_ID)[TIME].max()
@@ -399,9 +399,8 @@ class ForecastingModel:
 
     def _grid(self, requested: pd.DataFrame, X_future: pd.DataFrame | None, s: SeriesSchema) -> pd.DataFrame:
         """Every step from 1 to the furthest requested one, per known series, with the known covariates."""
-        furthest = requested[requested[_STEP] > 0].groupby(SERIES_ID)[_STEP].max()
-        rows = [(uid, t) for uid, n in furthest.items() for t in s.times_after(s.last_time[uid], int(n))]
-        grid = pd.DataFrame(rows, columns=[SERIES_ID, TIME]).astype({TIME: requested[TIME].dtype})
+        grid = s.grid_after(requested[requested[_STEP] > 0].groupby(SERIES_ID)[_STEP].max()).astype(
+            {TIME: requested[TIME].dtype})
         if X_future is not None and s.covariates:
             cov = [c for c in s.covariates if c in requested.columns]
             grid = grid.merge(requested[[SERIES_ID, TIME, *cov]], on=[SERIES_ID, TIME], how="left")
