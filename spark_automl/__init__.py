@@ -21,7 +21,7 @@ _EXPORTS: dict[str, str] = {
     **dict.fromkeys(("Dataset", "TabularDataset"), ".dataset"),
     **dict.fromkeys(("StackEnsembleEstimator", "VotingEnsembleEstimator"), ".ensemble.estimators"),
     **dict.fromkeys(("AutoMLError", "CanceledError", "ConfigError", "DataError", "ExportError",
-                     "NoTrialSucceededError", "TrialError", "TrialTimeoutError"), ".errors"),
+                     "ExplanationBudgetError", "NoTrialSucceededError", "TrialError", "TrialTimeoutError"), ".errors"),
     "Experiment": ".experiment",
     "FeaturizationConfig": ".featurize.config",
     "ForecastingParameters": ".forecasting.settings",

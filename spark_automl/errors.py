@@ -42,3 +42,7 @@ class ExportError(AutoMLError):
 
 class CanceledError(AutoMLError):
     """The run was canceled (run.cancel()) before any trial finished: there is no model to return."""
+
+
+class ExplanationBudgetError(AutoMLError, TimeoutError):
+    """An explanation cannot be made in the time the experiment has left; run.explain() makes it later."""

@@ -41,7 +41,7 @@ from sklearn.inspection import permutation_importance
 from sklearn.metrics import r2_score
 from sklearn.tree import BaseDecisionTree
 
-from .errors import ConfigError, DataError
+from .errors import ConfigError, DataError, ExplanationBudgetError
 from .extras import has_extra, require_extra
 from .models import LabelEncodedClassifier
 
@@ -70,7 +70,8 @@ def explain_model(pipeline: Any, X_raw: pd.DataFrame, y: Any = None, task: str =
     ("shap" | "permutation"). method="auto" uses SHAP for tree models and falls back to
     permutation if SHAP fails; permutation needs `y`. At most `max_rows` rows (seeded sample).
     max_seconds: permutation importance predicts (n_repeats x columns) times, which on wide
-    data and an ensemble can take minutes; fewer rows are used so it fits this time.
+    data and an ensemble can take minutes; fewer rows and repeats are used so it fits this time,
+    or ExplanationBudgetError says it cannot.
     """
     featurizer, model = _split(pipeline)
     X, y = _sample(X_raw, y, max_rows, seed)
@@ -86,10 +87,11 @@ def explain_model(pipeline: Any, X_raw: pd.DataFrame, y: Any = None, task: str =
                 raise
             shap_error = err
     _require_labels(y, model, shap_error)
+    repeats = N_REPEATS
     if max_seconds is not None:
-        rows = _rows_within(pipeline, X[raw_columns], task, max_seconds)
+        rows, repeats = _plan_within(pipeline, X[raw_columns], task, max_seconds)
         X, y = X.iloc[:rows], np.asarray(y)[:rows]
-    scores = _permutation(pipeline, X[raw_columns], y, task, classes)
+    scores = _permutation(pipeline, X[raw_columns], y, task, classes, repeats)
     return _table(raw_columns, scores, "permutation")
 
 
@@ -257,22 +259,37 @@ def mean_abs_shap(values: Any, n_features: int) -> np.ndarray:
 MIN_PERMUTATION_ROWS = 50
 
 
-def _rows_within(pipeline: Any, X: pd.DataFrame, task: str, max_seconds: float) -> int:
-    """Rows for which (n_repeats x columns + 1) predictions fit in max_seconds, timed on a probe."""
-    probe = X.iloc[: min(len(X), 100)]
+def _plan_within(pipeline: Any, X: pd.DataFrame, task: str, max_seconds: float) -> tuple[int, int]:
+    """(rows, repeats) for which the (repeats x columns + 1) predictions fit in max_seconds.
+
+    A prediction costs a fixed part (featurizing, every ensemble member's call) plus a part per
+    row; both are timed on two probes. Repeats drop to 1 before rows go below MIN_PERMUTATION_ROWS;
+    when even that does not fit, the explanation is refused (ExplanationBudgetError)."""
     predict = pipeline.predict_proba if task == "classification" and hasattr(pipeline, "predict_proba") \
         else pipeline.predict
-    t0 = time.perf_counter()
-    predict(probe)
-    per_row = (time.perf_counter() - t0) / max(len(probe), 1)
-    calls = N_REPEATS * X.shape[1] + 1
-    fit = int(max_seconds / max(calls * per_row, 1e-9))
-    return int(min(len(X), max(MIN_PERMUTATION_ROWS, fit)))
+    small, large = X.iloc[: min(len(X), 10)], X.iloc[: min(len(X), 200)]
+    timings = []
+    for probe in (small, large):
+        t0 = time.perf_counter()
+        predict(probe)
+        timings.append(time.perf_counter() - t0)
+    per_row = max(timings[1] - timings[0], 0.0) / max(len(large) - len(small), 1)
+    fixed = max(timings[0] - per_row * len(small), 0.0)
+    for repeats in range(N_REPEATS, 0, -1):
+        calls = repeats * X.shape[1] + 1
+        rows = int((max_seconds / calls - fixed) / max(per_row, 1e-9))
+        if rows >= min(len(X), MIN_PERMUTATION_ROWS):
+            return min(len(X), rows), repeats
+    needed = (X.shape[1] + 1) * (fixed + per_row * min(len(X), MIN_PERMUTATION_ROWS))
+    raise ExplanationBudgetError(
+        f"a permutation explanation of {X.shape[1]} columns needs about {needed:.0f}s, more than the "
+        f"{max_seconds:.0f}s left in the budget; call run.explain() after the run")
 
 
-def _permutation(estimator: Any, X: Any, y: np.ndarray, task: str, classes: Sequence | None) -> np.ndarray:
+def _permutation(estimator: Any, X: Any, y: np.ndarray, task: str, classes: Sequence | None,
+                 repeats: int = N_REPEATS) -> np.ndarray:
     result = permutation_importance(estimator, X, y, scoring=_scorer(estimator, y, task, classes),
-                                    n_repeats=N_REPEATS, random_state=0, n_jobs=None)
+                                    n_repeats=repeats, random_state=0, n_jobs=None)
     return np.clip(np.nan_to_num(result.importances_mean, nan=0.0), 0.0, None)
 
 

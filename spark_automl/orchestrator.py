@@ -20,7 +20,7 @@ from . import budget
 from .config import AutoMLConfig
 from .control import RunControl
 from .debug_log import debug_log
-from .errors import AutoMLError, CanceledError, NoTrialSucceededError
+from .errors import AutoMLError, CanceledError, ExplanationBudgetError, NoTrialSucceededError
 from .lineage import dataset_inputs
 from .models import REGISTRY
 from .metrics import to_loss
@@ -323,6 +323,8 @@ def finish(run, task: Task, config: AutoMLConfig, progress: Progress, started: f
                     run.explain(max_seconds=max(budget.EXPLAIN_MIN_SECONDS, limit - time.time()))
                 else:
                     getattr(run, method)()
+            except ExplanationBudgetError as err:
+                progress.stage(f"Skipping {name}: {err}")
             except Exception as err:  # noqa: BLE001 - an artifact must not lose a finished experiment
                 log.warning("%s failed: %s", name, err)
                 progress.stage(f"{name} failed: {type(err).__name__}: {err}")

@@ -19,8 +19,8 @@ from ..featurize.transformer import CODE_SUFFIX, AutoFeaturizer
 from ..spark_utils import FOLD, INTERNAL_COLUMNS, IS_TEST, ROW_ID, col
 from . import guardrails as gr
 from .ingest import to_spark, with_row_ids
-from .profile import DataProfile, label_missing, profile
-from .split import ValidationTechnique, assign_folds, assign_test, choose_technique
+from .profile import DataProfile, label_missing, label_missing_mask, profile, profile_frame
+from .split import ValidationTechnique, assign_folds, assign_test, choose_technique, fold_ids, held_out_mask
 from .validate import (check_cv_columns, check_known_classes, check_profile, check_same_columns, check_schema,
                        check_training_rows, check_usable_features)
 
@@ -107,86 +107,51 @@ def load_and_check(spark: SparkSession, config: AutoMLConfig) -> tuple[DataFrame
     return train, valid, test
 
 
+@dataclass
+class _Staged:
+    """What either side (Spark jobs, or pandas for rows the driver already holds) hands the shared
+    tail: the profile, the labelled rows with FOLD and IS_TEST, collected, and the plan's parts."""
+
+    prof: DataProfile
+    technique: ValidationTechnique
+    plan: FeaturizationPlan
+    featurizer: AutoFeaturizer
+    pdf: pd.DataFrame  # the wanted columns + FOLD + IS_TEST of every labelled (and validation) row
+    test_frame: pd.DataFrame | None
+    n_test: int
+    sampled: int | None = None
+    full_train: DataFrame | None = None
+    full_test: DataFrame | None = None
+
+
 def prepare(spark: SparkSession, config: AutoMLConfig, progress=None, loaded=None) -> PreparedData:
-    """loaded: the (train, valid, test) triple from load_and_check, when the caller already has it."""
+    """loaded: the (train, valid, test) triple from load_and_check, when the caller already has it.
+
+    Input the driver already holds (pandas frames within the driver budget) is profiled, split and
+    counted with pandas: no Spark job stands between submit() and the first trial. Anything else
+    (tables, files, Spark frames, pandas past the budget) goes through Spark, which can sample it."""
     say = progress or (lambda msg: None)
     classification = config.task == "classification"
     label, weight = config.label_column_name, config.weight_column_name
     train, valid, test = loaded or load_and_check(spark, config)
     user_columns = list(train.columns)
-
-    df = with_row_ids(train).cache()
-    say("Profiling training data (one Spark aggregation pass)")
-    prof = profile(df, label, classification)
-    check_profile(prof, classification, weight, config.exclude_nan_labels, config.positive_label)
-    check_cv_columns(prof, config.cv_split_column_names)
-    check_training_rows(prof, config.test_size,
-                        config.n_cross_validations if isinstance(config.n_cross_validations, int) else None)
-    if classification:
-        classes_seen = list(prof.label_counts)
-        if valid is not None:
-            check_known_classes(valid, label, classes_seen, "validation_data")
-        if test is not None:
-            check_known_classes(test, label, classes_seen, "test_data")
-    labelled = df.where(~label_missing(df, label))
-
-    stratify = label if classification else None
-    labelled = assign_test(labelled, config.test_size, config.seed, stratify)
-    n_test = _expected_test_rows(prof, config.test_size)
-    technique = choose_technique(
-        prof.n_labeled - n_test, config.n_cross_validations, config.validation_size,
-        valid is not None, config.cv_split_column_names,
-    )
-    labelled = assign_folds(labelled, technique, config.seed, stratify)
-    if valid is not None:
-        v = with_row_ids(valid.select(*user_columns))
-        v = v.where(~label_missing(v, label)).withColumn(IS_TEST, F.lit(False)).withColumn(FOLD, F.lit(1))
-        try:
-            labelled = labelled.unionByName(v.select(*labelled.columns))
-        except Exception as err:
-            raise DataError(f"validation_data columns do not match training_data's types: {err}") from None
-
     excluded = {label, weight, *(config.cv_split_column_names or [])}
     feature_columns = [c for c in user_columns if c not in excluded and c not in INTERNAL_COLUMNS]
-    say("Computing featurization statistics with Spark")
-    train_only = labelled.where(~F.col(IS_TEST))
-    encoding = target_encoding(config, prof, classification)
-    plan = build_plan(train_only, prof, feature_columns, config.featurization,
-                      onnx_compatible=config.enable_onnx_compatible_models, target_encoding=encoding is not None)
-    check_usable_features(plan.columns)
-    featurizer = plan.featurizer()
-
     wanted = [c for c in [*feature_columns, label, weight, *(config.cv_split_column_names or [])] if c] + [FOLD, IS_TEST]
     limit = search_row_limit(config.max_rows_in_memory, len(wanted))
-    search_df, sampled = _bounded(labelled, prof.n_labeled, limit, config.seed, prof.label_counts if classification else None,
-                                  label)
-    if sampled:  # the final refit runs in Spark learners, which have no per-fit target encoder
-        for p in plan.columns:
-            p.codes = []
-        featurizer = plan.featurizer()
-        say(f"Large-data mode: {prof.n_labeled} rows x {len(wanted)} columns exceed the driver budget "
-            f"({limit} rows); the search uses a seeded{' stratified' if classification else ''} sample, "
-            "featurization and the final refit run in Spark on all rows")
-    say("Collecting the search set to the driver (Arrow)")
-    pdf = search_df.select(*[col(c) for c in wanted]).toPandas()
-    df.unpersist()
-    full_train = full_test = None
-    test_frame = None
-    if sampled:  # test rows stay in Spark: run.test() scores them there
-        full_train = labelled.where(~F.col(IS_TEST))
-        full_test = labelled.where(F.col(IS_TEST)).select(*[col(c) for c in user_columns]) if config.test_size else None
-    elif config.test_size:
+    if on_driver(config, limit):
+        staged = _stage_on_driver(config, train.schema, feature_columns, wanted, say)
+    else:
+        staged = _stage_in_spark(config, train, valid, test, feature_columns, wanted, limit, say)
+    pdf, prof, technique, featurizer, plan = staged.pdf, staged.prof, staged.technique, staged.featurizer, staged.plan
+    sampled, test_frame = staged.sampled, staged.test_frame
+    if config.test_size and not sampled and test_frame is None:  # (test_data, when given, is the test set)
         test_frame = pdf.loc[pdf[IS_TEST].astype(bool), user_columns].reset_index(drop=True)
-    if test is not None:
-        labelled_test = test.where(~label_missing(test, label)).select(*[col(c) for c in test.columns])
-        if sampled:
-            full_test = labelled_test
-        else:
-            test_frame = labelled_test.toPandas()
     train_pdf = pdf.loc[~pdf[IS_TEST].astype(bool)].reset_index(drop=True)
     if train_pdf.empty:
         raise DataError("No training rows are left after removing missing labels and the test split.")
 
+    encoding = target_encoding(config, prof, classification)
     X = featurizer.transform(train_pdf)
     y = train_pdf[label].to_numpy()
     w = train_pdf[weight].to_numpy(dtype=np.float64) if weight else None
@@ -203,9 +168,128 @@ def prepare(spark: SparkSession, config: AutoMLConfig, progress=None, loaded=Non
         feature_columns=feature_columns, label=label, weight_column=weight,
         input_example=input_example(train_pdf[feature_columns], config.model_input_example), test_frame=test_frame,
         holdout_frame=holdout, example_logged=config.model_input_example is not None,
-        sampled_rows=sampled, full_train=full_train, full_test=full_test,
-        n_train_rows=prof.n_labeled - n_test if sampled else len(train_pdf),
+        sampled_rows=sampled, full_train=staged.full_train, full_test=staged.full_test,
+        n_train_rows=prof.n_labeled - staged.n_test if sampled else len(train_pdf),
     )
+
+
+def on_driver(config: AutoMLConfig, limit: int) -> bool:
+    """Every input is a pandas frame and the training rows fit the driver budget."""
+    frames = (config.training_data, config.validation_data, config.test_data)
+    if not all(f is None or isinstance(f, pd.DataFrame) for f in frames):
+        return False
+    return isinstance(config.training_data, pd.DataFrame) and len(config.training_data) <= limit
+
+
+def _checked_profile(prof: DataProfile, config: AutoMLConfig, classification: bool, frames) -> None:
+    """The profile's checks, then validation_data's and test_data's classes against training_data's."""
+    check_profile(prof, classification, config.weight_column_name, config.exclude_nan_labels, config.positive_label)
+    check_cv_columns(prof, config.cv_split_column_names)
+    check_training_rows(prof, config.test_size,
+                        config.n_cross_validations if isinstance(config.n_cross_validations, int) else None)
+    if classification:
+        for role, frame in frames.items():
+            if frame is not None:
+                check_known_classes(frame, config.label_column_name, list(prof.label_counts), role)
+
+
+def _technique(config: AutoMLConfig, prof: DataProfile, n_test: int, has_validation: bool) -> ValidationTechnique:
+    return choose_technique(prof.n_labeled - n_test, config.n_cross_validations, config.validation_size,
+                            has_validation, config.cv_split_column_names)
+
+
+def _plan(rows, prof: DataProfile, config: AutoMLConfig, feature_columns: list[str],
+          classification: bool) -> FeaturizationPlan:
+    encoding = target_encoding(config, prof, classification)
+    plan = build_plan(rows, prof, feature_columns, config.featurization,
+                      onnx_compatible=config.enable_onnx_compatible_models, target_encoding=encoding is not None)
+    check_usable_features(plan.columns)
+    return plan
+
+
+def _stage_on_driver(config: AutoMLConfig, schema, feature_columns: list[str], wanted: list[str], say) -> _Staged:
+    """pandas all the way: row ids are positions, folds follow the Spark rule bit for bit (split.py)."""
+    classification = config.task == "classification"
+    label = config.label_column_name
+    train = config.training_data
+    say("Profiling training data (pandas: the driver already holds it, no Spark job)")
+    prof = profile_frame(train, schema, label, classification)
+    _checked_profile(prof, config, classification,
+                     {"validation_data": config.validation_data, "test_data": config.test_data})
+    keep = ~label_missing_mask(train, label)
+    columns = [c for c in wanted if c not in (FOLD, IS_TEST)]
+    rows = train.loc[keep, columns].reset_index(drop=True)  # a new frame: the user's is never touched
+    row_ids = np.flatnonzero(keep).astype(np.int64)
+    strata = rows[label].to_numpy() if classification else None
+    n_test = _expected_test_rows(prof, config.test_size)
+    technique = _technique(config, prof, n_test, config.validation_data is not None)
+    rows[IS_TEST] = held_out_mask(row_ids, config.test_size, config.seed, strata)
+    rows[FOLD] = fold_ids(row_ids, technique, config.seed, strata)
+    if config.validation_data is not None:
+        valid = config.validation_data
+        valid = valid.loc[~label_missing_mask(valid, label), columns].assign(**{IS_TEST: False, FOLD: 1})
+        rows = pd.concat([rows, valid], ignore_index=True)
+    plan = _plan(rows.loc[~rows[IS_TEST]], prof, config, feature_columns, classification)
+    test_frame = None
+    if config.test_data is not None:
+        test = config.test_data
+        test_frame = test.loc[~label_missing_mask(test, label)].reset_index(drop=True)
+    return _Staged(prof, technique, plan, plan.featurizer(), rows, test_frame, n_test)
+
+
+def _stage_in_spark(config: AutoMLConfig, train: DataFrame, valid: DataFrame | None, test: DataFrame | None,
+                    feature_columns: list[str], wanted: list[str], limit: int, say) -> _Staged:
+    """Spark jobs: one profile aggregation, fold assignment, one statistics job, one collect (or a
+    seeded sample of it in large-data mode)."""
+    classification = config.task == "classification"
+    label = config.label_column_name
+    user_columns = list(train.columns)
+    df = with_row_ids(train).cache()
+    say("Profiling training data (one Spark aggregation pass)")
+    prof = profile(df, label, classification)
+    _checked_profile(prof, config, classification, {"validation_data": valid, "test_data": test})
+    labelled = df.where(~label_missing(df, label))
+
+    stratify = label if classification else None
+    labelled = assign_test(labelled, config.test_size, config.seed, stratify)
+    n_test = _expected_test_rows(prof, config.test_size)
+    technique = _technique(config, prof, n_test, valid is not None)
+    labelled = assign_folds(labelled, technique, config.seed, stratify)
+    if valid is not None:
+        v = with_row_ids(valid.select(*user_columns))
+        v = v.where(~label_missing(v, label)).withColumn(IS_TEST, F.lit(False)).withColumn(FOLD, F.lit(1))
+        try:
+            labelled = labelled.unionByName(v.select(*labelled.columns))
+        except Exception as err:
+            raise DataError(f"validation_data columns do not match training_data's types: {err}") from None
+
+    say("Computing featurization statistics with Spark")
+    plan = _plan(labelled.where(~F.col(IS_TEST)), prof, config, feature_columns, classification)
+    featurizer = plan.featurizer()
+    search_df, sampled = _bounded(labelled, prof.n_labeled, limit, config.seed,
+                                  prof.label_counts if classification else None, label)
+    if sampled:  # the final refit runs in Spark learners, which have no per-fit target encoder
+        for p in plan.columns:
+            p.codes = []
+        featurizer = plan.featurizer()
+        say(f"Large-data mode: {prof.n_labeled} rows x {len(wanted)} columns exceed the driver budget "
+            f"({limit} rows); the search uses a seeded{' stratified' if classification else ''} sample, "
+            "featurization and the final refit run in Spark on all rows")
+    say("Collecting the search set to the driver (Arrow)")
+    pdf = search_df.select(*[col(c) for c in wanted]).toPandas()
+    df.unpersist()
+    staged = _Staged(prof, technique, plan, featurizer, pdf, None, n_test, sampled)
+    if sampled:  # test rows stay in Spark: run.test() scores them there
+        staged.full_train = labelled.where(~F.col(IS_TEST))
+        staged.full_test = labelled.where(F.col(IS_TEST)).select(*[col(c) for c in user_columns]) \
+            if config.test_size else None
+    if test is not None:
+        labelled_test = test.where(~label_missing(test, label)).select(*[col(c) for c in test.columns])
+        if sampled:
+            staged.full_test = labelled_test
+        else:
+            staged.test_frame = labelled_test.toPandas()
+    return staged
 
 
 def target_encoding(config, prof, classification: bool) -> str | None:

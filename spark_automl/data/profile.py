@@ -130,3 +130,59 @@ def profile(df: DataFrame, label: str | None, classification: bool) -> DataProfi
             if r["label"] is not None and not (isinstance(r["label"], float) and math.isnan(r["label"]))
         }
     return result
+
+
+# ---- the same profile from a pandas frame the driver already holds (no Spark job) ---------------
+# Spark's cast of a string to a timestamp: [+-]yyyy[-[m]m[-[d]d[( |T)[h]h:[m]m[:[s]s[.fraction]]]]][zone]
+_TIMESTAMP_TEXT = (r"^\s*[+-]?\d{4,}(-\d{1,2}(-\d{1,2}([ T]\d{1,2}:\d{1,2}(:\d{1,2}(\.\d{1,9})?)?)?\s*)?)?"
+                   r"(Z|[+-]\d{1,2}(:?\d{2})?|\s*[A-Za-z_]+(/[A-Za-z_]+)*)?\s*$")
+
+
+def label_missing_mask(frame, label: str):
+    """label_missing for pandas: null or NaN."""
+    return frame[label].isna().to_numpy()
+
+
+def profile_frame(frame, schema: T.StructType, label: str | None, classification: bool) -> DataProfile:
+    """`profile` for input the driver already holds as pandas: the kinds come from the Spark schema
+    the frame converts to, the statistics from the pandas values (distinct counts are exact here,
+    HyperLogLog estimates in Spark)."""
+    import numpy as np
+    import pandas as pd
+
+    n_rows = len(frame)
+    columns = {}
+    for f in schema.fields:
+        if f.name in INTERNAL_COLUMNS:
+            continue
+        kind, values = _kind(f.dataType), frame[f.name]
+        present = values[values.notna()]
+        prof = ColumnProfile(name=f.name, spark_type=f.dataType.simpleString(), kind=kind, non_null=len(present),
+                             distinct=int(present.nunique()), is_integer=isinstance(f.dataType, INTEGER_TYPES))
+        if kind in ("numeric", "boolean") and len(present):
+            x = pd.to_numeric(present, errors="coerce").astype(np.float64).to_numpy()
+            infinite = np.isinf(x)
+            finite = x[np.isfinite(x)]
+            if len(finite):
+                mean = float(finite.sum()) / len(present)  # Spark divides the sum by the non-null count too
+                prof.mean = mean
+                prof.std = math.sqrt(max(float((finite * finite).sum()) / len(present) - mean * mean, 0.0))
+                prof.min, prof.max = float(finite.min()), float(finite.max())
+            prof.n_infinite = int(infinite.sum())
+        elif kind == "string" and len(present):
+            text = present.astype(str)
+            prof.avg_length = float(text.str.len().sum()) / len(present)
+            prof.numeric_ratio = float(pd.to_numeric(text.str.strip(), errors="coerce").notna().sum()) / len(present)
+            prof.datetime_ratio = float(text.str.match(_TIMESTAMP_TEXT).sum()) / len(present)
+        columns[f.name] = prof
+    missing = int(label_missing_mask(frame, label).sum()) if label else 0
+    result = DataProfile(n_rows=n_rows, columns=columns, label=label, n_label_missing=missing)
+    if classification and label:
+        counts = frame[label].dropna().value_counts(sort=False)
+        result.label_counts = {_python(k): int(n) for k, n in counts.items()}
+    return result
+
+
+def _python(value: Any) -> Any:
+    """numpy scalars as the Python values Spark's collect would give."""
+    return value.item() if hasattr(value, "item") else value

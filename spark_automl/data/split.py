@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+import pandas as pd
 import pyspark.sql.functions as F
 from pyspark.sql import Column, DataFrame, Window
 
@@ -12,6 +14,7 @@ from ..spark_utils import FOLD, IS_TEST, ROW_ID, col
 HOLDOUT_ABOVE_ROWS = 20_000
 TEN_FOLDS_BELOW_ROWS = 1_000
 DEFAULT_VALIDATION_SIZE = 0.1
+TEST_SEED_OFFSET = 7919  # the test split's shuffle differs from the folds'
 
 
 @dataclass(frozen=True)
@@ -64,7 +67,7 @@ def _pick_fraction(position: Column, fraction: float) -> Column:
 def assign_test(df: DataFrame, test_size: float | None, seed: int, stratify: str | None) -> DataFrame:
     if not test_size:
         return df.withColumn(IS_TEST, F.lit(False))
-    position, _ = _rank(seed + 7919, stratify)
+    position, _ = _rank(seed + TEST_SEED_OFFSET, stratify)
     return df.withColumn(IS_TEST, _pick_fraction(position, test_size))
 
 
@@ -81,3 +84,71 @@ def assign_folds(df: DataFrame, technique: ValidationTechnique, seed: int, strat
         position, _ = _rank(seed, stratify)
         return df.withColumn(FOLD, _pick_fraction(position, technique.validation_size).cast("int"))
     return df.withColumn(FOLD, F.lit(0))
+
+
+# ---- the same assignment for rows the driver holds (pandas input), without a Spark job ----------
+# Spark's xxhash64(row_id, seed) is reproduced bit for bit, so a frame gets the same folds whichever
+# side assigns them, given the same row ids.
+_P1, _P2, _P3, _P4, _P5 = (np.uint64(v) for v in (0x9E3779B185EBCA87, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9,
+                                                  0x85EBCA77C2B2AE63, 0x27D4EB2F165667C5))
+SPARK_HASH_SEED = 42  # F.xxhash64's seed
+
+
+def _rotl(x: np.ndarray, r: int) -> np.ndarray:
+    return (x << np.uint64(r)) | (x >> np.uint64(64 - r))
+
+
+def _fmix(h: np.ndarray) -> np.ndarray:
+    h = h ^ (h >> np.uint64(33))
+    h = h * _P2
+    h = h ^ (h >> np.uint64(29))
+    h = h * _P3
+    return h ^ (h >> np.uint64(32))
+
+
+def spark_xxhash64(row_ids: np.ndarray, seed: int) -> np.ndarray:
+    """F.xxhash64(row_id: long, lit(seed): int) as int64: XXH64 of the long, then of the int."""
+    with np.errstate(over="ignore"):
+        x = np.asarray(row_ids, dtype=np.int64).view(np.uint64)
+        h = np.full(len(x), SPARK_HASH_SEED, dtype=np.uint64) + _P5 + np.uint64(8)
+        h = h ^ (_rotl(x * _P2, 31) * _P1)
+        h = _fmix(_rotl(h, 27) * _P1 + _P4)
+        h = h + _P5 + np.uint64(4)
+        h = h ^ (np.uint64(np.int64(seed).astype(np.uint32)) * _P1)
+        h = _fmix(_rotl(h, 23) * _P2 + _P3)
+    return h.view(np.int64)
+
+
+def _positions(row_ids: np.ndarray, seed: int, strata: np.ndarray | None) -> np.ndarray:
+    """1-based position of each row in its stratum's seeded shuffle (`_rank`'s row_number)."""
+    order_key = spark_xxhash64(row_ids, seed)
+    group = np.zeros(len(row_ids), dtype=np.int64) if strata is None else \
+        pd.factorize(pd.Series(strata), sort=False)[0].astype(np.int64)
+    order = np.lexsort((row_ids, order_key, group))
+    position = np.empty(len(row_ids), dtype=np.int64)
+    sorted_group = group[order]
+    starts = np.r_[0, np.flatnonzero(np.diff(sorted_group)) + 1]
+    run = np.arange(len(order)) - np.repeat(starts, np.diff(np.r_[starts, len(order)]))
+    position[order] = run + 1
+    return position
+
+
+def _fraction_mask(position: np.ndarray, fraction: float) -> np.ndarray:
+    p = position.astype(np.float64)
+    return np.floor(p * fraction) > np.floor((p - 1) * fraction)
+
+
+def held_out_mask(row_ids: np.ndarray, test_size: float | None, seed: int, strata: np.ndarray | None) -> np.ndarray:
+    """assign_test's IS_TEST for rows on the driver."""
+    if not test_size:
+        return np.zeros(len(row_ids), dtype=bool)
+    return _fraction_mask(_positions(row_ids, seed + TEST_SEED_OFFSET, strata), test_size)
+
+
+def fold_ids(row_ids: np.ndarray, technique: ValidationTechnique, seed: int, strata: np.ndarray | None) -> np.ndarray:
+    """assign_folds' FOLD for rows on the driver."""
+    if technique.kind == "cv":
+        return ((_positions(row_ids, seed, strata) - 1) % technique.n_folds).astype(np.int32)
+    if technique.kind == "holdout":
+        return _fraction_mask(_positions(row_ids, seed, strata), technique.validation_size).astype(np.int32)
+    return np.zeros(len(row_ids), dtype=np.int32)

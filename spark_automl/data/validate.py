@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
+import pandas as pd
 from pyspark.sql import DataFrame
 
 from ..errors import DataError
@@ -197,13 +198,16 @@ def check_usable_features(plans) -> None:
         raise DataError("training_data has no feature columns besides the label (and weight / cv split columns).")
 
 
-def check_known_classes(df: DataFrame, label: str, classes, role: str) -> None:
-    """validation_data / test_data may only hold classes the training data has (one small job)."""
+def check_known_classes(df: "DataFrame | pd.DataFrame", label: str, classes, role: str) -> None:
+    """validation_data / test_data may only hold classes the training data has (one small job, or pandas)."""
     from ..spark_utils import col
 
     known = set(classes)
-    found = [r[0] for r in df.where(col(label).isNotNull()).select(col(label)).distinct().limit(MAX_CLASSES + 1)
-             .collect()]
+    if isinstance(df, pd.DataFrame):
+        found = [v.item() if hasattr(v, "item") else v for v in df[label].dropna().unique()[:MAX_CLASSES + 1]]
+    else:
+        found = [r[0] for r in df.where(col(label).isNotNull()).select(col(label)).distinct().limit(MAX_CLASSES + 1)
+                 .collect()]
     unseen = sorted((v for v in found if v not in known and not (isinstance(v, float) and v != v)), key=str)
     if unseen:
         raise DataError(f"{role}'s label column {label!r} holds class(es) training_data does not have: {unseen[:5]}. "

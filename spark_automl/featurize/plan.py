@@ -1,5 +1,6 @@
 """FeaturizationPlan: decide each column's purpose from the profile, compute its
-statistics with Spark (one job for all category vocabularies), and hand the result to
+statistics (one Spark job for all category vocabularies; pandas for rows the driver already
+holds), and hand the result to
 AutoFeaturizer, which applies it anywhere with pandas.
 """
 
@@ -8,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Sequence
 
+import numpy as np
+import pandas as pd
 import pyspark.sql.functions as F
 from pyspark.sql import DataFrame, Window
 
@@ -40,7 +43,7 @@ class FeaturizationPlan:
 
 
 def build_plan(
-    df: DataFrame,
+    df: DataFrame | pd.DataFrame,
     profile: DataProfile,
     feature_columns: Sequence[str],
     featurization: str | FeaturizationConfig,
@@ -184,16 +187,8 @@ def _fill_vocabularies(df: DataFrame, plans: list[ColumnPlan], custom: Featuriza
         "max_categories", MAX_ONE_HOT)) for p in plans}
     limits.update({p.name: TARGET_CODES for p in coded})
     both = [*plans, *coded]
-    pairs = F.array(*[F.struct(F.lit(p.name).alias("k"), col(p.name).cast("string").alias("v")) for p in both])
-    counts = (
-        df.select(F.explode(pairs).alias("kv")).select("kv.k", "kv.v").where(F.col("v").isNotNull())
-        .groupBy("k", "v").count()
-    )
-    rank = F.row_number().over(Window.partitionBy("k").orderBy(F.desc("count"), F.asc("v")))
-    rows = counts.withColumn("r", rank).where(F.col("r") <= max(limits.values())).collect()
-    vocab: dict[str, list[tuple[int, str]]] = {}
-    for r in rows:
-        vocab.setdefault(r["k"], []).append((r["r"], r["v"]))
+    top = _top_values_local if isinstance(df, pd.DataFrame) else _top_values_spark
+    vocab = top(df, [p.name for p in both], max(limits.values()))
     for p in coded:
         p.codes = [v for _, v in sorted(vocab.get(p.name, []))][:TARGET_CODES]
         p.reason += f"; target-encoded in each fit over its {len(p.codes)} most frequent values"
@@ -215,11 +210,38 @@ def _fill_vocabularies(df: DataFrame, plans: list[ColumnPlan], custom: Featuriza
             p.reason = (p.reason + "; " if p.reason else "") + f"missing -> {p.fill_value!r}"
 
 
+def _top_values_spark(df: DataFrame, names: list[str], limit: int) -> dict[str, list[tuple[int, str]]]:
+    """Each column's `limit` most frequent values as text, ties by value, in ONE job (stack + groupBy + window)."""
+    pairs = F.array(*[F.struct(F.lit(n).alias("k"), col(n).cast("string").alias("v")) for n in names])
+    counts = (
+        df.select(F.explode(pairs).alias("kv")).select("kv.k", "kv.v").where(F.col("v").isNotNull())
+        .groupBy("k", "v").count()
+    )
+    rank = F.row_number().over(Window.partitionBy("k").orderBy(F.desc("count"), F.asc("v")))
+    vocab: dict[str, list[tuple[int, str]]] = {}
+    for r in counts.withColumn("r", rank).where(F.col("r") <= limit).collect():
+        vocab.setdefault(r["k"], []).append((r["r"], r["v"]))
+    return vocab
+
+
+def _top_values_local(df: pd.DataFrame, names: list[str], limit: int) -> dict[str, list[tuple[int, str]]]:
+    """The same ranking for rows the driver holds, with the featurizer's own text form of a value."""
+    vocab: dict[str, list[tuple[int, str]]] = {}
+    for name in names:
+        counts = df[name].dropna().astype(str).value_counts()
+        ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
+        vocab[name] = [(r + 1, v) for r, (v, _) in enumerate(ranked)]
+    return vocab
+
+
 def _apply_median_imputation(df: DataFrame, plans: list[ColumnPlan], custom: FeaturizationConfig) -> None:
     wanted = {p.name: custom.params_for("Imputer", p.name) for p in plans if p.purpose == "numeric"}
     medians = [n for n, params in wanted.items() if params.get("strategy") == "median"]
     stats = {}
-    if medians:
+    if medians and isinstance(df, pd.DataFrame):  # percentile_approx's answer: the lower median
+        stats = {n: float(np.percentile(pd.to_numeric(df[n], errors="coerce").dropna().to_numpy(np.float64), 50,
+                                        method="inverted_cdf")) for n in medians}
+    elif medians:
         row = df.select(*[F.percentile_approx(col(n).cast("double"), 0.5).alias(f"m{i}") for i, n in enumerate(medians)]).collect()[0]
         stats = {n: row[f"m{i}"] for i, n in enumerate(medians)}
     for p in plans:
