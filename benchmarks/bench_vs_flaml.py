@@ -1,9 +1,16 @@
 #!/usr/bin/env python
-"""spark-automl vs FLAML on the shared tabular datasets, same split, same metric, same budget.
+"""spark-automl vs FLAML, AutoGluon and plain LightGBM on the shared tabular datasets: same split,
+same metric, same budget.
 
     .venv/bin/python benchmarks/bench_vs_flaml.py                      # all seven, 120 s each
     .venv/bin/python benchmarks/bench_vs_flaml.py --budget 20 --datasets penguins,credit_g
     .venv/bin/python benchmarks/bench_vs_flaml.py --output benchmarks/results/vs_flaml.md
+    .venv/bin/python benchmarks/bench_vs_flaml.py --autogluon .venv-ag/bin/python   # + AutoGluon
+
+AutoGluon runs in its own virtual environment (benchmarks/_autogluon_runner.py says how to make
+it), with the medium_quality and best_quality presets. "LightGBM defaults" is LightGBM with its
+default parameters on the raw columns (text columns as pandas categories): the floor any AutoML
+must clear. "sa first trial s" is the time from submit() to the first finished trial.
 
 Each library gets `--budget` seconds of wall time per dataset, one after the other (never at
 the same time), each inside a fresh temporary working directory. Our Spark session is created
@@ -28,8 +35,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _common as C  # noqa: E402
 
-COLUMNS = ["dataset", "rows", "metric", "spark-automl", "FLAML", "winner", "sa best single", "sa trials",
-           "sa wall s", "sa over budget", "sa after search s", "FLAML wall s", "sa best model", "FLAML best model"]
+PEERS = ["FLAML", "LightGBM defaults", "AG medium", "AG best"]
+COLUMNS = ["dataset", "rows", "metric", "spark-automl", *PEERS, "best peer", "margin", "sa best single", "sa trials",
+           "sa first trial s", "sa wall s", "sa over budget", "sa after search s", "FLAML wall s", "AG medium wall s",
+           "AG best wall s", "sa best model", "FLAML best model", "AG best model"]
 
 
 class InTempDir:
@@ -76,6 +85,7 @@ def run_spark_automl(spark, ds: C.Dataset, train, test, budget: float, keep: boo
             out["failed"] = sorted({f"{r.model}: {r.status}: {(r.error or '').strip().splitlines()[-1:] or ''}"
                                     for r in results if r.status != "ok"})
             out["run_wall_seconds"] = run.wall_seconds
+            out["first_trial"] = run.first_trial_seconds
             out["over_budget"] = run.wall_seconds / budget - 1.0
             out["after_search"] = sum(v for k, v in run.timings.items() if k not in ("data_preparation", "search"))
             # the best single model on the same test rows: what the ensembles add
@@ -117,16 +127,51 @@ def run_flaml(ds: C.Dataset, train, test, budget: float, keep: bool) -> dict:
     return out
 
 
-def winner(sa: float, fl: float | None) -> str:
-    if fl is None or (isinstance(fl, float) and math.isnan(fl)):
-        return "-" if math.isnan(sa) else "spark-automl (FLAML n/a)"
-    if math.isnan(sa):
-        return "FLAML"
-    if sa > fl:
-        return "spark-automl"
-    if sa < fl:
-        return "FLAML"
-    return "tie"
+def run_lightgbm_defaults(ds: C.Dataset, train, test) -> dict:
+    """LightGBM with its default parameters: text columns become pandas categories (the test part
+    keeps the training categories), nothing else is done to the data."""
+    import lightgbm as lgb
+    import pandas as pd
+
+    t0 = time.time()
+    X_train, X_test = train.drop(columns=[ds.target]), test.drop(columns=[ds.target])
+    for name in X_train.columns:
+        if not pd.api.types.is_numeric_dtype(X_train[name]):
+            categories = pd.Categorical(X_train[name].astype("string")).categories
+            X_train[name] = pd.Categorical(X_train[name].astype("string"), categories=categories)
+            X_test[name] = pd.Categorical(X_test[name].astype("string"), categories=categories)
+    model = (lgb.LGBMClassifier if ds.task == "classification" else lgb.LGBMRegressor)(verbose=-1, random_state=0)
+    model.fit(X_train, train[ds.target])
+
+    class Scored:
+        classes_ = getattr(model, "classes_", None)
+
+        def predict_proba(self, X):
+            return model.predict_proba(X_test)
+
+        def predict(self, X):
+            return model.predict(X_test)
+
+    return {"score": C.score_predictor(ds, train, test, Scored()), "wall": time.time() - t0, "best": "lgbm", "error": ""}
+
+
+def run_autogluon(python: str, ds: C.Dataset, budget: float, preset: str, data_dir: Path) -> dict:
+    """One AutoGluon fit in its own interpreter (its own venv), one JSON line back."""
+    import json
+    import subprocess
+
+    out = Path(tempfile.mkstemp(prefix=f"bench-ag-{ds.name}-", suffix=".json")[1])
+    runner = Path(__file__).resolve().parent / "_autogluon_runner.py"
+    t0 = time.time()
+    try:
+        done = subprocess.run([python, str(runner), ds.name, str(budget), preset, str(data_dir), str(out)],
+                              capture_output=True, text=True, timeout=budget * 3 + 120)
+        if done.returncode != 0 or not out.read_text():
+            return {"score": float("nan"), "wall": time.time() - t0, "best": "-",
+                    "error": f"AutoGluon {preset} exited {done.returncode}: {done.stderr[-2000:]}"}
+        return json.loads(out.read_text())
+    finally:
+        out.unlink(missing_ok=True)
 
 
 def render(rows: list[list], args, header: str, footer: list[str], markdown: bool) -> str:
@@ -154,6 +199,9 @@ def main(argv=None) -> int:
                         help="comma-separated list (default: all seven: %(default)s)")
     parser.add_argument("--budget", type=float, default=120.0, help="seconds of wall time per library and dataset")
     parser.add_argument("--skip-flaml", action="store_true", help="run spark-automl only")
+    parser.add_argument("--autogluon", default=None, metavar="PYTHON",
+                        help="the Python of AutoGluon's own venv (e.g. .venv-ag/bin/python); AutoGluon is skipped "
+                             "without it")
     parser.add_argument("--output", type=Path, default=None,
                         help="also write the table here (.csv -> CSV, anything else -> markdown); "
                              "rewritten after every dataset")
@@ -166,12 +214,16 @@ def main(argv=None) -> int:
     datasets = C.parse_datasets(args.datasets)
 
     # Our Spark session first: `import flaml` would otherwise create a local[*] one.
+    t_import = time.time()
     from spark_automl import local_session
 
+    import_seconds = time.time() - t_import
     session_dir = tempfile.mkdtemp(prefix="bench-spark-")
     old_cwd = os.getcwd()
     os.chdir(session_dir)  # spark-warehouse / derby.log, if any, land here
+    t_jvm = time.time()
     spark = local_session(cores=args.cores, **{"spark.ui.showConsoleProgress": "false"})
+    jvm_seconds = time.time() - t_jvm
     C.quiet_spark(spark)
     os.chdir(old_cwd)
 
@@ -188,7 +240,9 @@ def main(argv=None) -> int:
               f"local[{args.cores}]; spark-automl max_cores_per_iteration={args.sa_cores}, FLAML n_jobs=2; "
               f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', 'unset')}; {C.environment_line()}; flaml {flaml_version}. "
               f"Split: 80/20, random_state=0 (stratified for classification). "
-              f"Metric on the test part: AUC (binary), one-vs-rest weighted AUC (multiclass), r2 (regression).")
+              f"Metric on the test part: AUC (binary), one-vs-rest weighted AUC (multiclass), r2 (regression). "
+              f"Paid once per process, before any dataset: import spark_automl {import_seconds:.1f} s, "
+              f"Spark session (JVM) start {jvm_seconds:.1f} s; 'sa first trial s' is measured on that warm session.")
 
     rows, errors, wins, compared = [], [], 0, 0
     for ds in datasets:
@@ -217,22 +271,44 @@ def main(argv=None) -> int:
                 print(f"  FLAML {ds.metric_name}={fl['score']:.4f} in {fl['wall']:.1f}s, "
                       f"{fl['trials']} trials, best {fl['best']}", flush=True)
             gc.collect()
-        w = winner(sa["score"], fl["score"])
-        if fl["score"] is not None and not math.isnan(fl["score"]) and not math.isnan(sa["score"]):
+        peers = {"FLAML": fl}
+        try:
+            peers["LightGBM defaults"] = run_lightgbm_defaults(ds, train, test)
+        except Exception:  # noqa: BLE001
+            peers["LightGBM defaults"] = {"score": float("nan"), "wall": float("nan"), "best": "-",
+                                          "error": traceback.format_exc()}
+        for preset, column in (("medium_quality", "AG medium"), ("best_quality", "AG best")):
+            if args.autogluon:
+                print(f"[{time.strftime('%H:%M:%S')}] {ds.name}: AutoGluon {preset} ...", flush=True)
+                peers[column] = run_autogluon(args.autogluon, ds, args.budget, preset, args.data_dir)
+                print(f"  AutoGluon {preset} {ds.metric_name}={peers[column]['score']:.4f} in "
+                      f"{peers[column]['wall']:.1f}s, best {peers[column]['best']}", flush=True)
+        for name, peer in peers.items():
+            if peer.get("error"):
+                errors.append(f"{name} on {ds.name}:\n{peer['error']}")
+        scores = {name: peers.get(name, {}).get("score") for name in PEERS}
+        known = {k: v for k, v in scores.items() if v is not None and not math.isnan(v)}
+        best_peer = max(known, key=known.get) if known else None
+        margin = sa["score"] - known[best_peer] if best_peer and not math.isnan(sa["score"]) else float("nan")
+        if best_peer and not math.isnan(margin):
             compared += 1
-            wins += sa["score"] >= fl["score"]
+            wins += margin >= 0
         trials = "-" if sa["trials"] is None else (
             str(sa["trials"]) if sa["ok_trials"] == sa["trials"] else f"{sa['trials']} ({sa['ok_trials']} ok)")
         over = sa.get("over_budget")
-        rows.append([ds.name, str(len(frame)), ds.metric_name, sa["score"], fl["score"], w,
-                     sa.get("best_single", float("nan")), trials, C.fmt(sa.get("run_wall_seconds", sa["wall"]), 1),
+        rows.append([ds.name, str(len(frame)), ds.metric_name, sa["score"], *[scores[n] for n in PEERS],
+                     best_peer or "-", "-" if math.isnan(margin) else f"{margin:+.4f}",
+                     sa.get("best_single", float("nan")), trials, C.fmt(sa.get("first_trial"), 1),
+                     C.fmt(sa.get("run_wall_seconds", sa["wall"]), 1),
                      "-" if over is None else f"{100 * over:+.1f}%", C.fmt(sa.get("after_search", float("nan")), 1),
-                     C.fmt(fl["wall"], 1), sa["best"], fl["best"]])
-        footer = [f"spark-automl >= FLAML on {wins} of {compared} datasets."] if compared else []
+                     C.fmt(fl["wall"], 1), C.fmt(peers.get("AG medium", {}).get("wall"), 1),
+                     C.fmt(peers.get("AG best", {}).get("wall"), 1), sa["best"], fl["best"],
+                     peers.get("AG best", {}).get("best", "-")])
+        footer = [f"spark-automl >= the best peer on {wins} of {compared} datasets."] if compared else []
         if args.output:
             write_output(args.output, rows, header, footer, args)
 
-    footer = [f"spark-automl >= FLAML on {wins} of {compared} datasets."] if compared else []
+    footer = [f"spark-automl >= the best peer on {wins} of {compared} datasets."] if compared else []
     if errors:
         footer.append(f"{len(errors)} run(s) failed; tracebacks were printed above.")
     print()

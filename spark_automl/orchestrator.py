@@ -190,8 +190,11 @@ def _run_experiment(experiment, config: AutoMLConfig, show_output: bool, run_nam
     tracker.log_dict(guardrail_records(problem.guardrails), "guardrails.json")
     timings: dict[str, float] = {"data_preparation": prepared_at - started}
     status, outcome, best = "FAILED", None, None
+    marks: dict[str, float] = {}
     try:
         def on_results(batch):
+            if "first_trial" not in marks and any(r.status == OK for r in batch):
+                marks["first_trial"] = time.time() - started  # the budget reaching the search, reported
             tracker.log_trials(batch)
             progress.trials(batch)
 
@@ -234,6 +237,7 @@ def _run_experiment(experiment, config: AutoMLConfig, show_output: bool, run_nam
         status = "KILLED" if outcome.interrupted else "FINISHED"
         run._status = status
         record.wall_seconds, record.timings = time.time() - started, dict(timings)
+        record.first_trial_seconds = marks.get("first_trial")
         with timed(timings, "record"):
             tracker.log_record(record.slim())
         progress.stage(f"Best: iteration {best.iteration} {best.model} {config.metric}={best.score:.5f}; "
@@ -260,6 +264,8 @@ def _run_experiment(experiment, config: AutoMLConfig, show_output: bool, run_nam
         stop_heartbeat()
         summary = {f"seconds_{k}": v for k, v in timings.items()}
         summary["wall_seconds"] = time.time() - started
+        if "first_trial" in marks:
+            summary["seconds_to_first_trial"] = marks["first_trial"]
         if status in ("FINISHED", "KILLED") and best is not None:
             summary.update({f"best_{k}": v for k, v in best.metrics.items()})
             summary["trials"] = len(outcome.results)

@@ -351,6 +351,11 @@ class AutoMLRun(RunView):
         return self.record.timings
 
     @property
+    def first_trial_seconds(self) -> float | None:
+        """Seconds from submit() to the first successful trial: how soon the budget reached the search."""
+        return getattr(self.record, "first_trial_seconds", None)
+
+    @property
     def backend(self) -> str:
         return self.record.backend
 

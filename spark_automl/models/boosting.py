@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 
-from .registry import REGISTRY, ModelSpec
+from .registry import REGISTRY, EarlyStopping, ModelSpec
 from .space import integer, logint, loguniform, uniform
 
 CLF_REG = ("classification", "regression")
@@ -23,6 +23,24 @@ def _xgboost(params, task, n_jobs, seed):
 
     cls = xgb.XGBClassifier if task == "classification" else xgb.XGBRegressor
     return cls(n_jobs=n_jobs, random_state=seed, tree_method="hist", verbosity=0, **params)
+
+
+def _lightgbm_watch(learner, X_valid, y_valid, patience: int) -> dict:
+    import lightgbm as lgb
+
+    return {"eval_set": [(X_valid, y_valid)], "callbacks": [lgb.early_stopping(patience, verbose=False)]}
+
+
+def _xgboost_watch(learner, X_valid, y_valid, patience: int) -> dict:
+    learner.set_params(early_stopping_rounds=patience)
+    return {"eval_set": [(X_valid, y_valid)], "verbose": False}
+
+
+LIGHTGBM_EARLY_STOPPING = EarlyStopping("n_estimators", 100, _lightgbm_watch,
+                                        lambda m: getattr(m, "best_iteration_", None) or None)
+XGBOOST_EARLY_STOPPING = EarlyStopping("n_estimators", 100, _xgboost_watch,
+                                       lambda m: None if getattr(m, "best_iteration", None) is None
+                                       else int(m.best_iteration) + 1)
 
 
 def _hist_gbm(params, task, n_jobs, seed):
@@ -56,6 +74,7 @@ REGISTRY.register(
         ),
         priority=0,
         framework="lightgbm",
+        early_stopping=LIGHTGBM_EARLY_STOPPING,
     )
 )
 
@@ -82,6 +101,7 @@ for _name, _task in (("XGBoostClassifier", "classification"), ("XGBoostRegressor
             ),
             priority=1,
             framework="xgboost",
+            early_stopping=XGBOOST_EARLY_STOPPING,
         )
     )
 

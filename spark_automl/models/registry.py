@@ -20,6 +20,21 @@ LEARNER, STATISTICAL = "learner", "statistical"
 
 
 @dataclass(frozen=True)
+class EarlyStopping:
+    """How a boosting learner stops on a validation fold instead of growing a fixed number of trees.
+
+    rounds_param caps the rounds (its value, or default_rounds when a configuration leaves it out);
+    watch(learner, X_valid, y_valid, patience) returns the fit keyword arguments that make the
+    learner watch the validation rows (it may set_params too); best(fitted_learner) is the number
+    of rounds the validation loss was best at."""
+
+    rounds_param: str
+    default_rounds: int
+    watch: Callable[..., dict]
+    best: Callable[[Any], int | None]
+
+
+@dataclass(frozen=True)
 class ModelSpec:
     name: str
     tasks: tuple[str, ...]
@@ -42,6 +57,7 @@ class ModelSpec:
     # statistical: the cycles modelled for a detected season m (default [m]); a series needs two of the longest
     seasons: Callable[[int], list[int]] | None = None
     framework: str = "sklearn"  # the library it comes from (Databricks' exclude_frameworks)
+    early_stopping: EarlyStopping | None = None  # boosting: rounds chosen on each validation fold
 
     @property
     def tunable(self) -> bool:

@@ -23,14 +23,13 @@ class LabelEncodedClassifier(ClassifierMixin, BaseEstimator):
         self.classes = classes
         self.weight_param = weight_param
 
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, **fit_params):
+        """fit_params pass to the learner; an eval_set's labels are encoded like y's, and its rows of
+        classes this fit does not have are left out (the learner knows no such class)."""
         y = np.asarray(y)
         self.classes_ = np.asarray(self.classes) if self.classes is not None else np.unique(y)
         index = {c: i for i, c in enumerate(self.classes_.tolist())}
-        try:
-            codes = np.fromiter((index[v] for v in y.tolist()), dtype=np.int64, count=len(y))
-        except KeyError as err:
-            raise DataError(f"label {err.args[0]!r} is not among the declared classes {self.classes_.tolist()}") from None
+        codes = self._codes(y, index)
         present = np.unique(codes)
         # Learners want contiguous codes 0..m-1; remember where each column goes back.
         self.present_codes_ = present
@@ -38,12 +37,26 @@ class LabelEncodedClassifier(ClassifierMixin, BaseEstimator):
         remap[present] = np.arange(len(present))
         self.estimator_ = clone(self.estimator)
         kwargs = {self.weight_param: sample_weight} if sample_weight is not None else {}
+        if "eval_set" in fit_params:
+            fit_params = {**fit_params, "eval_set": [self._eval_pair(Xv, yv, index, remap)
+                                                     for Xv, yv in fit_params["eval_set"]]}
         if len(present) == 1:
             self.estimator_ = None  # degenerate fold: constant prediction
         else:
-            self.estimator_.fit(X, remap[codes], **kwargs)
+            self.estimator_.fit(X, remap[codes], **kwargs, **fit_params)
         self.n_features_in_ = X.shape[1]
         return self
+
+    def _codes(self, y: np.ndarray, index: dict) -> np.ndarray:
+        try:
+            return np.fromiter((index[v] for v in y.tolist()), dtype=np.int64, count=len(y))
+        except KeyError as err:
+            raise DataError(f"label {err.args[0]!r} is not among the declared classes {self.classes_.tolist()}") from None
+
+    def _eval_pair(self, X_valid, y_valid, index: dict, remap: np.ndarray):
+        codes = remap[self._codes(np.asarray(y_valid), index)]
+        known = codes >= 0
+        return X_valid[known], codes[known]
 
     @classmethod
     def from_fitted(cls, estimator: Any, classes: Sequence, present_codes: Sequence[int],
@@ -93,6 +106,8 @@ class TargetEncoded(BaseEstimator):
         X = np.asarray(X)
         self.encoder_ = TargetEncoder(random_state=self.seed)
         encoded = self.encoder_.fit_transform(self._codes(X), y)
+        if "eval_set" in fit_params:  # validation rows get this fit's encoding, as predictions would
+            fit_params = {**fit_params, "eval_set": [(self._encoded(Xv), yv) for Xv, yv in fit_params["eval_set"]]}
         self.estimator_ = clone(self.estimator).fit(self._with(X, encoded), y, **fit_params)
         self.n_features_in_ = X.shape[1]
         return self

@@ -15,7 +15,7 @@ from hyperopt import STATUS_FAIL, STATUS_OK, Trials, hp, space_eval, tpe
 from hyperopt.base import JOB_STATE_DONE, JOB_STATE_NEW, Domain
 
 from ..models import ModelSpec
-from .trial import OK, Candidate, TrialResult
+from .trial import OK, Candidate, TrialResult, searched_params
 
 MODEL_LABEL = "model"
 VARIANT_PRIORITY_STEP = 8  # a model's k-th default ranks as if its priority were 8*k lower
@@ -135,12 +135,13 @@ class Sweeper:
         portfolio entries leave the queue and TPE learns from their losses; nothing of them is run again."""
         names = {s.name for s in self.specs}
         for r in sorted(results, key=lambda r: r.iteration):
-            key = _key(r.model, r.params)
+            params = searched_params(r)
+            key = _key(r.model, params)
             index = next((j for j, (model, params) in enumerate(self.queue) if _key(model, params) == key), None)
             if index is not None:
                 del self.queue[index]
             if r.model in names and self.is_tunable(r.model):
-                self._tid[r.iteration] = insert_pending(self.trials, self.encode(r.model, r.params))
+                self._tid[r.iteration] = insert_pending(self.trials, self.encode(r.model, params))
                 self._key_of[r.iteration] = key
                 self.tell(r)
         self.next_iteration = max(self.next_iteration, next_iteration)

@@ -70,13 +70,70 @@ def build_estimator(model: str, params: Mapping[str, Any], data_task: str, class
     return est
 
 
-def fit_estimator(estimator, model: str, task: str, X, y, weight):
+EARLY_STOPPING_MIN_ROUNDS = 200  # below this a boosting configuration grows its trees as given (LightGBM's defaults)
+REFIT_ROUNDS_GROWTH = 1.1  # the refit on every row takes a little more rounds than a fold's best
+
+
+def early_stopping_rounds(model: str, task: str, params: Mapping[str, Any]) -> int | None:
+    """The rounds cap when this configuration stops early on a validation fold; None when it does not."""
+    stopping = REGISTRY.get(model, task).early_stopping
+    if stopping is None:
+        return None
+    value = params.get(stopping.rounds_param)
+    rounds = stopping.default_rounds if value is None else int(value)
+    return rounds if rounds >= EARLY_STOPPING_MIN_ROUNDS else None
+
+
+def patience(rounds: int) -> int:
+    """Rounds without improvement before a fit stops: a tenth of the cap, between 10 and 50."""
+    return int(min(50, max(10, round(0.1 * rounds))))
+
+
+def fit_estimator(estimator, model: str, task: str, X, y, weight, valid: tuple | None = None):
+    """valid: (X_valid, y_valid) of the fold; a boosting learner stops on it (early_stopping_rounds)."""
     spec = REGISTRY.get(model, task)
+    extra: dict[str, Any] = {}
+    if valid is not None and spec.early_stopping is not None:
+        learner = _learner(estimator)
+        cap = early_stopping_rounds(model, task, learner.get_params())
+        if cap is not None:
+            extra = spec.early_stopping.watch(learner, valid[0], valid[1], patience(cap))
     if weight is None or not spec.supports_weights:
-        return estimator.fit(X, y)
+        return estimator.fit(X, y, **extra)
     if task == "classification":
-        return estimator.fit(X, y, sample_weight=weight)
-    return estimator.fit(X, y, **{spec.weight_param: weight})
+        return estimator.fit(X, y, sample_weight=weight, **extra)
+    return estimator.fit(X, y, **{spec.weight_param: weight}, **extra)
+
+
+def searched_params(result) -> dict[str, Any]:
+    """The configuration as it was searched: an early-stopped trial's params hold its refit rounds,
+    this gives back the cap each fold stopped under."""
+    stopped = result.details.get("early_stopping") if result.details else None
+    if not stopped:
+        return dict(result.params)
+    return {**result.params, stopped["rounds_param"]: stopped["max_rounds"]}
+
+
+def _learner(estimator):
+    """The library's learner inside the label and target-encoding wrappers (unfitted or fitted)."""
+    while hasattr(estimator, "estimator"):
+        estimator = getattr(estimator, "estimator_", None) or estimator.estimator
+    return estimator
+
+
+def best_rounds(estimator, model: str, task: str) -> int | None:
+    """The round a fitted, early-stopped learner's validation loss was best at."""
+    stopping = REGISTRY.get(model, task).early_stopping
+    learner = _learner(estimator)
+    return None if stopping is None or learner is None else stopping.best(learner)
+
+
+def stopped_params(params: Mapping[str, Any], model: str, task: str, best: Sequence[int]) -> dict[str, Any]:
+    """The configuration the final model is refit with: the folds' best rounds (a little more, for
+    more rows), never above the cap."""
+    stopping = REGISTRY.get(model, task).early_stopping
+    cap = early_stopping_rounds(model, task, params) or stopping.default_rounds
+    return {**params, stopping.rounds_param: int(min(cap, max(1, round(REFIT_ROUNDS_GROWTH * float(np.mean(best))))))}
 
 
 def fit_many(data: SearchData, candidates: list, rows: np.ndarray | None, seed: int, n_jobs: int,
@@ -109,6 +166,7 @@ def _cross_validate(candidate: Candidate, data: SearchData, seed: int, n_jobs: i
     n_out = len(data.classes) if data.task == "classification" else 0
     oof = np.full((data.n_rows, n_out) if n_out else data.n_rows, np.nan, dtype=np.float64)
     fit_s = pred_s = 0.0
+    best: list[int] = []
     for train_idx, valid_idx in data.splits:
         if deadline is not None and time.time() > deadline:
             raise TrialTimeoutError(f"time limit reached between folds ({timeout_reason})")
@@ -116,12 +174,16 @@ def _cross_validate(candidate: Candidate, data: SearchData, seed: int, n_jobs: i
                               **data.estimator_args())
         w = data.weight[train_idx] if data.weight is not None else None
         t0 = time.perf_counter()
-        fit_estimator(est, candidate.model, data.task, data.X[train_idx], data.y[train_idx], w)
+        fit_estimator(est, candidate.model, data.task, data.X[train_idx], data.y[train_idx], w,
+                      valid=(data.X[valid_idx], data.y[valid_idx]))
         t1 = time.perf_counter()
         oof[valid_idx] = predict(est, data.task, data.X[valid_idx])
         pred_s += time.perf_counter() - t1
         fit_s += t1 - t0
-    return oof, fit_s, pred_s
+        rounds = best_rounds(est, candidate.model, data.task)
+        if rounds is not None:
+            best.append(rounds)
+    return oof, fit_s, pred_s, best
 
 
 def scored_rows(data: SearchData) -> np.ndarray:
@@ -140,7 +202,7 @@ def evaluate(candidate: Candidate, data: SearchData, primary_metric: str, seed: 
                          primary_metric=primary_metric, started_at=started)
     try:
         deadline = started + timeout if timeout else None
-        oof, fit_s, pred_s = run_with_timeout(
+        oof, fit_s, pred_s, best = run_with_timeout(
             lambda: _cross_validate(candidate, data, seed, n_jobs, deadline, timeout_reason), timeout, timeout_reason)
         rows = scored_rows(data)
         weight = data.weight[rows] if data.weight is not None else None
@@ -152,6 +214,12 @@ def evaluate(candidate: Candidate, data: SearchData, primary_metric: str, seed: 
         result.score = metrics.get(primary_metric, float("nan"))
         result.loss = to_loss(primary_metric, result.score)
         result.fit_seconds, result.predict_seconds = fit_s, pred_s
+        cap = early_stopping_rounds(candidate.model, data.task, candidate.params)
+        if cap is not None and best:  # the params logged are the ones the final model is refit with
+            result.params = stopped_params(candidate.params, candidate.model, data.task, best)
+            result.details["early_stopping"] = {
+                "rounds_param": REGISTRY.get(candidate.model, data.task).early_stopping.rounds_param,
+                "max_rounds": cap, "best_rounds": best, "patience": patience(cap)}
         result.status = OK if np.isfinite(result.loss) else FAILED
         if result.status == FAILED:
             result.error = f"primary metric {primary_metric} is not finite ({result.score})"

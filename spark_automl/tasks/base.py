@@ -54,6 +54,7 @@ class RunRecord:
     model_uri: str | None = None
     timings: dict[str, float] = field(default_factory=dict)
     wall_seconds: float = 0.0
+    first_trial_seconds: float | None = None  # from submit() to the first successful trial
     stop_reason: str = ""
     backend: str = ""
 
