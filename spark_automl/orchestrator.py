@@ -169,7 +169,8 @@ def _run_experiment(experiment, config: AutoMLConfig, show_output: bool, run_nam
     stopper.reserve_for = budget.FinishReserve(
         problem.n_splits, config.max_concurrent_iterations, ensembles_on,
         budget.fixed_finish_seconds(ensembles=ensembles_on, explain=bool(config.model_explainability),
-                                    onnx=bool(config.enable_onnx_compatible_models), forecasting=forecasting),
+                                    onnx=bool(config.enable_onnx_compatible_models), forecasting=forecasting,
+                                    explained_columns=problem.explained_columns),
         refit_cost=lambda r: task.refit_cost(problem, r))
     progress.stage(f"Data: {problem.description}")
     for g in problem.guardrails:

@@ -41,3 +41,10 @@ def test_a_budget_too_small_for_what_was_asked_names_the_smallest_that_would_do(
     budget.check_budget(needed, explain=True, onnx=True)
     budget.check_budget(None, explain=True, onnx=True)
     assert budget.minimum_budget_seconds(explain=False, onnx=False) < needed
+
+
+def test_the_explanation_reserve_grows_with_the_columns_explained():
+    narrow = budget.fixed_finish_seconds(ensembles=True, explain=True, onnx=False, explained_columns=20)
+    wide = budget.fixed_finish_seconds(ensembles=True, explain=True, onnx=False, explained_columns=80)
+    assert wide - narrow == pytest.approx(60 * budget.EXPLAIN_SECONDS_PER_COLUMN)
+    assert budget.fixed_finish_seconds(ensembles=True, explain=False, onnx=False, explained_columns=80) < narrow

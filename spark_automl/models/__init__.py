@@ -3,6 +3,6 @@
 from . import boosting, kernel, linear, statistical, trees  # noqa: F401  (registration side effect)
 from .registry import LEARNER, REGISTRY, STATISTICAL, ModelRegistry, ModelSpec
 from .space import Param
-from .wrappers import LabelEncodedClassifier, TargetEncoded
+from .wrappers import LabelEncodedClassifier, LogTarget, TargetEncoded
 
-__all__ = ["LEARNER", "STATISTICAL", "REGISTRY", "ModelRegistry", "ModelSpec", "Param", "LabelEncodedClassifier", "TargetEncoded"]
+__all__ = ["LEARNER", "STATISTICAL", "REGISTRY", "ModelRegistry", "ModelSpec", "Param", "LabelEncodedClassifier", "LogTarget", "TargetEncoded"]

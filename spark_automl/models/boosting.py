@@ -28,7 +28,7 @@ def _xgboost(params, task, n_jobs, seed):
 def _lightgbm_watch(learner, X_valid, y_valid, patience: int) -> dict:
     import lightgbm as lgb
 
-    return {"eval_set": [(X_valid, y_valid)], "callbacks": [lgb.early_stopping(patience, verbose=False)]}
+    return {"eval_X": X_valid, "eval_y": y_valid, "callbacks": [lgb.early_stopping(patience, verbose=False)]}
 
 
 def _xgboost_watch(learner, X_valid, y_valid, patience: int) -> dict:

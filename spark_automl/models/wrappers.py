@@ -10,9 +10,20 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, clone
 
 from ..errors import DataError
+
+
+def map_eval_rows(fit_params: dict, fn) -> dict:
+    """fn(X_valid, y_valid) -> (X, y) applied to the validation rows a boosting learner watches, in
+    either form: XGBoost's eval_set=[(X, y)], LightGBM's eval_X=, eval_y=."""
+    if "eval_set" in fit_params:
+        return {**fit_params, "eval_set": [fn(Xv, yv) for Xv, yv in fit_params["eval_set"]]}
+    if "eval_X" in fit_params:
+        Xv, yv = fn(fit_params["eval_X"], fit_params["eval_y"])
+        return {**fit_params, "eval_X": Xv, "eval_y": yv}
+    return fit_params
 
 
 class LabelEncodedClassifier(ClassifierMixin, BaseEstimator):
@@ -24,8 +35,8 @@ class LabelEncodedClassifier(ClassifierMixin, BaseEstimator):
         self.weight_param = weight_param
 
     def fit(self, X, y, sample_weight=None, **fit_params):
-        """fit_params pass to the learner; an eval_set's labels are encoded like y's, and its rows of
-        classes this fit does not have are left out (the learner knows no such class)."""
+        """fit_params pass to the learner; watched validation labels are encoded like y's, and their rows
+        of classes this fit does not have are left out (the learner knows no such class)."""
         y = np.asarray(y)
         self.classes_ = np.asarray(self.classes) if self.classes is not None else np.unique(y)
         index = {c: i for i, c in enumerate(self.classes_.tolist())}
@@ -37,9 +48,7 @@ class LabelEncodedClassifier(ClassifierMixin, BaseEstimator):
         remap[present] = np.arange(len(present))
         self.estimator_ = clone(self.estimator)
         kwargs = {self.weight_param: sample_weight} if sample_weight is not None else {}
-        if "eval_set" in fit_params:
-            fit_params = {**fit_params, "eval_set": [self._eval_pair(Xv, yv, index, remap)
-                                                     for Xv, yv in fit_params["eval_set"]]}
+        fit_params = map_eval_rows(fit_params, lambda Xv, yv: self._eval_pair(Xv, yv, index, remap))
         if len(present) == 1:
             self.estimator_ = None  # degenerate fold: constant prediction
         else:
@@ -106,8 +115,8 @@ class TargetEncoded(BaseEstimator):
         X = np.asarray(X)
         self.encoder_ = TargetEncoder(random_state=self.seed)
         encoded = self.encoder_.fit_transform(self._codes(X), y)
-        if "eval_set" in fit_params:  # validation rows get this fit's encoding, as predictions would
-            fit_params = {**fit_params, "eval_set": [(self._encoded(Xv), yv) for Xv, yv in fit_params["eval_set"]]}
+        # validation rows get this fit's encoding, as predictions would
+        fit_params = map_eval_rows(fit_params, lambda Xv, yv: (self._encoded(Xv), yv))
         self.estimator_ = clone(self.estimator).fit(self._with(X, encoded), y, **fit_params)
         self.n_features_in_ = X.shape[1]
         return self
@@ -132,3 +141,22 @@ class TargetEncoded(BaseEstimator):
 
     def predict_proba(self, X):
         return self.estimator_.predict_proba(self._encoded(X))
+
+
+class LogTarget(RegressorMixin, BaseEstimator):
+    """A regressor learnt on log1p(y), predicting expm1 of its output: for non-negative, skewed targets
+    (prices, counts) the errors become relative. The search decides per data set, on the original scale
+    (the 'target_transform' choice of every regression learner)."""
+
+    def __init__(self, estimator: Any = None):
+        self.estimator = estimator
+
+    def fit(self, X, y, **fit_params):
+        # a boosting learner stops on the same scale it learns
+        fit_params = map_eval_rows(fit_params, lambda Xv, yv: (Xv, np.log1p(np.asarray(yv, dtype=np.float64))))
+        self.estimator_ = clone(self.estimator).fit(X, np.log1p(np.asarray(y, dtype=np.float64)), **fit_params)
+        self.n_features_in_ = X.shape[1]
+        return self
+
+    def predict(self, X) -> np.ndarray:
+        return np.expm1(np.asarray(self.estimator_.predict(X), dtype=np.float64))

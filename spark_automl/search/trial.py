@@ -17,7 +17,7 @@ import numpy as np
 from ..data.prepare import SearchData
 from ..errors import TrialTimeoutError
 from ..metrics import compute_metrics, to_loss
-from ..models import REGISTRY, LabelEncodedClassifier, TargetEncoded
+from ..models import REGISTRY, LabelEncodedClassifier, LogTarget, TargetEncoded
 
 OK, FAILED, TIMED_OUT, CANCELED = "ok", "failed", "timed_out", "canceled"
 CANCELED_MESSAGE = "canceled by run.cancel_iteration()"
@@ -57,14 +57,23 @@ class TrialResult:
     worker: str = ""  # where it ran: "driver" or the Spark task, as the backend saw it
 
 
+TARGET_TRANSFORM = "target_transform"  # regression: 'none' | 'log1p' (LogTarget), searched like a hyperparameter
+LOG_TARGET = "log1p"
+
+
 def build_estimator(model: str, params: Mapping[str, Any], data_task: str, classes, n_jobs: int, seed: int,
                     code_columns: Sequence[int] = (), woe: bool = False):
     """The unfitted estimator for a candidate; classifiers get the label-safe wrapper. code_columns:
-    high-cardinality categorical codes, target-encoded inside each fit (TargetEncoded)."""
+    high-cardinality categorical codes, target-encoded inside each fit (TargetEncoded). A regression
+    candidate's target_transform='log1p' learns log1p(y) (LogTarget)."""
     spec = REGISTRY.get(model, data_task)
+    params = dict(params)
+    transform = params.pop(TARGET_TRANSFORM, "none")
     est = spec.build(params, data_task, n_jobs=n_jobs, seed=seed)
     if code_columns:
         est = TargetEncoded(est, tuple(code_columns), woe, seed)
+    if transform == LOG_TARGET:
+        est = LogTarget(est)
     if data_task == "classification":
         return LabelEncodedClassifier(est, classes=list(classes), weight_param=spec.weight_param)
     return est

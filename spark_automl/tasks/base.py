@@ -34,6 +34,7 @@ class Problem:
     state: Any
     skipped: dict[str, str] = field(default_factory=dict)  # model -> why the search leaves it out
     holdout: bool = False  # one validation split (not k folds)
+    explained_columns: int = 0  # the columns an explanation permutes (its share of the finish reserve)
 
 
 ROW_KEYS = ("holdout_frame", "test_frame")  # record entries that hold user rows

@@ -42,6 +42,33 @@ def eligible_specs(config: AutoMLConfig, n_rows: int, has_weights: bool) -> tupl
     return specs, skipped
 
 
+def with_target_transform(specs: list, y, config: AutoMLConfig, large: bool) -> list:
+    """Regression on a non-negative label: every learner may learn log1p(y) (prices, counts: relative
+    errors), searched as the 'target_transform' choice and scored on the original scale; the first
+    LightGBM default gets a log variant early in the portfolio. Not in ONNX mode (no exact graph) nor
+    in large-data mode (the Spark learners of the final refit learn y as given)."""
+    import dataclasses
+
+    import numpy as np
+
+    from ..models.space import choice
+    from ..search.trial import LOG_TARGET, TARGET_TRANSFORM
+
+    if config.task != "regression" or config.enable_onnx_compatible_models or large or np.nanmin(y) < 0:
+        return specs
+    out = []
+    for spec in specs:
+        if not spec.tunable:
+            out.append(spec)
+            continue
+        defaults = tuple(spec.defaults)
+        if spec.name == "LightGBM":
+            defaults = (defaults[0], {**defaults[0], TARGET_TRANSFORM: LOG_TARGET}, *defaults[1:])
+        out.append(dataclasses.replace(spec, space={**spec.space, TARGET_TRANSFORM: choice("none", LOG_TARGET)},
+                                       defaults=defaults))
+    return out
+
+
 class TabularTask(Task):
     name = "tabular"
     capabilities = frozenset({"test", "explain", "onnx", "code"})
@@ -53,12 +80,13 @@ class TabularTask(Task):
         prepared = prepare(spark, config, say, loaded)
         data = prepared.search
         specs, skipped = eligible_specs(config, data.n_rows, data.weight is not None)
+        specs = with_target_transform(specs, data.y, config, prepared.large)
         evaluator = TabularEvaluator(data, config.metric, config.seed, config.cores_per_trial, config.mem_in_mb)
         description = (f"{prepared.profile.n_rows} rows, {len(prepared.feature_columns)} feature columns -> "
                        f"{data.X.shape[1]} features; validation: {prepared.technique.describe()}")
         return Problem(evaluator, data.target, Sweeper(specs, seed=config.seed), len(data.splits), data.n_rows,
                        data.X.shape[1], prepared.guardrails, description, prepared, skipped,
-                       holdout=len(data.splits) == 1)
+                       holdout=len(data.splits) == 1, explained_columns=len(prepared.feature_columns))
 
     def refit_cost(self, problem: Problem, result: TrialResult) -> float:
         prepared: PreparedData = problem.state
