@@ -26,7 +26,7 @@ from .models import REGISTRY
 from .metrics import to_loss
 from .progress import Progress
 from .search.backends import BACKENDS, TrialContext, choose_backend
-from .search.stopping import CANCELED_REASON, Stopper
+from .search.stopping import CANCELED_REASON, Stopper, early_end_note
 from .search.trial import OK, TrialResult
 from .tasks import Problem, RunRecord, Task, task_for
 from .tracking import Tracker
@@ -212,6 +212,11 @@ def _run_experiment(experiment, config: AutoMLConfig, show_output: bool, run_nam
                 f"{timings['data_preparation']:.0f}s of the {timeout or 0:.0f}s budget ({problem.description}). "
                 "Raise experiment_timeout_minutes, or lower max_rows_in_memory to search on a smaller sample.")
         progress.stage(f"Search stopped: {outcome.stop_reason}; {len(outcome.results)} trials")
+        left = None if stopper.deadline is None else stopper.deadline - time.time()
+        note = None if left is None or outcome.interrupted else early_end_note(outcome.stop_reason, left, timeout)
+        if note:
+            progress.stage(note)
+            marks["unused_search_seconds"] = left
         with timed(timings, "ensembling"):
             time_left = None if timeout is None else started + timeout - time.time() - budget.MODEL_LOGGING_SECONDS
             ensembles = task.ensembles(problem, outcome.results, config, progress.stage, time_left)
@@ -267,6 +272,8 @@ def _run_experiment(experiment, config: AutoMLConfig, show_output: bool, run_nam
         summary["wall_seconds"] = time.time() - started
         if "first_trial" in marks:
             summary["seconds_to_first_trial"] = marks["first_trial"]
+        if "unused_search_seconds" in marks:
+            summary["unused_search_seconds"] = marks["unused_search_seconds"]
         if status in ("FINISHED", "KILLED") and best is not None:
             summary.update({f"best_{k}": v for k, v in best.metrics.items()})
             summary["trials"] = len(outcome.results)

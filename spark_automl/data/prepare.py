@@ -41,10 +41,11 @@ class SearchData:
     positive_label: Any = None
     code_columns: tuple[int, ...] = ()  # X columns each learner target-encodes inside its own fit
     woe: bool = False  # binary labels: weight of evidence (log-odds) rather than the rate
+    categorical_groups: tuple[tuple[int, ...], ...] = ()  # each one-hot block's X columns (CategoryCodes)
 
     def estimator_args(self) -> dict[str, Any]:
         """build_estimator's data-dependent arguments."""
-        return {"code_columns": self.code_columns, "woe": self.woe}
+        return {"code_columns": self.code_columns, "woe": self.woe, "categorical_groups": self.categorical_groups}
 
     @property
     def n_rows(self) -> int:
@@ -160,7 +161,8 @@ def prepare(spark: SparkSession, config: AutoMLConfig, progress=None, loaded=Non
     splits = _splits(train_pdf, technique, config.cv_split_column_names)
     code_columns = tuple(i for i, n in enumerate(featurizer.get_feature_names_out()) if n.endswith(CODE_SUFFIX))
     search = SearchData(config.task, X, y if classification else y.astype(np.float64), w, splits, classes, y_range,
-                        config.positive_label, code_columns, bool(code_columns) and encoding == "woe")
+                        config.positive_label, code_columns, bool(code_columns) and encoding == "woe",
+                        featurizer.categorical_groups())
     holdout = _holdout_sample(train_pdf, splits, user_columns, config.seed)
     guards = gr.evaluate(prof, plan.columns, technique, classification, prof.n_label_missing, sampled)
     return PreparedData(

@@ -157,6 +157,15 @@ class AutoFeaturizer(TransformerMixin, BaseEstimator):
             pairs += [(n, f) for f in names]
         return pairs
 
+    def categorical_groups(self) -> tuple[tuple[int, ...], ...]:
+        """The output columns of each categorical column's one-hot block (exactly one is hot per row)."""
+        categorical = {p.name for p in self.plans or [] if p.purpose == "categorical"}
+        columns: dict[str, list[int]] = {}
+        for i, (raw, _) in enumerate(self._named_features()):
+            if raw in categorical:
+                columns.setdefault(raw, []).append(i)
+        return tuple(tuple(c) for c in columns.values())
+
     def _feature_names(self) -> list[str]:
         return [f for _, f in self._named_features()]
 

@@ -3,6 +3,7 @@
 from . import boosting, kernel, linear, statistical, trees  # noqa: F401  (registration side effect)
 from .registry import LEARNER, REGISTRY, STATISTICAL, ModelRegistry, ModelSpec
 from .space import Param
-from .wrappers import LabelEncodedClassifier, LogTarget, TargetEncoded
+from .wrappers import CategoryCodes, LabelEncodedClassifier, LogTarget, TargetEncoded
 
-__all__ = ["LEARNER", "STATISTICAL", "REGISTRY", "ModelRegistry", "ModelSpec", "Param", "LabelEncodedClassifier", "LogTarget", "TargetEncoded"]
+__all__ = ["LEARNER", "STATISTICAL", "REGISTRY", "ModelRegistry", "ModelSpec", "Param", "CategoryCodes", "LabelEncodedClassifier", "LogTarget",
+           "TargetEncoded"]

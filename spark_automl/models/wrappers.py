@@ -160,3 +160,34 @@ class LogTarget(RegressorMixin, BaseEstimator):
 
     def predict(self, X) -> np.ndarray:
         return np.expm1(np.asarray(self.estimator_.predict(X), dtype=np.float64))
+
+
+class CategoryCodes(BaseEstimator):
+    """A learner with its own categorical splits (LightGBM) sees each one-hot block of the featurizer as
+    one integer column (the block's hot position), declared categorical; the other columns pass as they
+    are. The search decides per data set (LightGBM's 'categorical' choice: 'onehot' | 'native')."""
+
+    def __init__(self, estimator: Any = None, groups: Sequence[Sequence[int]] = ()):
+        self.estimator = estimator
+        self.groups = groups
+
+    def _collapse(self, X) -> np.ndarray:
+        X = np.asarray(X)
+        grouped = [i for g in self.groups for i in g]
+        keep = np.setdiff1d(np.arange(X.shape[1]), grouped)
+        codes = [np.argmax(X[:, list(g)], axis=1) for g in self.groups]
+        return np.column_stack([X[:, keep], *codes]) if codes else X
+
+    def fit(self, X, y, **fit_params):
+        n_kept = np.asarray(X).shape[1] - sum(len(g) for g in self.groups)
+        fit_params = map_eval_rows(fit_params, lambda Xv, yv: (self._collapse(Xv), yv))
+        self.estimator_ = clone(self.estimator).fit(
+            self._collapse(X), y, categorical_feature=list(range(n_kept, n_kept + len(self.groups))), **fit_params)
+        self.n_features_in_ = np.asarray(X).shape[1]
+        return self
+
+    def predict(self, X):
+        return self.estimator_.predict(self._collapse(X))
+
+    def predict_proba(self, X):
+        return self.estimator_.predict_proba(self._collapse(X))

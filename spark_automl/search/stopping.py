@@ -86,3 +86,24 @@ class Stopper:
               and self.since_improvement >= EARLY_STOP_PATIENCE):
             self.reason = f"early stopping: no improvement in the last {EARLY_STOP_PATIENCE} iterations"
         return self.reason
+
+
+# What a search that ends before its deadline leaves unused, and the setting that would spend it.
+EARLY_END_ADVICE = (
+    ("experiment_exit_score", "the run ends early, as experiment_exit_score asks"),
+    ("early stopping", "Azure's early-stopping rule ended it; set enable_early_stopping=False to search on"),
+    ("iterations reached", "raise iterations to search on"),
+    ("search space exhausted", "every candidate of the allowed models was tried; allow more models to search on"),
+)
+EARLY_END_MIN_FRACTION = 0.05  # of the budget: less than this left is not worth a note
+
+
+def early_end_note(reason: str, seconds_left: float, timeout: float | None) -> str | None:
+    """One line for a search that stopped with budget left: how much, why, and what would use it.
+    The ensembles and the refit that follow already run inside the reserve they were given."""
+    if timeout is None or seconds_left < EARLY_END_MIN_FRACTION * timeout:
+        return None
+    advice = next((text for prefix, text in EARLY_END_ADVICE if reason.startswith(prefix)), None)
+    if advice is None:
+        return None
+    return f"The search ended {seconds_left:.0f}s before its deadline ({reason}): {advice}"

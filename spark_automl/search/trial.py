@@ -17,7 +17,7 @@ import numpy as np
 from ..data.prepare import SearchData
 from ..errors import TrialTimeoutError
 from ..metrics import compute_metrics, to_loss
-from ..models import REGISTRY, LabelEncodedClassifier, LogTarget, TargetEncoded
+from ..models import REGISTRY, CategoryCodes, LabelEncodedClassifier, LogTarget, TargetEncoded
 
 OK, FAILED, TIMED_OUT, CANCELED = "ok", "failed", "timed_out", "canceled"
 CANCELED_MESSAGE = "canceled by run.cancel_iteration()"
@@ -59,17 +59,24 @@ class TrialResult:
 
 TARGET_TRANSFORM = "target_transform"  # regression: 'none' | 'log1p' (LogTarget), searched like a hyperparameter
 LOG_TARGET = "log1p"
+CATEGORICAL = "categorical"  # LightGBM: 'onehot' | 'native' (CategoryCodes), searched like a hyperparameter
+NATIVE = "native"
 
 
 def build_estimator(model: str, params: Mapping[str, Any], data_task: str, classes, n_jobs: int, seed: int,
-                    code_columns: Sequence[int] = (), woe: bool = False):
+                    code_columns: Sequence[int] = (), woe: bool = False,
+                    categorical_groups: Sequence[Sequence[int]] = ()):
     """The unfitted estimator for a candidate; classifiers get the label-safe wrapper. code_columns:
     high-cardinality categorical codes, target-encoded inside each fit (TargetEncoded). A regression
-    candidate's target_transform='log1p' learns log1p(y) (LogTarget)."""
+    candidate's target_transform='log1p' learns log1p(y) (LogTarget); categorical='native' gives the
+    learner the one-hot blocks (categorical_groups) as categorical columns (CategoryCodes)."""
     spec = REGISTRY.get(model, data_task)
     params = dict(params)
     transform = params.pop(TARGET_TRANSFORM, "none")
+    native = params.pop(CATEGORICAL, "onehot") == NATIVE
     est = spec.build(params, data_task, n_jobs=n_jobs, seed=seed)
+    if native and categorical_groups:
+        est = CategoryCodes(est, tuple(tuple(int(i) for i in g) for g in categorical_groups))
     if code_columns:
         est = TargetEncoded(est, tuple(code_columns), woe, seed)
     if transform == LOG_TARGET:

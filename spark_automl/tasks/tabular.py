@@ -42,6 +42,27 @@ def eligible_specs(config: AutoMLConfig, n_rows: int, has_weights: bool) -> tupl
     return specs, skipped
 
 
+def with_native_categories(specs: list, data, config: AutoMLConfig, large: bool) -> list:
+    """LightGBM may split on the categorical columns themselves rather than their one-hot blocks, a
+    choice ('categorical': 'onehot' | 'native') the search makes per data set; its defaults get a native
+    variant early. Only where there are categorical columns, not in ONNX or large-data mode."""
+    import dataclasses
+
+    from ..models.space import choice
+    from ..search.trial import CATEGORICAL, NATIVE
+
+    if not data.categorical_groups or config.enable_onnx_compatible_models or large:
+        return specs
+    out = []
+    for spec in specs:
+        if spec.framework == "lightgbm" and spec.tunable:
+            first, *rest = spec.defaults
+            spec = dataclasses.replace(spec, space={**spec.space, CATEGORICAL: choice("onehot", NATIVE)},
+                                       defaults=(first, {**first, CATEGORICAL: NATIVE}, *rest))
+        out.append(spec)
+    return out
+
+
 def with_target_transform(specs: list, y, config: AutoMLConfig, large: bool) -> list:
     """Regression on a non-negative label: every learner may learn log1p(y) (prices, counts: relative
     errors), searched as the 'target_transform' choice and scored on the original scale; the first
@@ -80,7 +101,8 @@ class TabularTask(Task):
         prepared = prepare(spark, config, say, loaded)
         data = prepared.search
         specs, skipped = eligible_specs(config, data.n_rows, data.weight is not None)
-        specs = with_target_transform(specs, data.y, config, prepared.large)
+        specs = with_target_transform(with_native_categories(specs, data, config, prepared.large), data.y, config,
+                                      prepared.large)
         evaluator = TabularEvaluator(data, config.metric, config.seed, config.cores_per_trial, config.mem_in_mb)
         description = (f"{prepared.profile.n_rows} rows, {len(prepared.feature_columns)} feature columns -> "
                        f"{data.X.shape[1]} features; validation: {prepared.technique.describe()}")
