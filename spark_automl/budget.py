@@ -43,6 +43,16 @@ REFIT_SAFETY = 1.3  # a fit on all rows vs a fit on one fold's training part
 TRIAL_GRACE_SECONDS = 2.0  # a trial may finish this long after the search deadline
 STRAGGLER_PATIENCE_SECONDS = 5.0  # then the driver stops waiting for it
 MIN_TRIAL_SECONDS = 5.0  # the least a trial plus preparation needs on a small data set
+# the cost model's cap: once COST_MODEL_TRIALS trials succeeded, a trial may take COST_CAP_FACTOR times the
+# median successful trial or COST_GROWTH times the slowest one, whichever is more (at least
+# COST_CAP_MIN_SECONDS). Costs grow step by step, as in FLAML's cost-frugal search: a slow corner of the
+# space (thousands of deep trees on wide data) cannot eat the budget a dozen ordinary trials would use
+# before a cheaper neighbour has shown that growing pays; TPE learns such a trial failed.
+COST_MODEL_TRIALS = 3
+COST_CAP_FACTOR = 6.0
+COST_GROWTH = 2.0
+COST_CAP_MIN_SECONDS = 10.0
+COST_CAP_REASON = "the cost model's cap ({seconds:.0f} s: trial costs grow at most {growth:g}x the slowest success)"
 
 # ---- after the search -----------------------------------------------------------------
 OPTIONAL_OVERRUN = 1.05  # optional artifacts stop once the run is 5% over its budget
@@ -84,14 +94,26 @@ def fixed_finish_seconds(*, ensembles: bool, explain: bool, onnx: bool, forecast
     return seconds
 
 
+def cost_cap(durations: Sequence[float]) -> float | None:
+    """The cost model's per-trial cap from the successful trials' durations (None until it has enough)."""
+    if len(durations) < COST_MODEL_TRIALS:
+        return None
+    ordered = sorted(durations)
+    middle = len(ordered) // 2
+    median = ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+    return max(COST_CAP_MIN_SECONDS, COST_CAP_FACTOR * median, COST_GROWTH * ordered[-1])
+
+
 def trial_limit(trial_timeout: float | None, deadline: float | None,
-                now: float | None = None) -> tuple[float | None, str]:
-    """A trial may not outlive the experiment: the smaller of iteration_timeout_minutes and the
-    time left before the search deadline. Returns (seconds, which limit) so an error names it.
-    Pure, so Spark tasks apply the same rule as the driver."""
+                now: float | None = None, cap: float | None = None) -> tuple[float | None, str]:
+    """A trial may not outlive the experiment: the smallest of iteration_timeout_minutes, the
+    cost model's cap and the time left before the search deadline. Returns (seconds, which limit)
+    so an error names it. Pure, so Spark tasks apply the same rule as the driver."""
     caps = []
     if trial_timeout is not None:
         caps.append((trial_timeout, "iteration_timeout_minutes"))
+    if cap is not None:
+        caps.append((cap, COST_CAP_REASON.format(growth=COST_GROWTH, seconds=cap)))
     if deadline is not None:
         left = max(deadline - (time.time() if now is None else now), 0.0) + TRIAL_GRACE_SECONDS
         caps.append((left, "experiment_timeout_minutes (the experiment's remaining budget)"))

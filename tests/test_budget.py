@@ -48,3 +48,26 @@ def test_the_explanation_reserve_grows_with_the_columns_explained():
     wide = budget.fixed_finish_seconds(ensembles=True, explain=True, onnx=False, explained_columns=80)
     assert wide - narrow == pytest.approx(60 * budget.EXPLAIN_SECONDS_PER_COLUMN)
     assert budget.fixed_finish_seconds(ensembles=True, explain=False, onnx=False, explained_columns=80) < narrow
+
+
+def test_the_cost_model_caps_a_trial_by_the_median_and_lets_costs_grow_step_by_step():
+    assert budget.cost_cap([1.0, 2.0]) is None  # too few successful trials to judge
+    assert budget.cost_cap([1.0, 1.0, 1.0]) == budget.COST_CAP_MIN_SECONDS
+    assert budget.cost_cap([3.0, 4.0, 5.0]) == pytest.approx(budget.COST_CAP_FACTOR * 4.0)
+    # one slow success raises the cap to twice its own cost: slower configurations stay reachable
+    assert budget.cost_cap([1.0, 1.0, 1.0, 40.0]) == pytest.approx(budget.COST_GROWTH * 40.0)
+    seconds, reason = budget.trial_limit(None, 1000.0 + 300.0, now=1000.0, cap=24.0)
+    assert seconds == 24.0 and "cost model" in reason
+    assert budget.trial_limit(5.0, None, cap=24.0) == (5.0, "iteration_timeout_minutes")
+
+
+def test_the_stopper_feeds_the_cost_model_with_successful_trials_only():
+    from spark_automl.search.stopping import Stopper
+    from spark_automl.search.trial import TIMED_OUT
+
+    stopper = Stopper("AUC_weighted", max_iterations=100, timeout=600.0)
+    for i, (status, seconds) in enumerate([(OK, 2.0), (TIMED_OUT, 90.0), (OK, 3.0), (OK, 4.0)]):
+        stopper.observe(TrialResult(i, "LightGBM", {}, "tpe", status, loss=0.1, duration=seconds))
+    assert stopper.durations == [2.0, 3.0, 4.0]
+    assert stopper.trial_cap() == pytest.approx(max(budget.COST_CAP_FACTOR * 3.0, budget.COST_GROWTH * 4.0))
+    assert Stopper("AUC_weighted", max_iterations=100).trial_cap() is None  # no budget, no cap

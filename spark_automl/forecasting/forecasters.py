@@ -72,6 +72,11 @@ def _level_value(by_level: dict[int, float], level: int) -> float:
     return (1 - w) * by_level.get(lower, 0.0) + w * by_level[upper]
 
 
+# Fewer series than this are forecast on the driver: a Spark job costs seconds before the first series, while
+# statsforecast fits a few dozen series in well under one (the forecast chart, the logged example)
+SPARK_FORECAST_MIN_SERIES = 64
+
+
 class StatisticalForecaster:
     """Per-series model: 'fitting' is done at forecast time on the stored history, as
     statsforecast does; the history is what the model carries."""
@@ -99,7 +104,7 @@ class StatisticalForecaster:
         future_cov = future[[SERIES_ID, TIME, *self.covariates]] if self.model == "Arimax" else None
         # The library always makes intervals; CV asks for none, so take the cheapest and drop it.
         kwargs = dict(levels=tuple(levels) or (80,), future_covariates=future_cov, covariates=self.covariates)
-        if self.spark is not None and history[SERIES_ID].nunique() > 1:
+        if self.spark is not None and history[SERIES_ID].nunique() >= SPARK_FORECAST_MIN_SERIES:
             out = spark_forecast(self.spark, history, self.model, horizon, self.freq, self.season_length, **kwargs)
         else:
             out = forecast_series(history, self.model, horizon, self.freq, self.season_length, **kwargs)

@@ -7,6 +7,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
+from ..budget import cost_cap
 from ..metrics import metric_spec
 from .trial import OK, TrialResult
 
@@ -33,6 +34,7 @@ class Stopper:
     job_tag: str | None = None  # Spark jobs of this run's trials carry it, so cancel() stops only them
     cancelled_iterations: set = field(default_factory=set)  # run.cancel_iteration(): not waited for, not used
     spark: object = None
+    durations: list = field(default_factory=list)  # successful trials' seconds: the cost model's evidence
 
     def cancel(self) -> None:
         """Stop the search from any thread: no new trial starts, running Spark trials are cancelled."""
@@ -58,8 +60,14 @@ class Stopper:
     def slots_left(self) -> int:
         return max(self.max_iterations - self.completed, 0)
 
+    def trial_cap(self) -> float | None:
+        """The cost model's per-trial cap (budget.cost_cap); None before enough trials or with no budget."""
+        return None if self.timeout is None else cost_cap(self.durations)
+
     def observe(self, result: TrialResult) -> None:
         self.completed += 1
+        if result.status == OK and result.duration > 0:
+            self.durations.append(result.duration)
         if result.status == OK and self.reserve_for is not None:
             self.reserve = max(self.reserve, self.reserve_for(result))
         if result.status == OK and result.loss < self.best_loss:

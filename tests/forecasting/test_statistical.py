@@ -256,3 +256,24 @@ def test_conformal_intervals_scale_with_each_series_and_the_step():
     np.testing.assert_allclose(half80, [2.0, 2.0 * np.sqrt(2.0), 20.0])  # q x scale x sqrt(step + 1)
     np.testing.assert_allclose(got["yhat"] - got["yhat_lo_80"], half80)
     np.testing.assert_allclose(got["yhat_hi_90"] - got["yhat"], half80 * (2.0 + 2.0 / 3.0) / 2.0)  # 2/3 of 80 -> 95
+
+
+def test_a_few_series_are_forecast_on_the_driver_and_a_panel_through_spark(spark, txhousing):
+    """The forecast chart and the logged example ask for a handful of series: no Spark job for them."""
+    from spark_automl.forecasting import forecasters
+    from spark_automl.forecasting.forecasters import StatisticalForecaster
+    from spark_automl.forecasting.settings import SERIES_ID, TIME
+
+    tracker = spark.sparkContext.statusTracker()
+    model = StatisticalForecaster("SeasonalNaive", "MS", 12, spark=spark).fit(txhousing)
+    last = txhousing.groupby(SERIES_ID)[TIME].max()
+    future = pd.DataFrame([(uid, t + pd.DateOffset(months=k)) for uid, t in last.items() for k in (1, 2)],
+                          columns=[SERIES_ID, TIME])
+    few = future[future[SERIES_ID].isin(last.index[:3])]
+    jobs_before = len(tracker.getJobIdsForGroup(None) or []) + len(tracker.getActiveJobsIds())
+    on_driver = model.predict(few, levels=())
+    assert len(tracker.getJobIdsForGroup(None) or []) + len(tracker.getActiveJobsIds()) == jobs_before
+    alone = StatisticalForecaster("SeasonalNaive", "MS", 12).fit(txhousing).predict(few, levels=())
+    pd.testing.assert_frame_equal(on_driver, alone)
+    # a panel of at least SPARK_FORECAST_MIN_SERIES series goes through Spark
+    assert forecasters.SPARK_FORECAST_MIN_SERIES > 3

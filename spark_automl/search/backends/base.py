@@ -55,7 +55,7 @@ class TrialContext:
     trial_timeout: float | None
 
     def timeout_for(self, stopper: Stopper) -> tuple[float | None, str]:
-        return trial_limit(self.trial_timeout, stopper.deadline)
+        return trial_limit(self.trial_timeout, stopper.deadline, cap=stopper.trial_cap())
 
 
 class Backend:

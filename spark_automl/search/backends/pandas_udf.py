@@ -21,7 +21,7 @@ SCHEMA = "iteration long, payload binary"
 DEFAULT_TRIALS_PER_TASK = 4
 
 
-def _task_fn(broadcast, trial_timeout, deadline):
+def _task_fn(broadcast, trial_timeout, deadline, cap=None):
     def run(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         evaluator = broadcast.value
         worker = spark_task_label()
@@ -32,7 +32,7 @@ def _task_fn(broadcast, trial_timeout, deadline):
                 if deadline is not None and time.time() >= deadline:
                     result = evaluator.failed(cand, TIMED_OUT, "experiment timeout reached before start")
                 else:
-                    timeout, reason = trial_limit(trial_timeout, deadline)
+                    timeout, reason = trial_limit(trial_timeout, deadline, cap=cap)
                     result = evaluator(cand, timeout, reason)
                 result.worker = worker
                 out.append((int(iteration), pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)))
@@ -83,7 +83,7 @@ class PandasUDFBackend(Backend):
         # Exact placement: partition k holds exactly the candidates assigned to task k.
         rdd = self.spark.sparkContext.parallelize(keyed, n_tasks).partitionBy(n_tasks, lambda k: k).values()
         frame = self.spark.createDataFrame(rdd, SCHEMA)
-        fn = _task_fn(bc, ctx.trial_timeout, stopper.deadline)
+        fn = _task_fn(bc, ctx.trial_timeout, stopper.deadline, stopper.trial_cap())
         stopper.tag_spark_jobs(self.spark)
         collected = frame.mapInPandas(fn, SCHEMA).collect()
         results = {r["iteration"]: pickle.loads(r["payload"]) for r in collected}

@@ -1,0 +1,37 @@
+"""The cost model's per-trial cap, end to end on the driver backend (real fits, no Spark)."""
+
+import numpy as np
+
+from spark_automl import budget
+from spark_automl.data.prepare import SearchData
+from spark_automl.models import REGISTRY
+from spark_automl.search.backends.base import TrialContext
+from spark_automl.search.backends.local import LocalBackend
+from spark_automl.search.stopping import Stopper
+from spark_automl.search.sweeper import Sweeper
+from spark_automl.search.trial import OK, TIMED_OUT, TabularEvaluator
+
+
+def test_a_trial_far_slower_than_the_ones_before_it_is_stopped_by_the_cost_models_cap(monkeypatch):
+    # fault injection: a tiny floor and no slack, so that a forest of 400 deep trees is "far slower"
+    # than three logistic regressions
+    monkeypatch.setattr(budget, "COST_CAP_MIN_SECONDS", 0.3)
+    monkeypatch.setattr(budget, "COST_CAP_FACTOR", 1.0)
+    monkeypatch.setattr(budget, "COST_GROWTH", 1.0)
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(3000, 20))
+    y = (X[:, 0] + rng.normal(size=3000) > 0).astype(int)
+    folds = np.arange(3000) % 3
+    data = SearchData("classification", X, y, None,
+                      [(np.flatnonzero(folds != k), np.flatnonzero(folds == k)) for k in range(3)], [0, 1], None)
+    queue = [("LogisticRegression", {"C": c}) for c in (0.1, 1.0, 10.0)] + \
+        [("RandomForest", {"n_estimators": 400, "max_features": 1.0, "min_samples_leaf": 1})]
+    specs = [REGISTRY.get(n, "classification") for n in ("LogisticRegression", "RandomForest")]
+    stopper = Stopper("AUC_weighted", max_iterations=4, timeout=600.0, early_stopping=False)
+    results = []  # (the backend tells the stopper itself)
+    LocalBackend().run(Sweeper(specs, seed=0, queue=queue), TabularEvaluator(data, "AUC_weighted"),
+                       TrialContext(concurrency=1, trial_timeout=None), stopper, results.extend)
+    by_model = {r.model: r for r in results}
+    assert [r.status for r in results if r.model == "LogisticRegression"] == [OK] * 3
+    assert by_model["RandomForest"].status == TIMED_OUT
+    assert "cost model" in by_model["RandomForest"].error
