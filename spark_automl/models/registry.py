@@ -58,6 +58,9 @@ class ModelSpec:
     seasons: Callable[[int], list[int]] | None = None
     framework: str = "sklearn"  # the library it comes from (Databricks' exclude_frameworks)
     early_stopping: EarlyStopping | None = None  # boosting: rounds chosen on each validation fold
+    # settings of a searched choice worth trying at once: each is laid over the model's first portfolio
+    # entry and runs right after it (LightGBM's defaults on log1p(y), on native categories)
+    variants: tuple[Mapping[str, Any], ...] = ()
 
     @property
     def tunable(self) -> bool:

@@ -15,6 +15,7 @@ from hyperopt import STATUS_FAIL, STATUS_OK, Trials, hp, space_eval, tpe
 from hyperopt.base import JOB_STATE_DONE, JOB_STATE_NEW, Domain
 
 from ..models import ModelSpec
+from .portfolio import learned
 from .trial import OK, Candidate, TrialResult, searched_params
 
 MODEL_LABEL = "model"
@@ -33,11 +34,27 @@ def build_space(specs: Sequence[ModelSpec]):
     ])
 
 
-def portfolio(specs: Sequence[ModelSpec]) -> list[tuple[str, dict[str, Any]]]:
-    """Known-good configurations, cheapest-and-strongest first; a model's second default
-    ranks as if its priority were 8 lower, so strong learners get variants early."""
-    ranked = [(s.priority + VARIANT_PRIORITY_STEP * level, s.name, level, dict(d)) for s in specs for level, d in enumerate(s.defaults)]
-    return [(name, params) for _, name, _, params in sorted(ranked, key=lambda r: (r[0], r[2], r[1]))]
+def portfolio(specs: Sequence[ModelSpec], task: str | None = None) -> list[tuple[str, dict[str, Any]]]:
+    """The configurations tried before TPE, in run order.
+
+    For a tabular task: the learned zero-shot portfolio's entries of the allowed models (cheapest
+    first, LightGBM's defaults first; search/portfolio.json), then the hand-written defaults of the
+    models it does not cover. Otherwise (forecasting's global learners): the hand-written defaults,
+    cheapest-and-strongest first, a model's second default ranking as if its priority were 8 lower.
+    Each model's variants run right after its first entry."""
+    by_name = {s.name: s for s in specs}
+    chosen = [(m, p) for m, p in (learned(task) if task else []) if m in by_name]
+    covered = {m for m, _ in chosen}
+    ranked = [(s.priority + VARIANT_PRIORITY_STEP * level, s.name, level, dict(d))
+              for s in specs if s.name not in covered for level, d in enumerate(s.defaults)]
+    chosen += [(name, params) for _, name, _, params in sorted(ranked, key=lambda r: (r[0], r[2], r[1]))]
+    out: list[tuple[str, dict[str, Any]]] = []
+    for model, params in chosen:
+        first = all(m != model for m, _ in out)
+        out.append((model, params))
+        if first:
+            out += [(model, {**params, **v}) for v in by_name[model].variants if {**params, **v} != params]
+    return out
 
 
 DUPLICATE_RETRIES = 20  # TPE proposals of an already-evaluated point answered from memory before giving up
@@ -46,14 +63,14 @@ DUPLICATE_RETRIES = 20  # TPE proposals of an already-evaluated point answered f
 class Sweeper:
     """Ask/tell wrapper around hyperopt's TPE (the loop fmin runs internally).
 
-    queue: the portfolio in run order (default: `portfolio(specs)`); a task may order it
+    queue: the portfolio in run order (default: `portfolio(specs, task)`); a task may order it
     (forecasting runs the cheap statistical baselines first). Models without hyperparameters
     (the statistical forecasters) run once, from the portfolio: TPE searches the tunable
     models only. A TPE proposal of a point that was already evaluated is answered with the
     known loss instead of being run again."""
 
     def __init__(self, specs: Sequence[ModelSpec], seed: int = 0, n_startup_jobs: int | None = None,
-                 queue: list[tuple[str, dict[str, Any]]] | None = None):
+                 queue: list[tuple[str, dict[str, Any]]] | None = None, task: str | None = None):
         self.specs = list(specs)
         self.seed = seed
         self.tunable = [s for s in self.specs if s.tunable]
@@ -62,7 +79,7 @@ class Sweeper:
         self.labels = sorted(self.domain.params) if self.tunable else []
         self.trials = Trials()
         self.rng = np.random.default_rng(seed)
-        self.queue = list(queue) if queue is not None else portfolio(self.specs)
+        self.queue = list(queue) if queue is not None else portfolio(self.specs, task)
         n_startup = n_startup_jobs if n_startup_jobs is not None else \
             sum(self.is_tunable(m) for m, _ in self.queue) + 4
         self.algo = functools.partial(tpe.suggest, n_startup_jobs=n_startup)

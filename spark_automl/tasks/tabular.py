@@ -42,52 +42,47 @@ def eligible_specs(config: AutoMLConfig, n_rows: int, has_weights: bool) -> tupl
     return specs, skipped
 
 
-def with_native_categories(specs: list, data, config: AutoMLConfig, large: bool) -> list:
-    """LightGBM may split on the categorical columns themselves rather than their one-hot blocks, a
-    choice ('categorical': 'onehot' | 'native') the search makes per data set; its defaults get a native
-    variant early. Only where there are categorical columns, not in ONNX or large-data mode."""
+def with_searched_choice(specs: list, name: str, options: tuple, applies, early) -> list:
+    """Specs where `applies(spec)` also search the choice `name` over options (the first is the plain
+    fit); those where `early(spec)` try the last option on their first portfolio entry right away."""
     import dataclasses
 
     from ..models.space import choice
-    from ..search.trial import CATEGORICAL, NATIVE
 
-    if not data.categorical_groups or config.enable_onnx_compatible_models or large:
-        return specs
     out = []
     for spec in specs:
-        if spec.framework == "lightgbm" and spec.tunable:
-            first, *rest = spec.defaults
-            spec = dataclasses.replace(spec, space={**spec.space, CATEGORICAL: choice("onehot", NATIVE)},
-                                       defaults=(first, {**first, CATEGORICAL: NATIVE}, *rest))
+        if applies(spec):
+            variants = spec.variants + (({name: options[-1]},) if early(spec) else ())
+            spec = dataclasses.replace(spec, space={**spec.space, name: choice(*options)}, variants=variants)
         out.append(spec)
     return out
 
 
+def with_native_categories(specs: list, data, config: AutoMLConfig, large: bool) -> list:
+    """LightGBM may split on the categorical columns themselves rather than their one-hot blocks, a
+    choice ('categorical': 'onehot' | 'native') the search makes per data set; its defaults get a native
+    variant early. Only where there are categorical columns, not in ONNX or large-data mode."""
+    from ..search.trial import CATEGORICAL, NATIVE
+
+    if not data.categorical_groups or config.enable_onnx_compatible_models or large:
+        return specs
+    lightgbm = lambda spec: spec.framework == "lightgbm" and spec.tunable  # noqa: E731
+    return with_searched_choice(specs, CATEGORICAL, ("onehot", NATIVE), lightgbm, lightgbm)
+
+
 def with_target_transform(specs: list, y, config: AutoMLConfig, large: bool) -> list:
     """Regression on a non-negative label: every learner may learn log1p(y) (prices, counts: relative
-    errors), searched as the 'target_transform' choice and scored on the original scale; the first
-    LightGBM default gets a log variant early in the portfolio. Not in ONNX mode (no exact graph) nor
-    in large-data mode (the Spark learners of the final refit learn y as given)."""
-    import dataclasses
-
+    errors), searched as the 'target_transform' choice and scored on the original scale; LightGBM's
+    defaults get a log variant early in the portfolio. Not in ONNX mode (no exact graph) nor in
+    large-data mode (the Spark learners of the final refit learn y as given)."""
     import numpy as np
 
-    from ..models.space import choice
     from ..search.trial import LOG_TARGET, TARGET_TRANSFORM
 
     if config.task != "regression" or config.enable_onnx_compatible_models or large or np.nanmin(y) < 0:
         return specs
-    out = []
-    for spec in specs:
-        if not spec.tunable:
-            out.append(spec)
-            continue
-        defaults = tuple(spec.defaults)
-        if spec.name == "LightGBM":
-            defaults = (defaults[0], {**defaults[0], TARGET_TRANSFORM: LOG_TARGET}, *defaults[1:])
-        out.append(dataclasses.replace(spec, space={**spec.space, TARGET_TRANSFORM: choice("none", LOG_TARGET)},
-                                       defaults=defaults))
-    return out
+    return with_searched_choice(specs, TARGET_TRANSFORM, ("none", LOG_TARGET), lambda spec: spec.tunable,
+                                lambda spec: spec.name == "LightGBM")
 
 
 class TabularTask(Task):
@@ -106,7 +101,7 @@ class TabularTask(Task):
         evaluator = TabularEvaluator(data, config.metric, config.seed, config.cores_per_trial, config.mem_in_mb)
         description = (f"{prepared.profile.n_rows} rows, {len(prepared.feature_columns)} feature columns -> "
                        f"{data.X.shape[1]} features; validation: {prepared.technique.describe()}")
-        return Problem(evaluator, data.target, Sweeper(specs, seed=config.seed), len(data.splits), data.n_rows,
+        return Problem(evaluator, data.target, Sweeper(specs, seed=config.seed, task=config.task), len(data.splits), data.n_rows,
                        data.X.shape[1], prepared.guardrails, description, prepared, skipped,
                        holdout=len(data.splits) == 1, explained_columns=len(prepared.feature_columns))
 
