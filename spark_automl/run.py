@@ -692,7 +692,7 @@ class AutoMLRun(RunView):
     def log_forecast_chart(self, iteration: "int | ChildRun | None" = None) -> list[str]:
         """Forecasting: the model's next horizon after the recent history, with its 80/95 intervals,
         for the series of the validation chart; logged as charts/forecast.png on that child."""
-        from .forecasting.charts import forecast_chart
+        from .forecasting.charts import MAX_PANELS, forecast_chart
         from .forecasting.settings import SERIES_ID, TARGET, TIME
         from .tasks.forecasting import chart_labels
 
@@ -704,7 +704,8 @@ class AutoMLRun(RunView):
             return []
         history = pd.concat([info["chart_history"], info["chart_scored"]], ignore_index=True)
         future = model.future_frame()
-        future = future[model.schema.key(future).isin(set(history[SERIES_ID])).to_numpy()]
+        drawn = set(list(dict.fromkeys(history[SERIES_ID]))[:MAX_PANELS])  # forecast only what the chart draws
+        future = future[model.schema.key(future).isin(drawn).to_numpy()]
         predicted = model.forecast(future)
         predicted[SERIES_ID] = model.schema.key(predicted).to_numpy()
         predicted[TIME] = predicted[model.schema.time_column].to_numpy()
