@@ -37,17 +37,28 @@ def build_space(specs: Sequence[ModelSpec]):
 def portfolio(specs: Sequence[ModelSpec], task: str | None = None) -> list[tuple[str, dict[str, Any]]]:
     """The configurations tried before TPE, in run order.
 
-    For a tabular task: the learned zero-shot portfolio's entries of the allowed models (cheapest
-    first, LightGBM's defaults first; search/portfolio.json), then the hand-written defaults of the
-    models it does not cover. Otherwise (forecasting's global learners): the hand-written defaults,
-    cheapest-and-strongest first, a model's second default ranking as if its priority were 8 lower.
+    For a tabular task, each model brings the learned zero-shot portfolio's entries for it (in shipped
+    order, cheapest first; search/portfolio.json) or, when the portfolio does not cover it, its
+    hand-written defaults; every model's first entry runs before any model's second, so a short search
+    (a few iterations) still sees every allowed model. LightGBM's defaults lead the learned portfolio.
+    Without a task (forecasting's global learners): the hand-written defaults, cheapest-and-strongest
+    first, a model's second default ranking as if its priority were 8 lower.
     Each model's variants run right after its first entry."""
     by_name = {s.name: s for s in specs}
-    chosen = [(m, p) for m, p in (learned(task) if task else []) if m in by_name]
-    covered = {m for m, _ in chosen}
-    ranked = [(s.priority + VARIANT_PRIORITY_STEP * level, s.name, level, dict(d))
-              for s in specs if s.name not in covered for level, d in enumerate(s.defaults)]
-    chosen += [(name, params) for _, name, _, params in sorted(ranked, key=lambda r: (r[0], r[2], r[1]))]
+    learned_entries = [(m, p) for m, p in (learned(task) if task else []) if m in by_name]
+    if learned_entries:
+        covered = {m for m, _ in learned_entries}
+        level: dict[str, int] = {}
+        ranked = []
+        for position, (model, params) in enumerate(learned_entries):
+            level[model] = level.get(model, -1) + 1
+            ranked.append(((level[model], 0, position), model, params))
+        for spec in sorted((s for s in specs if s.name not in covered), key=lambda s: (s.priority, s.name)):
+            ranked += [((k, 1, spec.priority), spec.name, dict(d)) for k, d in enumerate(spec.defaults)]
+        chosen = [(model, params) for _, model, params in sorted(ranked, key=lambda r: r[0])]
+    else:
+        hand = [(s.priority + VARIANT_PRIORITY_STEP * k, s.name, k, dict(d)) for s in specs for k, d in enumerate(s.defaults)]
+        chosen = [(name, params) for _, name, _, params in sorted(hand, key=lambda r: (r[0], r[2], r[1]))]
     out: list[tuple[str, dict[str, Any]]] = []
     for model, params in chosen:
         first = all(m != model for m, _ in out)

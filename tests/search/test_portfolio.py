@@ -67,14 +67,22 @@ def test_the_shipped_portfolio_is_valid_for_the_registry_and_runs_cheapest_first
     assert not {"adult", "credit_g", "diamonds", "ames_housing"} & {d.split("/")[-1] for d in P._shipped()["datasets"]}
 
 
-def test_a_tabular_run_starts_with_the_learned_entries_of_the_allowed_models_then_the_uncovered_defaults():
+def test_a_tabular_run_tries_every_allowed_model_once_before_any_models_second_entry():
     task = "classification"
     learned = P.learned(task)
     allowed = sorted({m for m, _ in learned} | {"KNN"})
     specs = [REGISTRY.get(n, task) for n in allowed]
     queue = portfolio(specs, task)
-    assert queue[: len(learned)] == learned
-    assert queue[len(learned):] == [("KNN", dict(d)) for d in REGISTRY.get("KNN", task).defaults]
+    assert queue[0] == ("LightGBM", {})
+    for model in {m for m, _ in learned}:  # each model's learned entries keep their shipped (cheapest-first) order
+        assert [e for e in queue if e[0] == model] == [e for e in learned if e[0] == model]
+    assert ("KNN", dict(REGISTRY.get("KNN", task).defaults[0])) in queue  # an uncovered model: its own default
+    firsts = {m: next(i for i, (n, _) in enumerate(queue) if n == m) for m in allowed}
+    seconds = [i for i, (m, _) in enumerate(queue) if i != firsts[m]]
+    assert max(firsts.values()) < min(seconds)
+    # the article's short run: LogisticRegression, LightGBM and DecisionTree in 4 iterations all get a turn
+    few = portfolio([REGISTRY.get(n, task) for n in ("LogisticRegression", "LightGBM", "DecisionTree")], task)
+    assert {m for m, _ in few[:3]} == {"LogisticRegression", "LightGBM", "DecisionTree"}
     only_forests = [REGISTRY.get("RandomForest", task)]
     learned_forests = [(m, p) for m, p in learned if m == "RandomForest"]
     hand_forests = [("RandomForest", dict(d)) for d in only_forests[0].defaults]
