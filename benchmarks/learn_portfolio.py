@@ -216,12 +216,12 @@ def _is_hand_default(model: str, params: dict, task: str) -> bool:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--max-rows", type=int, default=2500)
+    parser.add_argument("--max-rows", type=int, default=2000)
     parser.add_argument("--k", type=int, default=10, help="portfolio entries per task, greedy from LightGBM")
     parser.add_argument("--extra", type=int, default=2, help="learned entries added to the hand-written defaults")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--cores", type=int, default=2)
-    parser.add_argument("--trial-timeout", type=float, default=30.0)
+    parser.add_argument("--trial-timeout", type=float, default=20.0)
     parser.add_argument("--datasets", type=lambda s: [x for x in s.split(",") if x], default=[],
                         help="item names to score (default: all)")
     parser.add_argument("--select-only", action="store_true", help="re-select from the scores CSV")

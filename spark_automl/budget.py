@@ -19,6 +19,7 @@ asked, `check_budget` says so before any work, with the smallest budget that wou
 
 from __future__ import annotations
 
+import statistics
 import time
 from dataclasses import dataclass, field
 from typing import Sequence
@@ -98,10 +99,7 @@ def cost_cap(durations: Sequence[float]) -> float | None:
     """The cost model's per-trial cap from the successful trials' durations (None until it has enough)."""
     if len(durations) < COST_MODEL_TRIALS:
         return None
-    ordered = sorted(durations)
-    middle = len(ordered) // 2
-    median = ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
-    return max(COST_CAP_MIN_SECONDS, COST_CAP_FACTOR * median, COST_GROWTH * ordered[-1])
+    return max(COST_CAP_MIN_SECONDS, COST_CAP_FACTOR * statistics.median(durations), COST_GROWTH * max(durations))
 
 
 def trial_limit(trial_timeout: float | None, deadline: float | None,

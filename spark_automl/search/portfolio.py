@@ -6,7 +6,8 @@ calls `select`; benchmarks/README.md documents the datasets and the procedure.
 Selection is greedy, as auto-sklearn 2.0 builds its portfolio: a configuration's regret on a dataset
 is how far it falls from that dataset's best, scaled so the dataset's median configuration scores 1;
 each step adds the configuration that most lowers the mean over datasets of the best regret in the
-portfolio so far. The chosen entries then run cheapest first (LightGBM's defaults always first).
+portfolio so far. The chosen entries ship cheapest first (LightGBM's defaults always first); the
+sweeper runs every model's first entry before any model's second.
 """
 
 from __future__ import annotations

@@ -101,7 +101,8 @@ class TabularTask(Task):
         evaluator = TabularEvaluator(data, config.metric, config.seed, config.cores_per_trial, config.mem_in_mb)
         description = (f"{prepared.profile.n_rows} rows, {len(prepared.feature_columns)} feature columns -> "
                        f"{data.X.shape[1]} features; validation: {prepared.technique.describe()}")
-        return Problem(evaluator, data.target, Sweeper(specs, seed=config.seed, task=config.task), len(data.splits), data.n_rows,
+        sweeper = Sweeper(specs, seed=config.seed, task=config.task)
+        return Problem(evaluator, data.target, sweeper, len(data.splits), data.n_rows,
                        data.X.shape[1], prepared.guardrails, description, prepared, skipped,
                        holdout=len(data.splits) == 1, explained_columns=len(prepared.feature_columns))
 
