@@ -1,5 +1,8 @@
 # Two commands on a fresh machine:  `make train`  and  `make test`.
 PYTHON ?= python3
+# The two test venvs install side by side; --no-compile leaves .pyc files to the first import, which
+# compiles only the modules used (pip compiling every file of pyspark was most of a venv's install time).
+MAKEFLAGS += -j2
 VENV   ?= .venv
 PY      = $(VENV)/bin/python
 STAMP   = $(VENV)/.installed
@@ -19,14 +22,14 @@ $(STAMP): setup.cfg pyproject.toml requirements/constraints.txt
 	@$(PYCHECK)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -c requirements/constraints.txt -e ".[spark,test,all]"
+	$(PY) -m pip install --quiet --no-compile -c requirements/constraints.txt -e ".[spark,test,all]"
 	touch $(STAMP)
 
 $(STAMP35): setup.cfg pyproject.toml requirements/constraints-spark35.txt
 	@$(PYCHECK)
 	test -x $(PY35) || $(PYTHON) -m venv $(VENV35)
 	$(PY35) -m pip install --quiet --upgrade pip
-	$(PY35) -m pip install --quiet -c requirements/constraints-spark35.txt -e ".[spark,test]"
+	$(PY35) -m pip install --quiet --no-compile -c requirements/constraints-spark35.txt -e ".[spark,test]"
 	touch $(STAMP35)
 
 setup: $(STAMP)

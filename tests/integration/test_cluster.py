@@ -32,10 +32,23 @@ def _submit(script: str, config: Path, master: str, cwd: Path) -> subprocess.Com
     return out
 
 
-def test_the_shipped_jobs_chain_through_spark_submit_train_on_a_cluster_promote_score_forecast(tmp_path):
+def _in_process(job: str, config: Path, cwd: Path, monkeypatch, capsys) -> str:
+    """A job through the same entry point in this test's session (no JVM start: each spark-submit costs
+    ~20 s here, and the route itself is what train and score check)."""
+    from spark_automl.cli import main
+
+    monkeypatch.chdir(cwd)  # the shipped YAMLs name ./mlflow.db, ./scores, ./forecasts
+    capsys.readouterr()
+    assert main([job, "--config", str(config)]) == 0
+    return capsys.readouterr().out
+
+
+def test_the_shipped_jobs_chain_through_spark_submit_train_on_a_cluster_promote_score_forecast(
+        tmp_path, spark, monkeypatch, capsys):
     """The shipped conf/base YAMLs, shortened by a conf/local overlay, run as a workflow would: train on
-    two executor processes (spark-submit's --master wins over the YAML's local[2]), then promote, score,
-    train a forecaster and publish its forecast, each as its own spark-submit."""
+    two executor processes (spark-submit's --master wins over the YAML's local[2]) and batch-score, each
+    as its own spark-submit; promote, train a forecaster and publish its forecast through the same entry
+    point in this process."""
     conf = tmp_path / "conf"
     shutil.copytree(REPO / "conf" / "base", conf / "base")
     (conf / "local").mkdir()
@@ -45,6 +58,8 @@ def test_the_shipped_jobs_chain_through_spark_submit_train_on_a_cluster_promote_
     """))
     (conf / "local" / "train_forecaster.yaml").write_text(
         "automl: {iterations: 2, allowed_models: [SeasonalNaive, ExponentialSmoothing], model_explainability: false}\n")
+    # in this process Spark resolves a relative output against the JVM's directory, not the test's
+    (conf / "local" / "forecast.yaml").write_text(f"output: {tmp_path / 'forecasts' / 'airline'}\n")
     trained = _submit("train.py", conf / "base" / "train.yaml", CLUSTER, tmp_path)
     assert f"Spark master: {CLUSTER}" in trained.stdout and "local overlay" in trained.stdout
     assert "pandas_udf backend (the session has executors" in trained.stdout
@@ -59,8 +74,8 @@ def test_the_shipped_jobs_chain_through_spark_submit_train_on_a_cluster_promote_
     assert len({w.split("pid ")[1].rstrip(")") for w in workers}) == 2  # two executors, two Python workers
     assert str(client.get_model_version_by_alias("credit-g-classifier", "challenger").version) == "1"
 
-    promoted = _submit("promote.py", conf / "base" / "promote.yaml", "local[1]", tmp_path)
-    assert "PROMOTED (no version held the alias 'champion')" in promoted.stdout
+    promoted = _in_process("promote", conf / "base" / "promote.yaml", tmp_path, monkeypatch, capsys)
+    assert "PROMOTED (no version held the alias 'champion')" in promoted
     assert str(client.get_model_version_by_alias("credit-g-classifier", "champion").version) == "1"
     decision = client.search_runs([client.get_experiment_by_name("credit-g-promotions").experiment_id])[0]
     assert decision.data.tags["automl.promotion"] == "promoted" and 0.5 < decision.data.metrics["challenger_score"] <= 1
@@ -70,9 +85,9 @@ def test_the_shipped_jobs_chain_through_spark_submit_train_on_a_cluster_promote_
     assert len(scores) == 1000 and set(scores["prediction"]) <= {"good", "bad"}
     np.testing.assert_allclose(scores[["probability_bad", "probability_good"]].sum(axis=1), 1.0, atol=1e-9)
 
-    _submit("train.py", conf / "base" / "train_forecaster.yaml", "local[1]", tmp_path)
-    published = _submit("forecast.py", conf / "base" / "forecast.yaml", "local[1]", tmp_path)
-    assert "the next horizon of every series" in published.stdout
+    _in_process("train", conf / "base" / "train_forecaster.yaml", tmp_path, monkeypatch, capsys)
+    published = _in_process("forecast", conf / "base" / "forecast.yaml", tmp_path, monkeypatch, capsys)
+    assert "the next horizon of every series" in published
     forecasts = pd.read_parquet(tmp_path / "forecasts" / "airline").sort_values("month")
     assert list(pd.to_datetime(forecasts["month"]).dt.strftime("%Y-%m")) == [f"1961-{m:02d}" for m in range(1, 13)]
     assert (forecasts["prediction_lower_95"] <= forecasts["prediction"]).all()
