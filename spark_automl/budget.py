@@ -7,7 +7,8 @@ early enough to leave a *reserve* for what comes after it:
 
 - the refit of the likely final model on all rows (the best few trials when ensembles are
   on, since their members are refit, `max_concurrent_iterations` at a time);
-- fixed seconds for ensemble selection and model logging;
+- fixed seconds for ensemble selection and model logging, plus logging seconds that grow with the
+  likely final model's size;
 - fixed seconds for each artifact that was asked for (explanations, ONNX).
 
 Artifacts the user asked for explicitly (`model_explainability=True`,
@@ -39,6 +40,13 @@ EXPLAIN_SECONDS_PER_COLUMN = 0.1
 ONNX_SECONDS = 3.0  # conversion + onnxruntime check
 ENSEMBLE_SIZE_ESTIMATE = 5  # members a voting ensemble usually ends with
 REFIT_SAFETY = 1.3  # a fit on all rows vs a fit on one fold's training part
+# Logging grows with the model: skops writes it, reads it back and checks its predictions, MLflow writes and
+# reads it again, then it is copied to the store. skops' time goes by objects (~0.1 ms each over those
+# passes): a 120 s mammography run's voting ensemble with three 490-tree forests (137,000 objects, 33 MB)
+# took 17 s to log; a 300-tree ExtraTrees of 116 MB (27,000 objects) 3.4 s. A fold's model
+# (TrialResult.model_bytes / model_objects) grows in bytes on all rows, not in objects.
+LOGGING_SECONDS_PER_MB = 0.02
+LOGGING_SECONDS_PER_OBJECT = 1e-4
 
 # ---- trials ---------------------------------------------------------------------------
 TRIAL_GRACE_SECONDS = 2.0  # a trial may finish this long after the search deadline
@@ -77,6 +85,12 @@ def refit_seconds(fit_seconds: float, n_splits: int, row_scale: float = 1.0) -> 
 
 
 DISTRIBUTED_REFIT_SECONDS = 30.0  # Spark jobs of a distributed refit: featurize, cache, count
+
+
+def logging_seconds(model_bytes: Sequence[int], model_objects: Sequence[int] = ()) -> float:
+    """Seconds beyond MODEL_LOGGING_SECONDS to log a model made of members of these (fold) footprints."""
+    return (LOGGING_SECONDS_PER_MB * REFIT_SAFETY * sum(model_bytes) / 2**20
+            + LOGGING_SECONDS_PER_OBJECT * sum(model_objects))
 
 
 def parallel_seconds(costs: Sequence[float], workers: int) -> float:
@@ -163,4 +177,5 @@ class FinishReserve:
         self.top = sorted([*self.top, result], key=lambda r: (r.loss, r.iteration))[:ENSEMBLE_SIZE_ESTIMATE]
         members = self.top if self.ensembles else self.top[:1]
         cost = self.refit_cost or (lambda r: refit_seconds(r.fit_seconds, self.n_splits))
-        return parallel_seconds([cost(r) for r in members], self.workers) + self.fixed_seconds
+        return (parallel_seconds([cost(r) for r in members], self.workers) + self.fixed_seconds
+                + logging_seconds([r.model_bytes for r in members], [r.model_objects for r in members]))

@@ -333,8 +333,10 @@ def finish(run, task: Task, config: AutoMLConfig, progress: Progress, started: f
         with timed(timings, name):
             try:
                 if method == "explain" and limit is not None:
-                    # permutation importance scales with columns x rows: bound it by what is left
-                    run.explain(max_seconds=max(budget.EXPLAIN_MIN_SECONDS, limit - time.time()))
+                    # permutation importance scales with columns x rows: bound it by what is left of the
+                    # budget itself (the overrun margin is for what cannot be bounded)
+                    end = started + config.timeout_seconds
+                    run.explain(max_seconds=max(budget.EXPLAIN_MIN_SECONDS, end - time.time()))
                 else:
                     getattr(run, method)()
             except ExplanationBudgetError as err:

@@ -136,6 +136,12 @@ def store_lock(uri: str):
 
 
 CALL_SECONDS = 15.0  # one MLflow write may take this long; past it the store counts as unreachable
+UPLOAD_SECONDS_PER_MB = 0.1  # an upload's bound grows with its size (10 MB/s: a slow link, not a dead one)
+
+
+def upload_seconds(size_bytes: int) -> float:
+    """How long an upload of this many bytes may take before the store counts as unreachable."""
+    return CALL_SECONDS + UPLOAD_SECONDS_PER_MB * size_bytes / 2**20
 HEARTBEAT_TAG, HEARTBEAT_EVERY_TAG = "automl.heartbeat", "automl.heartbeat_seconds"
 DEAD_AFTER_BEATS = 4  # a RUNNING parent whose heartbeat is this many intervals old has lost its driver
 
@@ -166,15 +172,14 @@ def _safe(fn):
     def wrapper(self, *args, **kwargs):
         if getattr(_IN_CALL, "active", False):  # a write inside a write: already bounded
             return fn(self, *args, **kwargs)
+        seconds = kwargs.pop("call_seconds", CALL_SECONDS)  # a large upload may take longer than one write
         if self.unreachable:
             self.failures.append(f"skipped {fn.__name__}: the tracking store did not answer earlier")
             return None
         try:
-            return self._bounded(fn, *args, **kwargs)
+            return self._bounded(fn, *args, seconds=seconds, **kwargs)
         except Exception as err:  # noqa: BLE001 - tracking must not kill training
-            message = redact(f"MLflow tracking failed in {fn.__name__}: {type(err).__name__}: {err}")
-            self.failures.append(message)
-            warnings.warn(message, TrackingWarning, stacklevel=2)
+            self._warn(fn.__name__, err)
             return None
 
     return wrapper
@@ -268,19 +273,25 @@ class Tracker:
         """Try the store again after it timed out (a fresh worker: the old one may still be stuck)."""
         self.unreachable, self._calls = False, None
 
-    def _bounded(self, fn, *args, **kwargs):
-        """Run one write in the tracker's worker thread and wait at most CALL_SECONDS for it."""
+    def _warn(self, name: str, err: BaseException) -> None:
+        message = redact(f"MLflow tracking failed in {name}: {type(err).__name__}: {err}")
+        self.failures.append(message)
+        warnings.warn(message, TrackingWarning, stacklevel=3)
+
+    def _bounded(self, fn, *args, seconds: float | None = None, **kwargs):
+        """Run one write in the tracker's worker thread and wait at most `seconds` (CALL_SECONDS) for it."""
         from concurrent.futures import ThreadPoolExecutor, TimeoutError as FutureTimeout
 
+        seconds = CALL_SECONDS if seconds is None else seconds
         if self._calls is None:
             self._calls = ThreadPoolExecutor(max_workers=1, thread_name_prefix="automl-tracking")
         future = self._calls.submit(_marked, fn, self, *args, **kwargs)
         try:
-            return future.result(timeout=CALL_SECONDS)
+            return future.result(timeout=seconds)
         except FutureTimeout:
             self.unreachable = True
             self._calls.shutdown(wait=False)  # its thread finishes (or fails) in the background
-            raise TrackingError(f"{fn.__name__} did not return within {CALL_SECONDS:.0f}s: the tracking store at "
+            raise TrackingError(f"{fn.__name__} did not return within {seconds:.0f}s: the tracking store at "
                                 f"{redact(self.tracking_uri)} is treated as unreachable for the rest of this run; "
                                 "the run keeps its model (run.log_model() tries again)") from None
 
@@ -495,40 +506,30 @@ class Tracker:
                                   tags=t[i:i + MAX_BATCH_PARAMS])
 
     # ---- the model and the run record -----------------------------------------------------
-    @_safe
-    def log_model(self, flavor: str, model, run_id: str, input_example, signature) -> str:
+    def log_model(self, flavor: str, model, run_id: str, input_example, signature) -> str | None:
         """Save the model as an MLflow model (sklearn: skops where every type in it is trusted,
-        else cloudpickle, see model_format.py; pyfunc for the forecaster) and upload it to the run."""
-        import mlflow.pyfunc
-        import mlflow.sklearn
+        else cloudpickle, see model_format.py; pyfunc for the forecaster) and upload it to the run.
 
-        if run_id is None:
+        Saving is local work, done here; only the upload waits on the store, and its bound grows with
+        the model's bytes (a forest of a few hundred MB is no sign of a dead server)."""
+        if run_id is None or self.unreachable:
+            if self.unreachable:
+                self.failures.append("skipped log_model: the tracking store did not answer earlier")
             return None
         with tempfile.TemporaryDirectory() as tmp:
-            path = os.path.join(tmp, MODEL_DIR)
-            from .model_code import model_code
-            from .serving import LOADER_MODULE
+            try:
+                path, tags = _save_model(tmp, flavor, model, input_example, signature)
+            except Exception as err:  # noqa: BLE001 - a model that cannot be saved must not lose the run
+                self._warn("log_model", err)
+                return None
+            size = sum(os.path.getsize(os.path.join(d, f)) for d, _, files in os.walk(path) for f in files)
+            return self.log_model_files(run_id, path, tags, call_seconds=upload_seconds(size))
 
-            serves_proba = flavor == "sklearn" and hasattr(model, "predict_proba")
-            code = model_code(tmp, model, also=(LOADER_MODULE,) if serves_proba else ())  # the code it needs only
-            common = dict(signature=signature, input_example=input_example, code_paths=[code])
-            if flavor == "sklearn":
-                from .model_format import SKOPS, choose_format
-
-                chosen, trusted, why = choose_format(model, input_example)
-                fmt = (mlflow.sklearn.SERIALIZATION_FORMAT_SKOPS if chosen == SKOPS
-                       else mlflow.sklearn.SERIALIZATION_FORMAT_CLOUDPICKLE)
-                mlflow.sklearn.save_model(model, path, serialization_format=fmt, skops_trusted_types=trusted,
-                                          pip_requirements=_pip_requirements(("skops",) if trusted else ()), **common)
-                self._log_batch(run_id, tags={"automl.model_format": chosen, "automl.model_format_reason": why})
-                if serves_proba:
-                    from .serving import serve_probabilities
-
-                    serve_probabilities(path)
-            else:
-                mlflow.pyfunc.save_model(path, python_model=model, artifacts=getattr(model, "artifacts", None),
-                                         pip_requirements=_pip_requirements(FORECASTING_PACKAGES), **common)
-            self.client.log_artifacts(run_id, path, MODEL_DIR)
+    @_safe
+    def log_model_files(self, run_id: str, path: str, tags: dict[str, str]) -> str:
+        if tags:
+            self._log_batch(run_id, tags=tags)
+        self.client.log_artifacts(run_id, path, MODEL_DIR)
         return f"runs:/{run_id}/{MODEL_DIR}"
 
     def load_model(self, model_uri: str, flavor: str):
@@ -593,6 +594,37 @@ class Tracker:
         if alias:
             self.client.set_registered_model_alias(name, alias, version.version)
         return version
+
+
+def _save_model(tmp: str, flavor: str, model, input_example, signature) -> tuple[str, dict[str, str]]:
+    """The MLflow model directory under tmp, and the tags that say how it was serialized."""
+    import mlflow.pyfunc
+    import mlflow.sklearn
+
+    from .model_code import model_code
+    from .serving import LOADER_MODULE
+
+    path = os.path.join(tmp, MODEL_DIR)
+    serves_proba = flavor == "sklearn" and hasattr(model, "predict_proba")
+    code = model_code(tmp, model, also=(LOADER_MODULE,) if serves_proba else ())  # the code it needs only
+    common = dict(signature=signature, input_example=input_example,
+                  code_paths=[code] if os.path.isdir(code) else None)  # a plain estimator needs none
+    if flavor != "sklearn":
+        mlflow.pyfunc.save_model(path, python_model=model, artifacts=getattr(model, "artifacts", None),
+                                 pip_requirements=_pip_requirements(FORECASTING_PACKAGES), **common)
+        return path, {}
+    from .model_format import SKOPS, choose_format
+
+    chosen, trusted, why = choose_format(model, input_example)
+    fmt = (mlflow.sklearn.SERIALIZATION_FORMAT_SKOPS if chosen == SKOPS
+           else mlflow.sklearn.SERIALIZATION_FORMAT_CLOUDPICKLE)
+    mlflow.sklearn.save_model(model, path, serialization_format=fmt, skops_trusted_types=trusted,
+                              pip_requirements=_pip_requirements(("skops",) if trusted else ()), **common)
+    if serves_proba:
+        from .serving import serve_probabilities
+
+        serve_probabilities(path)
+    return path, {"automl.model_format": chosen, "automl.model_format_reason": why}
 
 
 def _split_runs_uri(model_uri: str) -> tuple[str, str]:

@@ -26,6 +26,24 @@ def test_reserve_grows_with_the_likely_ensemble_members():
     assert single(_trial(1, 0.1, 3.0)) == pytest.approx(budget.REFIT_SAFETY * 1.0)  # only the best is refit
 
 
+def test_reserve_grows_with_the_size_of_the_models_it_will_log():
+    """A forest of a few hundred MB takes seconds to serialize, check and copy: the reserve counts it for
+    the likely members (all of the best few with ensembles, the best alone without)."""
+    mb = 2**20
+    big, small = _trial(0, 0.2, 0.0), _trial(1, 0.3, 0.0)
+    big.model_bytes, small.model_bytes = 200 * mb, 10 * mb
+    big.model_objects, small.model_objects = 45_000, 100  # a 500-tree forest, a booster
+    both = budget.FinishReserve(n_splits=3, workers=1, ensembles=True, fixed_seconds=0.0)
+    both(big)
+    per_mb, per_object = budget.LOGGING_SECONDS_PER_MB * budget.REFIT_SAFETY, budget.LOGGING_SECONDS_PER_OBJECT
+    assert both(small) == pytest.approx(210 * per_mb + 45_100 * per_object)
+    alone = budget.FinishReserve(n_splits=3, workers=1, ensembles=False, fixed_seconds=0.0)
+    alone(small)
+    assert alone(big) == pytest.approx(200 * per_mb + 45_000 * per_object)
+    assert 4.0 < budget.logging_seconds([0], [45_000]) < 5.0  # ~1.5 s per skops pass over the forest
+    assert budget.logging_seconds([]) == 0.0
+
+
 def test_trial_limit_names_the_binding_limit():
     assert budget.trial_limit(None, None) == (None, "")
     seconds, reason = budget.trial_limit(60.0, 1000.0 + 10.0, now=1000.0)

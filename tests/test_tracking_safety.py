@@ -3,6 +3,7 @@ checked in full before any work."""
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import subprocess
 import sys
@@ -130,6 +131,54 @@ def test_a_tracking_server_that_dies_mid_run_costs_one_bounded_wait(spark, tmp_p
 
 @pytest.mark.spark
 @pytest.mark.slow
+def _slow_upload(monkeypatch, seconds: float) -> None:
+    real = MlflowClient.log_artifacts
+
+    def slow(self, run_id, local_dir, artifact_path=None):
+        time.sleep(seconds)  # fault injection: a store that takes its time over the bytes
+        return real(self, run_id, local_dir, artifact_path)
+
+    monkeypatch.setattr(MlflowClient, "log_artifacts", slow)
+
+
+def test_the_model_upload_may_take_longer_the_larger_the_model(tmp_path, monkeypatch):
+    """Saving the model is local work outside the store's bound, and the upload's bound grows with the
+    bytes: a 120 s run whose forest ensemble took more than CALL_SECONDS to log lost its model to
+    'the store is unreachable'. A small model's upload that stalls as long still counts as a dead store."""
+    import numpy as np
+    from sklearn.linear_model import LinearRegression
+
+    from spark_automl import tracking
+
+    monkeypatch.setattr(tracking, "CALL_SECONDS", 0.5)
+    monkeypatch.setattr(tracking, "UPLOAD_SECONDS_PER_MB", 0.1)
+    X = pd.DataFrame({"a": np.arange(20.0)})
+    small = LinearRegression().fit(X, X["a"])
+    large = LinearRegression().fit(X, X["a"])
+    large.ballast_ = np.random.default_rng(0).random(4_000_000)  # ~30 MB saved: a bound of 0.5 + ~3 s
+    _slow_upload(monkeypatch, 1.5)
+    for model, logged in ((large, True), (small, False)):
+        tracker = tracking.Tracker("upload", f"sqlite:///{tmp_path}/m.db")
+        run_id = tracker.start_parent("p", {}, {})
+        with pytest.warns(tracking.TrackingWarning) if not logged else _no_warning():
+            uri = tracker.log_model("sklearn", model, run_id, X.head(2), None)
+        assert (uri == f"runs:/{run_id}/model") is logged
+        assert tracker.unreachable is not logged
+        names = {f.path for f in tracker.client.list_artifacts(run_id)} if logged else set()
+        assert ("model" in names) is logged
+
+
+@contextlib.contextmanager
+def _no_warning():
+    import warnings
+
+    from spark_automl.tracking import TrackingWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", TrackingWarning)
+        yield
+
+
 def test_a_run_on_a_server_with_credentials_in_its_uri_prints_no_password(spark, mlflow_server, capfd):
     uri = f"http://alice:s3cr3t@127.0.0.1:{mlflow_server}"
     frame = pd.DataFrame({"x": range(60), "y": ["a", "b", "c"] * 20})

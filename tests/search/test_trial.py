@@ -5,7 +5,7 @@ import pickle
 import numpy as np
 
 from spark_automl.data.prepare import SearchData
-from spark_automl.search.trial import FAILED, OK, MEMORY_FACTOR, Candidate, TabularEvaluator
+from spark_automl.search.trial import FAILED, OK, MEMORY_FACTOR, Candidate, TabularEvaluator, pickled_footprint
 
 
 def _data(n=400, d=50):
@@ -37,6 +37,18 @@ def test_an_evaluator_pickles_and_gives_the_same_result_after_the_round_trip():
     assert first.status == second.status == OK
     np.testing.assert_array_equal(first.oof, second.oof)
     assert first.metrics == second.metrics
+
+
+def test_a_trial_reports_its_fitted_models_pickled_footprint_and_a_forest_grows_with_its_trees():
+    ev = TabularEvaluator(_data(), "AUC_weighted", seed=0)
+    few, many = (ev(Candidate(i, "ExtremeRandomTrees", {"n_estimators": n})) for i, n in ((0, 10), (1, 40)))
+    assert few.status == many.status == OK
+    assert 0 < few.model_bytes and 3 * few.model_bytes < many.model_bytes < 5 * few.model_bytes
+    assert 0 < few.model_objects and 3 * few.model_objects < many.model_objects < 5 * few.model_objects
+    payload = {"a": [str(i) for i in range(1000)]}
+    size, objects = pickled_footprint(payload)
+    assert size == len(pickle.dumps(payload, protocol=5)) and objects >= 1002  # the dict, the list, its strings
+    assert pickled_footprint(lambda: None) == (0, 0)  # what cannot be pickled has no estimate, and no error
 
 
 def test_auto_backend_uses_executors_when_the_session_has_them():
