@@ -3,7 +3,8 @@
 OpenMP threads that spin while waiting (the GNU default) make multi-threaded LightGBM
 erratic on small machines: the same fit measured 1.9 s to 80 s with 2 threads on 2 vCPUs,
 and 4 s steady with OMP_WAIT_POLICY=PASSIVE. A value the user set is kept; Spark's
-Python workers inherit it from the driver.
+Python workers inherit it from the driver. Passive threads are slow to wake, so a small fit of
+an OpenMP learner runs on one thread (ModelSpec.threads_from_cells).
 """
 
 import os

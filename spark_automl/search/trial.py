@@ -68,16 +68,17 @@ NATIVE = "native"
 
 def build_estimator(model: str, params: Mapping[str, Any], data_task: str, classes, n_jobs: int, seed: int,
                     code_columns: Sequence[int] = (), woe: bool = False,
-                    categorical_groups: Sequence[Sequence[int]] = ()):
+                    categorical_groups: Sequence[Sequence[int]] = (), cells: int | None = None):
     """The unfitted estimator for a candidate; classifiers get the label-safe wrapper. code_columns:
     high-cardinality categorical codes, target-encoded inside each fit (TargetEncoded). A regression
     candidate's target_transform='log1p' learns log1p(y) (LogTarget); categorical='native' gives the
-    learner the one-hot blocks (categorical_groups) as categorical columns (CategoryCodes)."""
+    learner the one-hot blocks (categorical_groups) as categorical columns (CategoryCodes). cells: the
+    training rows x features it will fit (a small fit of an OpenMP learner runs on one thread)."""
     spec = REGISTRY.get(model, data_task)
     params = dict(params)
     transform = params.pop(TARGET_TRANSFORM, "none")
     native = params.pop(CATEGORICAL, "onehot") == NATIVE
-    est = spec.build(params, data_task, n_jobs=n_jobs, seed=seed)
+    est = spec.build(params, data_task, n_jobs=spec.threads(n_jobs, cells), seed=seed)
     if native and categorical_groups:
         est = CategoryCodes(est, tuple(tuple(int(i) for i in g) for g in categorical_groups))
     if code_columns:
@@ -117,11 +118,14 @@ def fit_estimator(estimator, model: str, task: str, X, y, weight, valid: tuple |
         cap = early_stopping_rounds(model, task, learner.get_params())
         if cap is not None:
             extra = spec.early_stopping.watch(learner, valid[0], valid[1], patience(cap))
-    if weight is None or not spec.supports_weights:
+    if weight is not None and spec.supports_weights:
+        extra["sample_weight" if task == "classification" else spec.weight_param] = weight
+    if not spec.one_thread(X.shape[0] * X.shape[1]):
         return estimator.fit(X, y, **extra)
-    if task == "classification":
-        return estimator.fit(X, y, sample_weight=weight, **extra)
-    return estimator.fit(X, y, **{spec.weight_param: weight}, **extra)
+    from threadpoolctl import threadpool_limits  # a learner without n_jobs (HistGradientBoosting) too
+
+    with threadpool_limits(limits=1, user_api="openmp"):
+        return estimator.fit(X, y, **extra)
 
 
 def searched_params(result) -> dict[str, Any]:
@@ -165,7 +169,8 @@ def fit_many(data: SearchData, candidates: list, rows: np.ndarray | None, seed: 
     w = data.weight if rows is None or data.weight is None else data.weight[rows]
 
     def fit_one(c):
-        est = build_estimator(c.model, c.params, data.task, data.classes, n_jobs, seed, **data.estimator_args())
+        est = build_estimator(c.model, c.params, data.task, data.classes, n_jobs, seed, **data.estimator_args(),
+                              cells=X.shape[0] * X.shape[1])
         return c.iteration, fit_estimator(est, c.model, data.task, X, y, w)
 
     if workers <= 1 or len(candidates) <= 1:
@@ -190,7 +195,7 @@ def _cross_validate(candidate: Candidate, data: SearchData, seed: int, n_jobs: i
         if deadline is not None and time.time() > deadline:
             raise TrialTimeoutError(f"time limit reached between folds ({timeout_reason})")
         est = build_estimator(candidate.model, candidate.params, data.task, data.classes, n_jobs, seed,
-                              **data.estimator_args())
+                              **data.estimator_args(), cells=len(train_idx) * data.X.shape[1])
         w = data.weight[train_idx] if data.weight is not None else None
         t0 = time.perf_counter()
         fit_estimator(est, candidate.model, data.task, data.X[train_idx], data.y[train_idx], w,
