@@ -24,6 +24,13 @@ class MetaLearnerSpec:
     name: str
     task: str
     factory: Callable[[Mapping[str, Any], int], Any]
+    # a CV meta-learner: (plain learner's name, its kwargs) from the fitted one's chosen settings, so the
+    # fold fits that score the stack reuse them instead of repeating the inner search (4x fewer fits)
+    settled: Callable[[Any], tuple[str, dict]] | None = None
+
+
+def _unwrapped(meta):
+    return getattr(meta, "estimator_", meta)
 
 
 def _lightgbm(task: str):
@@ -42,13 +49,15 @@ META_LEARNERS: dict[str, MetaLearnerSpec] = {s.name: s for s in (
                     lambda kw, seed: LogisticRegression(**{"max_iter": 1000, "random_state": seed, **kw})),
     MetaLearnerSpec("LogisticRegressionCV", "classification",
                     lambda kw, seed: LogisticRegressionCV(**{"Cs": 5, "cv": 3, "max_iter": 1000,
-                                                             "random_state": seed, **kw})),
+                                                             "random_state": seed, **kw}),
+                    lambda meta: ("LogisticRegression", {"C": float(np.ravel(_unwrapped(meta).C_)[0])})),
     MetaLearnerSpec("LightGBMClassifier", "classification", _lightgbm("classification")),
     MetaLearnerSpec("ElasticNet", "regression",
                     lambda kw, seed: ElasticNet(**{"alpha": 0.001, "random_state": seed, "max_iter": 5000, **kw})),
     MetaLearnerSpec("ElasticNetCV", "regression",
                     lambda kw, seed: ElasticNetCV(**{"l1_ratio": [0.1, 0.5, 0.9, 1.0], "cv": 3,
-                                                     "random_state": seed, "max_iter": 5000, **kw})),
+                                                     "random_state": seed, "max_iter": 5000, **kw}),
+                    lambda meta: ("ElasticNet", {"alpha": float(meta.alpha_), "l1_ratio": float(meta.l1_ratio_)})),
     MetaLearnerSpec("LightGBMRegressor", "regression", _lightgbm("regression")),
     MetaLearnerSpec("LinearRegression", "regression", lambda kw, seed: LinearRegression(**kw)),
 )}
@@ -73,15 +82,20 @@ def _fit(meta, X: np.ndarray, y: np.ndarray, weight: np.ndarray | None):
 
 
 def cross_validated_stack(member_oof: list[np.ndarray], data: SearchData, name: str, kwargs, seed: int):
-    """(meta-learner fit on every out-of-fold row, its own out-of-fold predictions)."""
+    """(meta-learner fit on every out-of-fold row, its own out-of-fold predictions).
+
+    A CV meta-learner with its default settings chooses them once, on every row; the fold fits reuse
+    that choice (LogisticRegressionCV on wine_quality_white's 7 classes took ~30 s as four inner searches)."""
     X = stack_features(member_oof, data.task)
     n_out = len(data.classes) if data.task == "classification" else 0
     oof = np.full((data.n_rows, n_out) if n_out else data.n_rows, np.nan)
+    final = _fit(build_meta_learner(name, kwargs, data, seed), X, data.y, data.weight)
+    settled = META_LEARNERS[name].settled
+    fold_name, fold_kwargs = settled(final) if settled is not None and not kwargs else (name, kwargs)
     for train_idx, valid_idx in data.splits:
         w = data.weight[train_idx] if data.weight is not None else None
-        meta = _fit(build_meta_learner(name, kwargs, data, seed), X[train_idx], data.y[train_idx], w)
+        meta = _fit(build_meta_learner(fold_name, fold_kwargs, data, seed), X[train_idx], data.y[train_idx], w)
         oof[valid_idx] = _predict(meta, data.task, X[valid_idx])
-    final = _fit(build_meta_learner(name, kwargs, data, seed), X, data.y, data.weight)
     return final, oof
 
 

@@ -215,3 +215,31 @@ def test_meta_learner_kwargs_checked_before_training():
     with pytest.raises(ConfigError, match="LogisticRegression.*C"):
         AutoMLConfig(task="classification", stack_meta_learner_type="LogisticRegression",
                      stack_meta_learner_kwargs={"C": -1.0})
+
+
+@pytest.mark.parametrize("loader, task, meta, plain", [
+    (load_iris, "classification", "LogisticRegressionCV", "LogisticRegression"),
+    (load_diabetes, "regression", "ElasticNetCV", "ElasticNet")])
+def test_a_cv_meta_learner_searches_its_settings_once_and_the_folds_reuse_them(monkeypatch, loader, task, meta,
+                                                                              plain):
+    """Four inner searches (three folds + the final fit) took ~30 s on a 7-class stack; the final fit's choice
+    now scores the folds with the plain learner at that setting."""
+    from spark_automl.ensemble import stacking
+
+    data = _data(loader, task)
+    trials = _trials(data, "AUC_weighted" if task == "classification" else "r2_score")
+    members = [t.oof.astype(np.float64) for t in trials[:3]]
+    built = []
+    real_build = stacking.build_meta_learner
+    monkeypatch.setattr(stacking, "build_meta_learner",
+                        lambda name, kw, d, seed: built.append(name) or real_build(name, kw, d, seed))
+    final, oof = stacking.cross_validated_stack(members, data, meta, None, 0)
+    assert built == [meta, plain, plain, plain]
+    name, kwargs = stacking.META_LEARNERS[meta].settled(final)
+    X = stacking.stack_features(members, task)
+    train, valid = data.splits[0]
+    fold = stacking._fit(real_build(name, kwargs, data, 0), X[train], data.y[train], None)
+    np.testing.assert_allclose(oof[valid], stacking._predict(fold, task, X[valid]))
+    built.clear()
+    stacking.cross_validated_stack(members, data, meta, {"cv": 2}, 0)  # a user's settings: searched in every fold
+    assert built == [meta] * 4

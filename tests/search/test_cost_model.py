@@ -35,3 +35,23 @@ def test_a_trial_far_slower_than_the_ones_before_it_is_stopped_by_the_cost_model
     assert [r.status for r in results if r.model == "LogisticRegression"] == [OK] * 3
     assert by_model["RandomForest"].status == TIMED_OUT
     assert "cost model" in by_model["RandomForest"].error
+
+
+def test_a_spark_trials_task_stops_a_trial_at_the_cap_the_driver_gave_it():
+    """spark_trials runs each trial in hyperopt's own Spark job; the objective carries the cap the driver held
+    when the trial started and applies the same limit as the other backends (here called as a task would)."""
+    from spark_automl.search.backends.spark_trials import _in_task
+    from spark_automl.search.trial import Candidate
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(3000, 20))
+    y = (X[:, 0] + rng.normal(size=3000) > 0).astype(int)
+    folds = np.arange(3000) % 3
+    data = SearchData("classification", X, y, None,
+                      [(np.flatnonzero(folds != k), np.flatnonzero(folds == k)) for k in range(3)], [0, 1], None)
+    evaluator = TabularEvaluator(data, "AUC_weighted")
+    slow = Candidate(0, "RandomForest", {"n_estimators": 400, "max_features": 1.0, "min_samples_leaf": 1})
+    capped = _in_task(evaluator, slow, None, deadline=None, cap=0.3)
+    assert capped.status == TIMED_OUT and "cost model" in capped.error
+    fast = _in_task(evaluator, Candidate(1, "LogisticRegression", {"C": 1.0}), None, deadline=None, cap=30.0)
+    assert fast.status == OK

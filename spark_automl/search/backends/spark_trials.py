@@ -13,6 +13,7 @@ import pickle
 import numpy as np
 from hyperopt import STATUS_FAIL, STATUS_OK, fmin
 
+from ...budget import trial_limit
 from ..sweeper import insert_pending
 from ..trial import OK, Candidate
 from .base import Backend, one_job_each, spark_task_label
@@ -20,15 +21,18 @@ from .base import Backend, one_job_each, spark_task_label
 log = logging.getLogger(__name__)
 
 
-def _in_task(evaluator, candidate, trial_timeout):
-    result = evaluator(candidate, trial_timeout)
+def _in_task(evaluator, candidate, trial_timeout, deadline=None, cap=None):
+    """One trial in a Spark task, under the same limit as the other backends: iteration_timeout_minutes,
+    the cost model's cap and the search deadline, whichever is nearest."""
+    timeout, reason = trial_limit(trial_timeout, deadline, cap=cap)
+    result = evaluator(candidate, timeout, reason) if reason else evaluator(candidate, timeout)
     result.worker = spark_task_label()
     return result
 
 
-def _fixed_task(broadcast, trial_timeout):
+def _fixed_task(broadcast, trial_timeout, deadline):
     def run(candidate):
-        return pickle.dumps(_in_task(broadcast.value, candidate, trial_timeout))
+        return pickle.dumps(_in_task(broadcast.value, candidate, trial_timeout, deadline))
 
     return run
 
@@ -47,9 +51,13 @@ class SparkTrialsBackend(Backend):
             broadcast.unpersist()
             return
 
+        # hyperopt pickles the objective into each trial's Spark job: the cap it carries is the one the
+        # driver held when that trial started (updated by the hook as trials finish)
+        limits = {"cap": stopper.trial_cap(), "deadline": stopper.deadline}
+
         def objective(point):
             cand = Candidate(-1, point["model"], point["params"], "hyperopt")
-            result = _in_task(broadcast.value, cand, trial_timeout)
+            result = _in_task(broadcast.value, cand, trial_timeout, limits["deadline"], limits["cap"])
             status = STATUS_OK if result.status == OK else STATUS_FAIL
             out = {"status": status, "trial_result": pickle.dumps(result)}
             if status == STATUS_OK:
@@ -83,6 +91,7 @@ class SparkTrialsBackend(Backend):
                 fresh.append(result)
             if fresh:
                 on_results(fresh)
+                limits["cap"] = stopper.trial_cap()
             return bool(stopper.should_stop()), args
 
         max_evals = len(portfolio) + max(stopper.slots_left() - len(portfolio), 0)
@@ -100,7 +109,7 @@ class SparkTrialsBackend(Backend):
         fixed = sweeper.fixed()[:stopper.slots_left()]
         if not fixed:
             return
-        task = _fixed_task(broadcast, ctx.trial_timeout)
+        task = _fixed_task(broadcast, ctx.trial_timeout, stopper.deadline)
         sc = self.spark.sparkContext
         try:
             results = [pickle.loads(p) for p in sc.parallelize(fixed, max(1, min(ctx.concurrency, len(fixed))))
