@@ -142,6 +142,8 @@ UPLOAD_SECONDS_PER_MB = 0.1  # an upload's bound grows with its size (10 MB/s: a
 def upload_seconds(size_bytes: int) -> float:
     """How long an upload of this many bytes may take before the store counts as unreachable."""
     return CALL_SECONDS + UPLOAD_SECONDS_PER_MB * size_bytes / 2**20
+
+
 HEARTBEAT_TAG, HEARTBEAT_EVERY_TAG = "automl.heartbeat", "automl.heartbeat_seconds"
 DEAD_AFTER_BEATS = 4  # a RUNNING parent whose heartbeat is this many intervals old has lost its driver
 
@@ -173,8 +175,7 @@ def _safe(fn):
         if getattr(_IN_CALL, "active", False):  # a write inside a write: already bounded
             return fn(self, *args, **kwargs)
         seconds = kwargs.pop("call_seconds", CALL_SECONDS)  # a large upload may take longer than one write
-        if self.unreachable:
-            self.failures.append(f"skipped {fn.__name__}: the tracking store did not answer earlier")
+        if self.skipped(fn.__name__):
             return None
         try:
             return self._bounded(fn, *args, seconds=seconds, **kwargs)
@@ -273,16 +274,21 @@ class Tracker:
         """Try the store again after it timed out (a fresh worker: the old one may still be stuck)."""
         self.unreachable, self._calls = False, None
 
+    def skipped(self, name: str) -> bool:
+        """A write not tried because the store timed out earlier (recorded among the failures)."""
+        if self.unreachable:
+            self.failures.append(f"skipped {name}: the tracking store did not answer earlier")
+        return self.unreachable
+
     def _warn(self, name: str, err: BaseException) -> None:
         message = redact(f"MLflow tracking failed in {name}: {type(err).__name__}: {err}")
         self.failures.append(message)
         warnings.warn(message, TrackingWarning, stacklevel=3)
 
-    def _bounded(self, fn, *args, seconds: float | None = None, **kwargs):
-        """Run one write in the tracker's worker thread and wait at most `seconds` (CALL_SECONDS) for it."""
+    def _bounded(self, fn, *args, seconds: float, **kwargs):
+        """Run one write in the tracker's worker thread and wait at most `seconds` for it."""
         from concurrent.futures import ThreadPoolExecutor, TimeoutError as FutureTimeout
 
-        seconds = CALL_SECONDS if seconds is None else seconds
         if self._calls is None:
             self._calls = ThreadPoolExecutor(max_workers=1, thread_name_prefix="automl-tracking")
         future = self._calls.submit(_marked, fn, self, *args, **kwargs)
@@ -512,9 +518,7 @@ class Tracker:
 
         Saving is local work, done here; only the upload waits on the store, and its bound grows with
         the model's bytes (a forest of a few hundred MB is no sign of a dead server)."""
-        if run_id is None or self.unreachable:
-            if self.unreachable:
-                self.failures.append("skipped log_model: the tracking store did not answer earlier")
+        if run_id is None or self.skipped("log_model"):  # no saving for a store that will not take it
             return None
         with tempfile.TemporaryDirectory() as tmp:
             try:

@@ -70,10 +70,6 @@ class ModelSpec:
         """Whether a fit on `cells` training cells runs faster on one thread."""
         return self.threads_from_cells is not None and cells is not None and cells < self.threads_from_cells
 
-    def threads(self, n_jobs: int, cells: int | None) -> int:
-        """The threads a fit on `cells` training cells gets out of n_jobs."""
-        return 1 if self.one_thread(cells) else n_jobs
-
     @property
     def tunable(self) -> bool:
         return bool(self.space)

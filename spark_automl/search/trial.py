@@ -68,17 +68,16 @@ NATIVE = "native"
 
 def build_estimator(model: str, params: Mapping[str, Any], data_task: str, classes, n_jobs: int, seed: int,
                     code_columns: Sequence[int] = (), woe: bool = False,
-                    categorical_groups: Sequence[Sequence[int]] = (), cells: int | None = None):
+                    categorical_groups: Sequence[Sequence[int]] = ()):
     """The unfitted estimator for a candidate; classifiers get the label-safe wrapper. code_columns:
     high-cardinality categorical codes, target-encoded inside each fit (TargetEncoded). A regression
     candidate's target_transform='log1p' learns log1p(y) (LogTarget); categorical='native' gives the
-    learner the one-hot blocks (categorical_groups) as categorical columns (CategoryCodes). cells: the
-    training rows x features it will fit (a small fit of an OpenMP learner runs on one thread)."""
+    learner the one-hot blocks (categorical_groups) as categorical columns (CategoryCodes)."""
     spec = REGISTRY.get(model, data_task)
     params = dict(params)
     transform = params.pop(TARGET_TRANSFORM, "none")
     native = params.pop(CATEGORICAL, "onehot") == NATIVE
-    est = spec.build(params, data_task, n_jobs=spec.threads(n_jobs, cells), seed=seed)
+    est = spec.build(params, data_task, n_jobs=n_jobs, seed=seed)
     if native and categorical_groups:
         est = CategoryCodes(est, tuple(tuple(int(i) for i in g) for g in categorical_groups))
     if code_columns:
@@ -124,6 +123,9 @@ def fit_estimator(estimator, model: str, task: str, X, y, weight, valid: tuple |
         return estimator.fit(X, y, **extra)
     from threadpoolctl import threadpool_limits  # a learner without n_jobs (HistGradientBoosting) too
 
+    learner = _learner(estimator)
+    if "n_jobs" in learner.get_params():
+        learner.set_params(n_jobs=1)  # LightGBM / XGBoost set their own thread count from n_jobs
     with threadpool_limits(limits=1, user_api="openmp"):
         return estimator.fit(X, y, **extra)
 
@@ -169,8 +171,7 @@ def fit_many(data: SearchData, candidates: list, rows: np.ndarray | None, seed: 
     w = data.weight if rows is None or data.weight is None else data.weight[rows]
 
     def fit_one(c):
-        est = build_estimator(c.model, c.params, data.task, data.classes, n_jobs, seed, **data.estimator_args(),
-                              cells=X.shape[0] * X.shape[1])
+        est = build_estimator(c.model, c.params, data.task, data.classes, n_jobs, seed, **data.estimator_args())
         return c.iteration, fit_estimator(est, c.model, data.task, X, y, w)
 
     if workers <= 1 or len(candidates) <= 1:
@@ -195,7 +196,7 @@ def _cross_validate(candidate: Candidate, data: SearchData, seed: int, n_jobs: i
         if deadline is not None and time.time() > deadline:
             raise TrialTimeoutError(f"time limit reached between folds ({timeout_reason})")
         est = build_estimator(candidate.model, candidate.params, data.task, data.classes, n_jobs, seed,
-                              **data.estimator_args(), cells=len(train_idx) * data.X.shape[1])
+                              **data.estimator_args())
         w = data.weight[train_idx] if data.weight is not None else None
         t0 = time.perf_counter()
         fit_estimator(est, candidate.model, data.task, data.X[train_idx], data.y[train_idx], w,

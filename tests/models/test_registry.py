@@ -220,11 +220,14 @@ def test_a_small_fit_of_an_openmp_learner_runs_on_one_thread(monkeypatch):
 
     spec = REGISTRY.get("LightGBM", "classification")
     small, large = spec.threads_from_cells - 1, spec.threads_from_cells
-    assert spec.threads(2, small) == 1 and spec.threads(2, large) == 2 and spec.threads(2, None) == 2
-    assert REGISTRY.get("RandomForest", "classification").threads(2, 10) == 2  # joblib, not OpenMP
-    built = build_estimator("LightGBM", {}, "classification", [0, 1], 2, 0, cells=small)
-    assert built.estimator.get_params()["n_jobs"] == 1
-    assert build_estimator("LightGBM", {}, "classification", [0, 1], 2, 0, cells=large).estimator.n_jobs == 2
+    assert spec.one_thread(small) and not spec.one_thread(large) and not spec.one_thread(None)
+    assert not REGISTRY.get("RandomForest", "classification").one_thread(10)  # joblib, not OpenMP
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(200, 3)), np.arange(200) % 2
+    built = build_estimator("LightGBM", {"n_estimators": 5}, "classification", [0, 1], 2, 0)
+    assert built.estimator.n_jobs == 2
+    fit_estimator(built, "LightGBM", "classification", X, y, None)
+    assert built.estimator_.n_jobs == 1  # the fit on 600 cells ran on one thread
 
     seen = []
     real_fit = HistGradientBoostingClassifier.fit
@@ -234,8 +237,7 @@ def test_a_small_fit_of_an_openmp_learner_runs_on_one_thread(monkeypatch):
         return real_fit(self, X, y, **kw)
 
     monkeypatch.setattr(HistGradientBoostingClassifier, "fit", recording_fit)
-    rng = np.random.default_rng(0)
-    X, y = rng.normal(size=(200, 3)), np.arange(200) % 2
+
     def openmp_threads():
         return max((p["num_threads"] for p in threadpool_info() if p["user_api"] == "openmp"), default=None)
 

@@ -25,7 +25,7 @@ def _in_task(evaluator, candidate, trial_timeout, deadline=None, cap=None):
     """One trial in a Spark task, under the same limit as the other backends: iteration_timeout_minutes,
     the cost model's cap and the search deadline, whichever is nearest."""
     timeout, reason = trial_limit(trial_timeout, deadline, cap=cap)
-    result = evaluator(candidate, timeout, reason) if reason else evaluator(candidate, timeout)
+    result = evaluator(candidate, timeout, reason)
     result.worker = spark_task_label()
     return result
 
