@@ -265,6 +265,41 @@ def _set_metric(score: Callable[..., float], average: str, c: _ClassificationInp
     return score(c.y, c.pred, average=average, zero_division=0, sample_weight=c.sample_weight)
 
 
+def _ranked_auc(y_true: np.ndarray, scores: np.ndarray, sample_weight: np.ndarray | None = None) -> float:
+    """ROC AUC as the (weighted) Mann-Whitney statistic: one sort, ties count half.
+
+    Equal to sklearn's roc_auc_score (the trapezoid under the ROC curve is this statistic) at a
+    fraction of its cost; ensemble selection scores hundreds of blends, so it is the hot loop.
+    NaN when y_true has no positives or no negatives."""
+    y = np.asarray(y_true).ravel().astype(bool)
+    s = np.asarray(scores, dtype=np.float64).ravel()
+    w = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64).ravel()
+    order = np.argsort(s, kind="mergesort")
+    s, y, w = s[order], y[order], w[order]
+    starts = np.concatenate(([0], np.flatnonzero(np.diff(s)) + 1)) if len(s) else np.zeros(0, dtype=int)
+    pos = np.add.reduceat(np.where(y, w, 0.0), starts) if len(s) else np.zeros(0)
+    neg = np.add.reduceat(np.where(y, 0.0, w), starts) if len(s) else np.zeros(0)
+    total_pos, total_neg = pos.sum(), neg.sum()
+    if total_pos <= 0 or total_neg <= 0:
+        return _NAN
+    negatives_below = np.cumsum(neg) - neg
+    return float(np.dot(pos, negatives_below + 0.5 * neg) / (total_pos * total_neg))
+
+
+def _auc_averaged(y_onehot: np.ndarray, proba: np.ndarray, average: str, sample_weight: np.ndarray | None) -> float:
+    """sklearn's one-vs-rest averages: micro pools every cell, macro/weighted average per column
+    (weighted by each column's weighted support)."""
+    if average == "micro":
+        w = None if sample_weight is None else np.repeat(sample_weight, y_onehot.shape[1])
+        return _ranked_auc(y_onehot.ravel(), proba.ravel(), w)
+    per_class = np.array([_ranked_auc(y_onehot[:, k], proba[:, k], sample_weight) for k in range(y_onehot.shape[1])])
+    if average == "macro":
+        return float(np.mean(per_class))
+    support = (y_onehot.sum(axis=0) if sample_weight is None
+               else (y_onehot * sample_weight[:, None]).sum(axis=0)).astype(np.float64)
+    return float(np.average(per_class, weights=support)) if support.sum() > 0 else _NAN
+
+
 def _auc(average: str, c: _ClassificationInputs) -> float:
     """One-vs-rest ROC AUC; NaN when fewer than two classes occur (no negatives to rank against)."""
     if len(c.present) < 2:
@@ -272,8 +307,8 @@ def _auc(average: str, c: _ClassificationInputs) -> float:
     if average == "binary":
         if not c.is_binary:
             return _NAN
-        return skm.roc_auc_score(c.y_bin, c.proba[:, c.pos], sample_weight=c.sample_weight)
-    return _one_vs_rest(skm.roc_auc_score, average, c)
+        return _ranked_auc(c.y_bin, c.proba[:, c.pos], c.sample_weight)
+    return _one_vs_rest(_auc_averaged, average, c)
 
 
 def _average_precision(average: str, c: _ClassificationInputs) -> float:

@@ -388,3 +388,22 @@ def test_custom_metric_sees_labels_probabilities_and_weights(monkeypatch):
     register_metric(broken)
     assert np.isnan(compute_metrics("regression", np.array([1.0]), np.array([1.0]), also=("broken_metric",))[
         "broken_metric"])
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_rank_based_auc_equals_sklearn_with_ties_and_weights(seed):
+    """The fast AUC (ensemble selection's hot loop) must be sklearn's number, ties and weights included."""
+    rng = np.random.default_rng(seed)
+    n, k = 400, 4
+    y = rng.integers(0, k, n)
+    proba = rng.dirichlet(np.ones(k), size=n).round(2)  # rounding makes many ties
+    w = rng.uniform(0.1, 3.0, n)
+    onehot = np.eye(k)[y]
+    for weight in (None, w):
+        m = compute_metrics("classification", y, proba, classes=list(range(k)), sample_weight=weight)
+        for avg in ("macro", "weighted", "micro"):
+            assert m[f"AUC_{avg}"] == pytest.approx(
+                skm.roc_auc_score(onehot, proba, average=avg, sample_weight=weight), abs=1e-12)
+        binary = compute_metrics("classification", y % 2, proba[:, :2], classes=[0, 1], sample_weight=weight)
+        assert binary["AUC_binary"] == pytest.approx(
+            skm.roc_auc_score(y % 2, proba[:, 1], sample_weight=weight), abs=1e-12)

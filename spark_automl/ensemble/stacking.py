@@ -78,7 +78,12 @@ def _predict(meta, task: str, X: np.ndarray) -> np.ndarray:
 
 
 def _fit(meta, X: np.ndarray, y: np.ndarray, weight: np.ndarray | None):
-    return meta.fit(X, y) if weight is None else meta.fit(X, y, sample_weight=weight)
+    """On one BLAS thread: LogisticRegressionCV over wine_quality_white's 7 classes x 5 members took 20.5 s
+    on two threads and 0.6 s on one (threads woken for tiny matrix products cost more than the work)."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="blas"):
+        return meta.fit(X, y) if weight is None else meta.fit(X, y, sample_weight=weight)
 
 
 def cross_validated_stack(member_oof: list[np.ndarray], data: SearchData, name: str, kwargs, seed: int):

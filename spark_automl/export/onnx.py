@@ -266,8 +266,10 @@ def _register() -> None:
         calculate_linear_regressor_output_shapes,
     )
 
+    from skl2onnx.operator_converters.calibrated_classifier_cv import convert_sklearn_calibrated_classifier_cv
+
     from ..ensemble.estimators import VotingEnsembleEstimator
-    from ..models.wrappers import LabelEncodedClassifier
+    from ..models.wrappers import LabelEncodedClassifier, RareClassCalibratedClassifierCV
 
     clf_options = {"nocl": [True, False], "zipmap": [True, False, "columns"]}
     for cls, alias, conv in ((lgb.LGBMClassifier, "LightGbmLGBMClassifier", convert_lightgbm),
@@ -277,6 +279,10 @@ def _register() -> None:
                                 convert_lightgbm, options={"split": None})
     update_registered_converter(xgb.XGBRegressor, "XGBoostXGBRegressor", calculate_linear_regressor_output_shapes,
                                 convert_xgboost)
+    # a CalibratedClassifierCV whose folds adapt to rare classes: fitted, it is the parent's state exactly
+    update_registered_converter(RareClassCalibratedClassifierCV, "SklearnCalibratedClassifierCV",
+                                calculate_linear_classifier_output_shapes, convert_sklearn_calibrated_classifier_cv,
+                                options=clf_options)
     update_registered_converter(AutoFeaturizer, "SparkAutoMLAutoFeaturizer", _featurizer_shape, _convert_featurizer)
     update_registered_converter(LabelEncodedClassifier, "SparkAutoMLLabelEncodedClassifier", _classifier_shape,
                                 _convert_label_encoded, parser=_parse_label_encoded, options=_IGNORED)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from sklearn.calibration import CalibratedClassifierCV
 from sklearn.naive_bayes import BernoulliNB, MultinomialNB
 from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
 from sklearn.pipeline import make_pipeline
@@ -11,6 +10,7 @@ from sklearn.svm import SVC
 
 from .registry import REGISTRY, ModelSpec
 from .space import choice, logint, loguniform
+from .wrappers import RareClassCalibratedClassifierCV
 
 CLF = ("classification",)
 
@@ -22,7 +22,7 @@ def _knn(params, task, n_jobs, seed):
 
 def _svc(params, task, n_jobs, seed):
     # SVC(probability=True) is deprecated in scikit-learn 1.9: calibrate explicitly instead.
-    return CalibratedClassifierCV(SVC(random_state=seed, **params), cv=3, method="sigmoid", n_jobs=n_jobs)
+    return RareClassCalibratedClassifierCV(SVC(random_state=seed, **params), cv=3, method="sigmoid", n_jobs=n_jobs)
 
 
 def _multinomial_nb(params, task, n_jobs, seed):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from sklearn.calibration import CalibratedClassifierCV
 from sklearn.linear_model import (
     ElasticNet,
     LassoLars,
@@ -15,6 +14,7 @@ from sklearn.svm import LinearSVC
 
 from .registry import REGISTRY, ModelSpec
 from .space import choice, loguniform, uniform
+from .wrappers import RareClassCalibratedClassifierCV
 
 CLF = ("classification",)
 REG = ("regression",)
@@ -32,7 +32,7 @@ def _calibrated(base_factory):
     """Margin classifiers give no probabilities; calibrate them (3-fold sigmoid)."""
 
     def build(params, task, n_jobs, seed):
-        return CalibratedClassifierCV(base_factory(params, seed), cv=3, method="sigmoid", n_jobs=n_jobs)
+        return RareClassCalibratedClassifierCV(base_factory(params, seed), cv=3, method="sigmoid", n_jobs=n_jobs)
 
     return build
 

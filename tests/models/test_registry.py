@@ -245,3 +245,43 @@ def test_a_small_fit_of_an_openmp_learner_runs_on_one_thread(monkeypatch):
     est = build_estimator("GradientBoosting", {"max_iter": 5}, "classification", [0, 1], 2, 0)
     fit_estimator(est, "GradientBoosting", "classification", X, y, None)
     assert seen == [1] and openmp_threads() == before  # the limit ends with the fit
+
+
+def test_blas_runs_on_the_learners_own_threads_during_a_fit(monkeypatch):
+    """A multi-threaded BLAS on small matrices costs more than it saves (a stack's LogisticRegressionCV:
+    20.5 s on two threads, 0.6 s on one): a fit gets the learner's n_jobs of BLAS threads, one when it has
+    none, and every thread only when it asks for all cores (n_jobs=-1)."""
+    from sklearn.neighbors import KNeighborsClassifier
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    def blas_threads():
+        return max((p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"), default=None)
+
+    seen = []
+    real_fit = KNeighborsClassifier.fit
+
+    def recording_fit(self, X, y, **kw):
+        seen.append(blas_threads())
+        return real_fit(self, X, y, **kw)
+
+    monkeypatch.setattr(KNeighborsClassifier, "fit", recording_fit)
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(100, 3)), np.arange(100) % 2
+    with threadpool_limits(limits=2, user_api="blas"):  # what a 2-core machine starts with
+        for n_jobs in (1, 2, -1):
+            est = build_estimator("KNN", {}, "classification", [0, 1], n_jobs, 0)
+            fit_estimator(est, "KNN", "classification", X, y, None)
+        assert seen == [1, 2, 2] and blas_threads() == 2
+
+
+@pytest.mark.parametrize("model", ["LinearSVM", "SVM", "AveragedPerceptronClassifier"])
+def test_calibrated_margin_classifiers_fit_when_a_class_has_two_rows(model):
+    """cv=3 calibration refused a class with two rows in a training fold (wine quality's grade 9), failing
+    every such trial: the folds drop to the rarest class's count, and the searched cv=3 stays the param."""
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(60, 3)), np.array([0] * 29 + [1] * 29 + [2] * 2)
+    est = build_estimator(model, {}, "classification", [0, 1, 2], 1, 0)
+    fit_estimator(est, model, "classification", X, y, None)
+    proba = est.predict_proba(X)
+    assert proba.shape == (60, 3) and np.allclose(proba.sum(axis=1), 1.0)
+    assert len(est.estimator_.calibrated_classifiers_) == 2 and est.estimator.cv == 3

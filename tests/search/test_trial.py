@@ -49,6 +49,10 @@ def test_a_trial_reports_its_fitted_models_pickled_footprint_and_a_forest_grows_
     size, objects = pickled_footprint(payload)
     assert size == len(pickle.dumps(payload, protocol=5)) and objects >= 1002  # the dict, the list, its strings
     assert pickled_footprint(lambda: None) == (0, 0)  # what cannot be pickled has no estimate, and no error
+    # arrays past pickle's frame size are written as a PickleBuffer (a large forest's node arrays): they count
+    # too (they had no len(), so a 200 MB ExtraTrees measured 0 bytes and its logging went unreserved)
+    big = np.zeros(2**20)
+    assert pickled_footprint(big)[0] == len(pickle.dumps(big, protocol=5)) > 8 * 2**20
 
 
 def test_auto_backend_uses_executors_when_the_session_has_them():
