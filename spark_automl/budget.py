@@ -40,13 +40,13 @@ EXPLAIN_SECONDS_PER_COLUMN = 0.1
 ONNX_SECONDS = 3.0  # conversion + onnxruntime check
 ENSEMBLE_SIZE_ESTIMATE = 5  # members a voting ensemble usually ends with
 REFIT_SAFETY = 1.3  # a fit on all rows vs a fit on one fold's training part
-# Logging grows with the model: skops writes it, reads it back and checks its predictions, MLflow writes and
-# reads it again, then it is copied to the store. skops' time goes by objects (~0.1 ms each over those
-# passes): a 120 s mammography run's voting ensemble with three 490-tree forests (137,000 objects, 33 MB)
-# took 17 s to log; a 300-tree ExtraTrees of 116 MB (27,000 objects) 3.4 s. A fold's model
-# (TrialResult.model_bytes / model_objects) grows in bytes on all rows, not in objects.
-LOGGING_SECONDS_PER_MB = 0.02
-LOGGING_SECONDS_PER_OBJECT = 1e-4
+# Logging grows with the model: skops writes it once, reads it back and checks its predictions, then it is
+# copied to the store (model_format.swap_in_skops: MLflow does not serialize it again). skops' time goes by
+# objects: wine_quality_white's stack of six ExtraTrees (1,089 MB, 270,000 objects) took 26.9 s to save
+# (54.7 s when MLflow dumped and loaded it a second time). A fold's model (TrialResult.model_bytes /
+# model_objects) grows in bytes on all rows (REFIT_SAFETY), not in objects.
+LOGGING_SECONDS_PER_MB = 0.01
+LOGGING_SECONDS_PER_OBJECT = 6e-5
 
 # ---- trials ---------------------------------------------------------------------------
 TRIAL_GRACE_SECONDS = 2.0  # a trial may finish this long after the search deadline

@@ -617,18 +617,34 @@ def _save_model(tmp: str, flavor: str, model, input_example, signature) -> tuple
         mlflow.pyfunc.save_model(path, python_model=model, artifacts=getattr(model, "artifacts", None),
                                  pip_requirements=_pip_requirements(FORECASTING_PACKAGES), **common)
         return path, {}
-    from .model_format import SKOPS, choose_format
+    from .model_format import SKOPS, choose_format, swap_in_skops
 
-    chosen, trusted, why = choose_format(model, input_example)
-    fmt = (mlflow.sklearn.SERIALIZATION_FORMAT_SKOPS if chosen == SKOPS
-           else mlflow.sklearn.SERIALIZATION_FORMAT_CLOUDPICKLE)
-    mlflow.sklearn.save_model(model, path, serialization_format=fmt, skops_trusted_types=trusted,
-                              pip_requirements=_pip_requirements(("skops",) if trusted else ()), **common)
+    chosen = choose_format(model, input_example)
+    # saved as a pickle, then the verified skops bytes swapped in: MLflow's skops save would dump and load
+    # the model again (half of the logging time of a forest ensemble)
+    with _quiet_logger("mlflow.sklearn", chosen.name == SKOPS):  # its warning about pickles: not what is kept
+        mlflow.sklearn.save_model(model, path, serialization_format=mlflow.sklearn.SERIALIZATION_FORMAT_CLOUDPICKLE,
+                                  pip_requirements=_pip_requirements(("skops",) if chosen.name == SKOPS else ()),
+                                  **common)
+    if chosen.name == SKOPS:
+        swap_in_skops(path, chosen)
     if serves_proba:
         from .serving import serve_probabilities
 
         serve_probabilities(path)
-    return path, {"automl.model_format": chosen, "automl.model_format_reason": why}
+    return path, {"automl.model_format": chosen.name, "automl.model_format_reason": chosen.why}
+
+
+@contextlib.contextmanager
+def _quiet_logger(name: str, quiet: bool):
+    logger = logging.getLogger(name)
+    level = logger.level
+    if quiet:
+        logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def _split_runs_uri(model_uri: str) -> tuple[str, str]:
