@@ -21,6 +21,7 @@ from spark_automl.featurize.transformer import AutoFeaturizer, ColumnPlan
 from spark_automl.models import LEARNER, REGISTRY, STATISTICAL
 from spark_automl.models.registry import TASKS
 from spark_automl.search.trial import build_estimator, fit_estimator, predict
+from tests.threads import threads, threads_seen_by_fit
 
 RNG = np.random.default_rng(0)
 X = RNG.normal(size=(120, 5)).astype(np.float32)
@@ -216,7 +217,6 @@ def test_a_small_fit_of_an_openmp_learner_runs_on_one_thread(monkeypatch):
     50 s on two, for 2,600 wine rows): below threads_from_cells LightGBM and XGBoost get n_jobs=1 and a
     learner without n_jobs fits under an OpenMP limit of one thread; a large fit keeps every thread."""
     from sklearn.ensemble import HistGradientBoostingClassifier
-    from threadpoolctl import threadpool_info
 
     spec = REGISTRY.get("LightGBM", "classification")
     small, large = spec.threads_from_cells - 1, spec.threads_from_cells
@@ -229,22 +229,11 @@ def test_a_small_fit_of_an_openmp_learner_runs_on_one_thread(monkeypatch):
     fit_estimator(built, "LightGBM", "classification", X, y, None)
     assert built.estimator_.n_jobs == 1  # the fit on 600 cells ran on one thread
 
-    seen = []
-    real_fit = HistGradientBoostingClassifier.fit
-
-    def recording_fit(self, X, y, **kw):
-        seen.append(openmp_threads())
-        return real_fit(self, X, y, **kw)
-
-    monkeypatch.setattr(HistGradientBoostingClassifier, "fit", recording_fit)
-
-    def openmp_threads():
-        return max((p["num_threads"] for p in threadpool_info() if p["user_api"] == "openmp"), default=None)
-
-    before = openmp_threads()
+    seen = threads_seen_by_fit(monkeypatch, HistGradientBoostingClassifier, "openmp")
+    before = threads("openmp")
     est = build_estimator("GradientBoosting", {"max_iter": 5}, "classification", [0, 1], 2, 0)
     fit_estimator(est, "GradientBoosting", "classification", X, y, None)
-    assert seen == [1] and openmp_threads() == before  # the limit ends with the fit
+    assert seen == [1] and threads("openmp") == before  # the limit ends with the fit
 
 
 def test_blas_runs_on_the_learners_own_threads_during_a_fit(monkeypatch):
@@ -252,26 +241,16 @@ def test_blas_runs_on_the_learners_own_threads_during_a_fit(monkeypatch):
     20.5 s on two threads, 0.6 s on one): a fit gets the learner's n_jobs of BLAS threads, one when it has
     none, and every thread only when it asks for all cores (n_jobs=-1)."""
     from sklearn.neighbors import KNeighborsClassifier
-    from threadpoolctl import threadpool_info, threadpool_limits
+    from threadpoolctl import threadpool_limits
 
-    def blas_threads():
-        return max((p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"), default=None)
-
-    seen = []
-    real_fit = KNeighborsClassifier.fit
-
-    def recording_fit(self, X, y, **kw):
-        seen.append(blas_threads())
-        return real_fit(self, X, y, **kw)
-
-    monkeypatch.setattr(KNeighborsClassifier, "fit", recording_fit)
+    seen = threads_seen_by_fit(monkeypatch, KNeighborsClassifier, "blas")
     rng = np.random.default_rng(0)
     X, y = rng.normal(size=(100, 3)), np.arange(100) % 2
     with threadpool_limits(limits=2, user_api="blas"):  # what a 2-core machine starts with
         for n_jobs in (1, 2, -1):
             est = build_estimator("KNN", {}, "classification", [0, 1], n_jobs, 0)
             fit_estimator(est, "KNN", "classification", X, y, None)
-        assert seen == [1, 2, 2] and blas_threads() == 2
+        assert seen == [1, 2, 2] and threads("blas") == 2
 
 
 @pytest.mark.parametrize("model", ["LinearSVM", "SVM", "AveragedPerceptronClassifier"])
