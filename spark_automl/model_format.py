@@ -27,9 +27,6 @@ class ModelFormat:
     why: str
     data: bytes | None = None  # the verified skops bytes
 
-    def __iter__(self):  # (name, trusted, why), as before the bytes were kept
-        return iter((self.name, self.trusted, self.why))
-
 
 def choose_format(model: Any, example: Any = None) -> ModelFormat:
     import numpy as np

@@ -24,13 +24,14 @@ class HomeMade(ClassifierMixin, BaseEstimator):
 
 def test_a_model_of_trusted_libraries_is_saved_with_skops():
     model = Pipeline([("scale", StandardScaler()), ("lr", LogisticRegression())]).fit(X, Y)
-    chosen, trusted, why = choose_format(model, X.head(3))
-    assert chosen == SKOPS and all(t.startswith(("sklearn.", "numpy.", "builtins.")) for t in trusted), trusted
+    chosen = choose_format(model, X.head(3))
+    assert chosen.name == SKOPS and chosen.data, chosen.why
+    assert all(t.startswith(("sklearn.", "numpy.", "builtins.")) for t in chosen.trusted), chosen.trusted
 
 
 def test_a_home_made_estimator_keeps_cloudpickle_and_says_which_type():
-    chosen, trusted, why = choose_format(HomeMade().fit(X, Y), X.head(3))
-    assert chosen == CLOUDPICKLE and trusted is None and "HomeMade" in why
+    chosen = choose_format(HomeMade().fit(X, Y), X.head(3))
+    assert chosen.name == CLOUDPICKLE and chosen.trusted is None and chosen.data is None and "HomeMade" in chosen.why
 
 
 def test_the_logged_skops_model_is_dumped_once_and_loads_through_mlflow(tmp_path, monkeypatch):

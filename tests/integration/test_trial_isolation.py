@@ -35,6 +35,10 @@ class Fault(ClassifierMixin, BaseEstimator):
             self.hog_ = np.ones(2**28)  # 2 GiB
         elif self.kind == "crash":
             os.kill(os.getpid(), signal.SIGKILL)
+        elif self.kind == "cores":  # report, as a failure, how many cores a parallel loop may use here
+            import joblib
+
+            raise RuntimeError(f"n_jobs=-1 gives {joblib.effective_n_jobs(-1)} of {joblib.cpu_count()} cores")
         self.classes_ = np.unique(y)
         return self
 
@@ -95,6 +99,19 @@ def test_a_trial_that_kills_its_process_is_recorded_and_the_search_goes_on(spark
     fault = next(r for r in run.results if r.model == "Fault")
     assert fault.status == "failed" and "WorkerDied" in fault.error and "killed" in fault.error
     assert run.best.model == "LogisticRegression"
+
+
+def test_a_trial_process_keeps_every_core_for_a_learner_that_asks_for_them(spark, tracking_uri, penguins,
+                                                                            fault_model):
+    """Worker processes are daemons, where joblib's default backend cut n_jobs=-1 to one core: a forest
+    asked to use every core (max_cores_per_iteration=-1) fitted on one."""
+    import joblib
+
+    run = _run(spark, tracking_uri, penguins, fault_model, "cores", max_cores_per_iteration=-1)
+    fault = next(r for r in run.results if r.model == "Fault")
+    _pid(fault)  # it ran in a worker process
+    cores = joblib.cpu_count()
+    assert f"n_jobs=-1 gives {cores} of {cores} cores" in fault.error
 
 
 def test_a_spark_task_that_dies_with_its_trial_fails_that_trial_only(spark, tracking_uri, penguins, fault_model):

@@ -70,6 +70,16 @@ def _serve(conn, payload: bytes, mem_in_mb: int | None) -> None:
 
         limit = _vm_bytes() + int(mem_in_mb) * 2**20
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    from joblib import parallel_config
+
+    # joblib's default (loky) refuses to start workers from a daemon process and cuts n_jobs=-1 to one
+    # core ("Loky-backed parallel loops cannot be called in a multiprocessing"): a forest given every core
+    # (max_cores_per_iteration=-1) fitted on one. Threads, as scikit-learn's forests prefer anyway, keep them.
+    with parallel_config(backend="threading"):
+        _evaluate_each(conn, evaluator, mem_in_mb)
+
+
+def _evaluate_each(conn, evaluator, mem_in_mb: int | None) -> None:
     while True:
         try:
             message = conn.recv()
