@@ -273,12 +273,14 @@ def _ranked_auc(y_true: np.ndarray, scores: np.ndarray, sample_weight: np.ndarra
     NaN when y_true has no positives or no negatives."""
     y = np.asarray(y_true).ravel().astype(bool)
     s = np.asarray(scores, dtype=np.float64).ravel()
+    if len(s) == 0:
+        return _NAN
     w = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64).ravel()
     order = np.argsort(s, kind="mergesort")
     s, y, w = s[order], y[order], w[order]
-    starts = np.concatenate(([0], np.flatnonzero(np.diff(s)) + 1)) if len(s) else np.zeros(0, dtype=int)
-    pos = np.add.reduceat(np.where(y, w, 0.0), starts) if len(s) else np.zeros(0)
-    neg = np.add.reduceat(np.where(y, 0.0, w), starts) if len(s) else np.zeros(0)
+    starts = np.concatenate(([0], np.flatnonzero(np.diff(s)) + 1))  # the first row of each run of tied scores
+    pos = np.add.reduceat(np.where(y, w, 0.0), starts)
+    neg = np.add.reduceat(np.where(y, 0.0, w), starts)
     total_pos, total_neg = pos.sum(), neg.sum()
     if total_pos <= 0 or total_neg <= 0:
         return _NAN
