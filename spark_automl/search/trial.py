@@ -375,11 +375,18 @@ def run_with_timeout(fn, timeout: float | None, reason: str = "iteration_timeout
     timed-out fit finishes in the background; the experiment moves on without it."""
     if not timeout:
         return fn()
+    from joblib import parallel_config
+    from joblib.parallel import get_active_backend
+
     box: dict[str, Any] = {}
+    # joblib's configuration is per thread: the fit's thread takes the caller's backend (a trial process
+    # runs joblib on threads, see search/backends/processes.py), else it falls back to loky
+    backend, _ = get_active_backend()
 
     def target():
         try:
-            box["value"] = fn()
+            with parallel_config(backend=backend):
+                box["value"] = fn()
         except BaseException as err:  # noqa: BLE001
             box["error"] = err
 

@@ -107,11 +107,12 @@ def test_a_trial_process_keeps_every_core_for_a_learner_that_asks_for_them(spark
     asked to use every core (max_cores_per_iteration=-1) fitted on one."""
     import joblib
 
-    run = _run(spark, tracking_uri, penguins, fault_model, "cores", max_cores_per_iteration=-1)
-    fault = next(r for r in run.results if r.model == "Fault")
-    _pid(fault)  # it ran in a worker process
     cores = joblib.cpu_count()
-    assert f"n_jobs=-1 gives {cores} of {cores} cores" in fault.error
+    for timeout in ({}, {"iteration_timeout_minutes": 5}):  # a timed trial fits in a thread of its own
+        run = _run(spark, tracking_uri, penguins, fault_model, "cores", max_cores_per_iteration=-1, **timeout)
+        fault = next(r for r in run.results if r.model == "Fault")
+        _pid(fault)  # it ran in a worker process
+        assert f"n_jobs=-1 gives {cores} of {cores} cores" in fault.error, timeout
 
 
 def test_a_spark_task_that_dies_with_its_trial_fails_that_trial_only(spark, tracking_uri, penguins, fault_model):
