@@ -5,7 +5,7 @@ from __future__ import annotations
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 
 from .registry import REGISTRY, EarlyStopping, ModelSpec
-from .space import integer, logint, loguniform, uniform
+from .space import choice, integer, logint, loguniform, uniform
 
 CLF_REG = ("classification", "regression")
 # Below ~2M training cells these OpenMP learners fit faster on one thread (measured on 2 vCPUs with
@@ -67,6 +67,9 @@ REGISTRY.register(
             "subsample": uniform(0.5, 1.0),
             "reg_alpha": loguniform(1e-4, 10.0),
             "reg_lambda": loguniform(1e-3, 10.0),
+            # extremely randomized split thresholds: AutoGluon's LightGBMXT; far stronger on some small or
+            # imbalanced sets (default parameters on mammography AUC 0.924 -> 0.954, credit_g 0.818 -> 0.844)
+            "extra_trees": choice(False, True),
         },
         defaults=(
             {},
@@ -76,6 +79,7 @@ REGISTRY.register(
              "colsample_bytree": 0.6, "reg_lambda": 2.0},
             {"n_estimators": 800, "learning_rate": 0.03, "num_leaves": 63, "colsample_bytree": 0.6,
              "subsample": 0.8, "min_child_samples": 10, "reg_alpha": 0.1, "reg_lambda": 1.0},
+            {"extra_trees": True},
         ),
         priority=0,
         framework="lightgbm",

@@ -55,7 +55,7 @@ def test_leave_one_out_scores_each_dataset_with_a_portfolio_learned_without_it()
 @pytest.mark.parametrize("task", ["classification", "regression"])
 def test_the_shipped_portfolio_is_valid_for_the_registry_and_runs_cheapest_first(task):
     entries = P.learned(task)
-    assert 3 <= len(entries) <= 12
+    assert 3 <= len(entries) <= 16  # a short list: at most the hand-written defaults and a few learned
     assert entries[0] == ("LightGBM", {})  # LightGBM with its default parameters always runs first
     for model, params in entries:
         spec = REGISTRY.get(model, task)
