@@ -38,7 +38,9 @@ EXPLAIN_SECONDS = 3.0  # SHAP / permutation importance on <= 1000 rows, plus its
 # took about 70 ms on ames_housing's 80 columns: the reserve grows with the columns explained
 EXPLAIN_SECONDS_PER_COLUMN = 0.1
 ONNX_SECONDS = 3.0  # conversion + onnxruntime check
-ENSEMBLE_SIZE_ESTIMATE = 5  # members a voting ensemble usually ends with
+# members a voting ensemble usually ends with: 8 to 10 on the benchmark sets at 120 s (wine_quality_white's
+# nine held five 150-213 MB forests and two more forests beyond the best five)
+ENSEMBLE_SIZE_ESTIMATE = 8
 REFIT_SAFETY = 1.3  # a fit on all rows vs a fit on one fold's training part
 # Logging grows with the model: skops writes it once, reads it back and checks its predictions, then it is
 # copied to the store (model_format.swap_in_skops: MLflow does not serialize it again). skops' time goes by
@@ -87,9 +89,17 @@ def refit_seconds(fit_seconds: float, n_splits: int, row_scale: float = 1.0) -> 
 DISTRIBUTED_REFIT_SECONDS = 30.0  # Spark jobs of a distributed refit: featurize, cache, count
 
 
-def logging_seconds(model_bytes: Sequence[int], model_objects: Sequence[int] = ()) -> float:
-    """Seconds beyond MODEL_LOGGING_SECONDS to log a model made of members of these (fold) footprints."""
-    return (LOGGING_SECONDS_PER_MB * REFIT_SAFETY * sum(model_bytes) / 2**20
+def row_growth(n_splits: int) -> float:
+    """How much a fold's model grows when refit on every training row: a full-depth forest's leaves grow
+    with its rows, k/(k-1) under k-fold CV (1.5x at 3 folds); REFIT_SAFETY at least."""
+    return max(REFIT_SAFETY, n_splits / (n_splits - 1)) if n_splits > 1 else REFIT_SAFETY
+
+
+def logging_seconds(model_bytes: Sequence[int], model_objects: Sequence[int] = (),
+                    growth: float = REFIT_SAFETY) -> float:
+    """Seconds beyond MODEL_LOGGING_SECONDS to log a model made of members of these (fold) footprints;
+    growth: bytes on all rows / bytes on a fold's training part (`row_growth`)."""
+    return (LOGGING_SECONDS_PER_MB * growth * sum(model_bytes) / 2**20
             + LOGGING_SECONDS_PER_OBJECT * sum(model_objects))
 
 
@@ -178,4 +188,5 @@ class FinishReserve:
         members = self.top if self.ensembles else self.top[:1]
         cost = self.refit_cost or (lambda r: refit_seconds(r.fit_seconds, self.n_splits))
         return (parallel_seconds([cost(r) for r in members], self.workers) + self.fixed_seconds
-                + logging_seconds([r.model_bytes for r in members], [r.model_objects for r in members]))
+                + logging_seconds([r.model_bytes for r in members], [r.model_objects for r in members],
+                                  row_growth(self.n_splits)))
