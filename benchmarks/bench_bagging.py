@@ -50,17 +50,12 @@ def _fit_predict(ds: C.Dataset, name: str, params: dict, X, y, X_test, seed: int
     from spark_automl.models import REGISTRY
 
     spec = REGISTRY.get(name, ds.task)
-    learner = spec.factory(dict(params), ds.task, 2 if name == "ExtremeRandomTrees" else 1, seed)
+    # the library's own rule: OpenMP learners on one thread below threads_from_cells (every set here), forests on both
+    learner = spec.factory(dict(params), ds.task, 1 if spec.threads_from_cells else 2, seed)
     learner.fit(X, y)
     if ds.task == "classification":
         return C.align_proba(learner.predict_proba(X_test), learner.classes_, C.sorted_classes(y))
     return learner.predict(X_test)
-
-
-def _metric(ds: C.Dataset, y_test, output, classes) -> float:
-    if ds.task == "classification":
-        return C.score(ds, y_test, output, classes, classes)
-    return C.score(ds, y_test, output)
 
 
 def run(ds: C.Dataset, data_dir: Path) -> list[list]:
@@ -73,14 +68,14 @@ def run(ds: C.Dataset, data_dir: Path) -> list[list]:
     for label, (name, params) in LEARNERS.items():
         X, X_test = _features(train, test, native=name == "LightGBM")
         started = time.perf_counter()
-        refit = _metric(ds, y_test, _fit_predict(ds, name, params, X, y, X_test, seed=0), classes)
+        refit = C.score(ds, y_test, _fit_predict(ds, name, params, X, y, X_test, seed=0), classes, classes)
         row = [ds.name, label, refit, time.perf_counter() - started]
         for k in FOLDS:
             splitter = (StratifiedKFold if ds.task == "classification" else KFold)(k, shuffle=True, random_state=0)
             started, total = time.perf_counter(), 0.0
             for i, (fit_rows, _) in enumerate(splitter.split(X, y)):
                 total = total + _fit_predict(ds, name, params, X.iloc[fit_rows], y.iloc[fit_rows], X_test, seed=i)
-            bagged = _metric(ds, y_test, total / k, classes)
+            bagged = C.score(ds, y_test, total / k, classes, classes)
             row += [bagged, bagged - refit, time.perf_counter() - started]
         print(C.text_table(COLUMNS, [row]).splitlines()[-1], flush=True)
         rows.append(row)
