@@ -19,7 +19,7 @@ _EXPORTS: dict[str, str] = {
     "AutoMLConfig": ".config",
     **dict.fromkeys(("AutoMLSummary", "TrialInfo"), ".databricks"),
     **dict.fromkeys(("Dataset", "TabularDataset"), ".dataset"),
-    **dict.fromkeys(("StackEnsembleEstimator", "VotingEnsembleEstimator"), ".ensemble.estimators"),
+    **dict.fromkeys(("BaggedEstimator", "StackEnsembleEstimator", "VotingEnsembleEstimator"), ".ensemble.estimators"),
     **dict.fromkeys(("AutoMLError", "CanceledError", "ConfigError", "DataError", "ExportError",
                      "ExplanationBudgetError", "NoTrialSucceededError", "TrialError", "TrialTimeoutError"), ".errors"),
     "Experiment": ".experiment",

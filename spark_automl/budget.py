@@ -88,6 +88,26 @@ def refit_seconds(fit_seconds: float, n_splits: int, row_scale: float = 1.0) -> 
 
 DISTRIBUTED_REFIT_SECONDS = 30.0  # Spark jobs of a distributed refit: featurize, cache, count
 
+# ---- bagged members ---------------------------------------------------------------------
+# Under k-fold CV a member's final model may be its k fold models averaged (AutoGluon's bagging), each
+# stopped early on its own fold as in the search: the model its out-of-fold predictions scored. It costs
+# the search's fold fits again and k models to log and to score, so a member is bagged only while its
+# k fold models stay small (TrialResult.model_bytes / model_objects are one fold's).
+BAG_SAFETY = 1.1  # the fold fits once more, a little slower beside the other members
+BAG_MAX_MB = 64.0  # k fold models in bytes
+BAG_MAX_OBJECTS = 40_000  # k fold models in pickled objects (skops' logging time goes by objects)
+
+
+def bag_affordable(model_bytes: int, model_objects: int, n_splits: int) -> bool:
+    """Whether k fold models of this footprint are worth logging and scoring (see BAG_MAX_*)."""
+    return (n_splits > 1 and n_splits * model_bytes <= BAG_MAX_MB * 2**20
+            and n_splits * model_objects <= BAG_MAX_OBJECTS)
+
+
+def bag_seconds(fit_seconds: float) -> float:
+    """Expected time to fit a bag again from the trial's total fit time over its folds."""
+    return BAG_SAFETY * fit_seconds
+
 
 def row_growth(n_splits: int) -> float:
     """How much a fold's model grows when refit on every training row: a full-depth forest's leaves grow
@@ -181,12 +201,25 @@ class FinishReserve:
     ensembles: bool
     fixed_seconds: float
     refit_cost: object = None  # Callable[[TrialResult], float]; default: refit_seconds from fit time
+    # Callable[[TrialResult], (bytes, objects)] of the member as logged; default: one refit on all rows
+    footprint: object = None
     top: list = field(default_factory=list)
 
     def __call__(self, result) -> float:
         self.top = sorted([*self.top, result], key=lambda r: (r.loss, r.iteration))[:ENSEMBLE_SIZE_ESTIMATE]
         members = self.top if self.ensembles else self.top[:1]
         cost = self.refit_cost or (lambda r: refit_seconds(r.fit_seconds, self.n_splits))
+        size = self.footprint or (lambda r: refit_footprint(r.model_bytes, r.model_objects, self.n_splits))
+        sizes = [size(r) for r in members]
         return (parallel_seconds([cost(r) for r in members], self.workers) + self.fixed_seconds
-                + logging_seconds([r.model_bytes for r in members], [r.model_objects for r in members],
-                                  row_growth(self.n_splits)))
+                + logging_seconds([b for b, _ in sizes], [o for _, o in sizes], growth=1.0))
+
+
+def refit_footprint(model_bytes: int, model_objects: int, n_splits: int) -> tuple[float, float]:
+    """(bytes, objects) of a member refit on every row, from one fold's: bytes grow with the rows."""
+    return row_growth(n_splits) * model_bytes, float(model_objects)
+
+
+def bag_footprint(model_bytes: int, model_objects: int, n_splits: int) -> tuple[float, float]:
+    """(bytes, objects) of a member's k fold models."""
+    return float(n_splits * model_bytes), float(n_splits * model_objects)

@@ -96,6 +96,7 @@ PARAMETER_CONSTRAINTS: dict[str, list] = {
     "backend": [Options(BACKENDS)],
     "trials_per_task": [NONE, POSITIVE_INT],
     "max_rows_in_memory": [POSITIVE_INT],
+    "bag_fold_models": [BOOL],
     "model_input_example": [NONE, Options(INPUT_EXAMPLES)],
     "path": [NONE, InstanceOf((str,), "a folder path (str)")],
     "debug_log": [NONE, InstanceOf((str,), "a file name (str)")],
@@ -123,6 +124,9 @@ class AutoMLConfig:
     15-minute minimum), `seed` makes runs reproducible, `backend` picks how trials fan
     out over Spark ('auto' chooses local threads for small data and pandas-UDF tasks
     otherwise), and `max_rows_in_memory` bounds what the driver collects for search.
+    `bag_fold_models` (classification/regression under k-fold CV): a member's final model is its
+    k fold models averaged, the models its validation score came from (AutoGluon's bagging), while
+    they stay small (budget.BAG_MAX_MB / BAG_MAX_OBJECTS); False refits every member once on all rows.
     `model_input_example` is what the logged model shows as its input example: 'synthetic'
     (one row of per-column medians and most frequent values, no training row), 'rows' (the
     first five training rows) or None (no example, and no training row in any artifact).
@@ -169,6 +173,7 @@ class AutoMLConfig:
         backend: str = "auto",
         trials_per_task: int | None = None,
         max_rows_in_memory: int = 2_000_000,
+        bag_fold_models: bool = True,
         model_input_example: str | None = "synthetic",
         path: str | None = None,
         debug_log: str | None = None,

@@ -41,6 +41,7 @@ from sklearn.inspection import permutation_importance
 from sklearn.metrics import r2_score
 from sklearn.tree import BaseDecisionTree
 
+from .ensemble.estimators import BaggedEstimator
 from .errors import ConfigError, DataError, ExplanationBudgetError
 from .extras import has_extra, require_extra
 from .models import LabelEncodedClassifier
@@ -147,7 +148,11 @@ def _engineered_names(featurizer: Any | None, X: pd.DataFrame) -> tuple[list[str
 
 
 def tree_model(model: Any) -> Any | None:
-    """The fitted tree learner TreeSHAP can read, unwrapping LabelEncodedClassifier; else None."""
+    """The fitted tree learner TreeSHAP can read, unwrapping LabelEncodedClassifier; else None. A bag
+    of such learners answers with its first fold model (they share one type)."""
+    if isinstance(model, BaggedEstimator):
+        trees = [tree_model(m) for m in model.members]
+        return trees[0] if trees and all(t is not None for t in trees) else None
     inner = getattr(model, "estimator_", None) if isinstance(model, LabelEncodedClassifier) else model
     if inner is None:
         return None
@@ -206,9 +211,9 @@ def _shap_engineered(featurizer: Any | None, model: Any, X: pd.DataFrame) -> pd.
     """Mean |SHAP| per engineered feature, summed over classes."""
     names, raws = _engineered_names(featurizer, X)
     Xf = featurizer.transform(X) if featurizer is not None else X.to_numpy(dtype=np.float32)
-    values = tree_shap_values(tree_model(model), Xf)
-    return pd.DataFrame({"feature": names, "raw_feature": raws,
-                         "importance": mean_abs_shap(values, len(names))})
+    members = model.members if isinstance(model, BaggedEstimator) else [model]  # a bag: its fold models' mean
+    importance = np.mean([mean_abs_shap(tree_shap_values(tree_model(m), Xf), len(names)) for m in members], axis=0)
+    return pd.DataFrame({"feature": names, "raw_feature": raws, "importance": importance})
 
 
 def tree_shap_values(tree: Any, Xf: np.ndarray) -> Any:

@@ -171,7 +171,7 @@ def _run_experiment(experiment, config: AutoMLConfig, show_output: bool, run_nam
         budget.fixed_finish_seconds(ensembles=ensembles_on, explain=bool(config.model_explainability),
                                     onnx=bool(config.enable_onnx_compatible_models), forecasting=forecasting,
                                     explained_columns=problem.explained_columns),
-        refit_cost=lambda r: task.refit_cost(problem, r))
+        refit_cost=lambda r: task.refit_cost(problem, r), footprint=lambda r: task.final_footprint(problem, r))
     progress.stage(f"Data: {problem.description}")
     for g in problem.guardrails:
         progress.stage(f"Guardrail {g.name}: {g.status.upper()} - {g.description}")

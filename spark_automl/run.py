@@ -502,6 +502,7 @@ class AutoMLRun(RunView):
         lines = [f"Model (iteration {result.iteration}, {self.config.metric}={result.score:.5f})"]
         lines += self.task.describe_data(info)
         lines.append(f"  model: {result.model}")
+        made_by = info.get("final_learners") or {}  # how each fitted model was made (refit / bagged / Spark)
         if result.ensemble is not None:
             spec = result.ensemble
             if spec.meta_learner_name:
@@ -509,10 +510,13 @@ class AutoMLRun(RunView):
             weights = spec.weights or (None,) * len(spec.iterations)
             by_iteration = self._by_iteration()
             for it, name, w in zip(spec.iterations, spec.names, weights):
-                lines.append(f"    member iteration {it}: {name}" + (f"  weight={w:.4f}" if w is not None else ""))
+                lines.append(f"    member iteration {it}: {name}" + (f"  weight={w:.4f}" if w is not None else "")
+                             + (f"  ({made_by[it]})" if it in made_by else ""))
                 for key, value in sorted(by_iteration[it].params.items()):
                     lines.append(f"        {key} = {value}")
         else:
+            if result.iteration in made_by:
+                lines.append(f"    final fit: {made_by[result.iteration]}")
             for key, value in sorted(result.params.items()):
                 lines.append(f"    {key} = {value}")
         text = "\n".join(lines)
@@ -749,7 +753,8 @@ class AutoMLRun(RunView):
         if self.config.task == "forecasting":
             files = generate_forecasting(self.config, result, self.results)
         else:
-            files = generate(self.config, self.info["classes"], result, self.results, self.info.get("estimator_args"))
+            files = generate(self.config, self.info["classes"], result, self.results, self.info.get("estimator_args"),
+                             self.info.get("bag_folds", 0))
         if log:
             self.tracker.log_files(files, "generated_code", self.tracker.run_of(result.iteration))
         return files

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from sklearn.pipeline import Pipeline
 
-from spark_automl.ensemble.estimators import VotingEnsembleEstimator
+from spark_automl.ensemble.estimators import BaggedEstimator, VotingEnsembleEstimator
 from spark_automl.explain import engineered_importance, explain_model, mean_abs_shap, tree_shap_values
 from spark_automl.featurize.transformer import AutoFeaturizer, ColumnPlan
 from spark_automl.search.trial import build_estimator, fit_estimator
@@ -157,6 +157,30 @@ def test_voting_ensemble_of_two_members_uses_permutation():
     _check(explain_model(pipe, X, y, task="classification", classes=classes), "permutation")
     # classes can also come from the fitted ensemble itself.
     _check(explain_model(pipe, X, y), "permutation")
+
+
+@pytest.mark.parametrize("model, params", [("LightGBM", FAST_LGBM), ("ExtremeRandomTrees", {"n_estimators": 20})])
+def test_a_bag_of_tree_models_is_explained_by_its_fold_models_mean_shap(model, params):
+    X = _frame()
+    y = _binary_label(X)
+    classes = ["no", "yes"]
+    featurizer = _featurizer()
+    Xf = featurizer.transform(X)
+    folds = []
+    for part in range(3):
+        rows = np.arange(len(X)) % 3 != part
+        est = build_estimator(model, params, "classification", classes, n_jobs=1, seed=part)
+        folds.append(fit_estimator(est, model, "classification", Xf[rows], y[rows], None))
+    pipe = Pipeline([("featurizer", featurizer), ("model", BaggedEstimator.of(folds, model, "classification", classes))])
+    if model == "ExtremeRandomTrees":
+        pytest.importorskip("shap")
+    table = explain_model(pipe, X, task="classification")  # no labels: only SHAP can explain it
+    _check(table, "shap")
+    each = [explain_model(Pipeline([("featurizer", featurizer), ("model", f)]), X, task="classification")
+            .set_index("feature")["importance"] for f in folds]
+    mean = pd.concat(each, axis=1).mean(axis=1)  # the fold models' own tables, averaged
+    got = table.set_index("feature")["importance"]
+    np.testing.assert_allclose(got[mean.index], mean, rtol=0.02)  # the bag averages before normalising
 
 
 @pytest.mark.parametrize("y_kind", ["binary", "multiclass"])

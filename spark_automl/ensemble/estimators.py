@@ -96,3 +96,15 @@ class StackEnsembleEstimator(_Ensemble):
 
     def _regress(self, X) -> np.ndarray:
         return np.asarray(self.meta_learner.predict(self.meta_features(X)), dtype=np.float64)
+
+
+class BaggedEstimator(VotingEnsembleEstimator):
+    """One configuration's k fold models averaged with equal weights: each was fit on its fold's training
+    part and stopped early on its validation part, as in the search, so the bag is the model whose
+    out-of-fold predictions were scored and ensembled (AutoGluon's bagging). A type of its own so that
+    explanations and print_model know its members are one learner."""
+
+    @classmethod
+    def of(cls, fold_models: Sequence[Any], name: str, task: str, classes: Sequence | None) -> "BaggedEstimator":
+        k = len(fold_models)
+        return cls(list(fold_models), [name] * k, [1.0] * k, task, classes).fit()

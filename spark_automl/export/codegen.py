@@ -18,7 +18,7 @@ from sklearn.base import BaseEstimator
 
 from ..config import AutoMLConfig
 from ..ensemble.build import member_results
-from ..search.trial import TrialResult, build_estimator, searched_params
+from ..search.trial import TrialResult, bagged_iterations, build_estimator, searched_params
 
 SETTINGS = ("task", "label_column_name", "weight_column_name", "cv_split_column_names", "n_cross_validations",
             "validation_size", "test_size", "positive_label", "max_rows_in_memory", "seed", "exclude_nan_labels")
@@ -104,8 +104,9 @@ def _featurization_literal(featurization: Any) -> str:
 
 
 def _sections(config: AutoMLConfig, classes, result: TrialResult, results: list[TrialResult],
-              estimator_args: dict) -> list[str]:
+              estimator_args: dict, bag_folds: int = 0) -> list[str]:
     members = member_results(result, results)
+    bagged = sorted(bagged_iterations(members, bag_folds))
     builders, imports = [], {"from sklearn.pipeline import Pipeline"}
     for m in members:
         est = build_estimator(m.model, m.params, config.task, classes, config.cores_per_trial, config.seed,
@@ -127,7 +128,8 @@ def _sections(config: AutoMLConfig, classes, result: TrialResult, results: list[
         It re-runs the experiment's data preparation (the same seeded validation splits and
         featurization statistics, computed with Spark), rebuilds the estimator with the chosen
         hyperparameters, prints the validation {config.metric} (logged: {result.score:.10f}) and
-        refits the pipeline on all training rows.
+        builds the final pipeline: a member in BAGGED averages its fold models (the ones validated),
+        the others are refit on all training rows.
 
             python training_script.py [--data PATH_OR_TABLE] [--validation-data PATH_OR_TABLE]
         """''')
@@ -135,6 +137,7 @@ def _sections(config: AutoMLConfig, classes, result: TrialResult, results: list[
         "import argparse", "", "import numpy as np", *sorted(imports),
         "from spark_automl import AutoMLConfig, FeaturizationConfig",
         "from spark_automl.data.prepare import prepare",
+        "from spark_automl.ensemble.estimators import BaggedEstimator",
         "from spark_automl.metrics import compute_metrics",
         "from spark_automl.search.trial import fit_estimator, predict, scored_rows",
         "from spark_automl.spark_utils import default_session", "",
@@ -145,6 +148,8 @@ def _sections(config: AutoMLConfig, classes, result: TrialResult, results: list[
         f"FEATURIZATION = {_featurization_literal(config.featurization)}",
         f"PRIMARY_METRIC = {config.metric!r}",
         f"LOGGED_SCORE = {result.score!r}",
+        f"BAGGED = {set(bagged)!r}  # members whose final model is their fold models averaged" if bagged
+        else "BAGGED = set()  # members whose final model is their fold models averaged",
     ])
     members_code = "\n\n".join(builders)
     member_list = ", ".join(f"({m.iteration}, {m.model!r}, build_iteration_{m.iteration})" for m in members)
@@ -154,16 +159,19 @@ def _sections(config: AutoMLConfig, classes, result: TrialResult, results: list[
 
 
         def cross_validate(data, build, model_name):
-            """Validation / out-of-fold predictions of one estimator over the experiment's splits."""
+            """Validation / out-of-fold predictions of one estimator over the experiment's splits, and
+            the fitted fold models."""
             n_out = len(data.classes) if data.task == "classification" else 0
             oof = np.full((data.n_rows, n_out) if n_out else data.n_rows, np.nan)
+            fold_models = []
             for train_idx, valid_idx in data.splits:
                 est = build(validating=True)
                 w = data.weight[train_idx] if data.weight is not None else None
                 fit_estimator(est, model_name, data.task, data.X[train_idx], data.y[train_idx], w,
                               valid=(data.X[valid_idx], data.y[valid_idx]))
                 oof[valid_idx] = predict(est, data.task, data.X[valid_idx])
-            return oof
+                fold_models.append(est)
+            return oof, fold_models
 
 
         def main(training_data=TRAINING_DATA, validation_data=VALIDATION_DATA):
@@ -174,7 +182,8 @@ def _sections(config: AutoMLConfig, classes, result: TrialResult, results: list[
                                   featurization=FEATURIZATION, **SETTINGS)
             prepared = prepare(spark, config)
             data = prepared.search
-            member_oof = {{it: cross_validate(data, build, name) for it, name, build in MEMBERS}}
+            validated = {{it: cross_validate(data, build, name) for it, name, build in MEMBERS}}
+            member_oof = {{it: oof for it, (oof, _) in validated.items()}}
             __COMBINE__
             rows = scored_rows(data)
             weight = data.weight[rows] if data.weight is not None else None
@@ -185,7 +194,10 @@ def _sections(config: AutoMLConfig, classes, result: TrialResult, results: list[
             print(f"validation {{PRIMARY_METRIC}} = {{score:.10f}} (logged by the experiment: {{LOGGED_SCORE:.10f}})")
             final = {{}}
             for it, name, build in MEMBERS:
-                final[it] = fit_estimator(build(), name, data.task, data.X, data.y, data.weight)
+                if it in BAGGED:
+                    final[it] = BaggedEstimator.of(validated[it][1], name, data.task, data.classes)
+                else:
+                    final[it] = fit_estimator(build(), name, data.task, data.X, data.y, data.weight)
             model = Pipeline([("featurizer", prepared.featurizer), ("model", final_model(final, data))])
             return score, model
 
@@ -233,12 +245,12 @@ def _final_model_code(result: TrialResult) -> str:
     if spec is None:
         return inspect.cleandoc(f'''
             def final_model(fitted, data):
-                """The estimator refit on all training rows."""
+                """The final estimator: refit on all training rows, or its fold models averaged (BAGGED)."""
                 return fitted[{result.iteration}]''')
     if spec.kind == "VotingEnsemble":
         return inspect.cleandoc(f'''
             def final_model(fitted, data):
-                """Soft voting over the members refit on all training rows (weights = Caruana pick counts)."""
+                """Soft voting over the final members (weights = Caruana pick counts)."""
                 from spark_automl.ensemble.estimators import VotingEnsembleEstimator
 
                 return VotingEnsembleEstimator([fitted[it] for it in {list(spec.iterations)!r}], {list(spec.names)!r},
@@ -248,7 +260,7 @@ def _final_model_code(result: TrialResult) -> str:
 
 
         def final_model(fitted, data):
-            """Members refit on all training rows under the meta-learner."""
+            """The final members under the meta-learner."""
             from spark_automl.ensemble.estimators import StackEnsembleEstimator
 
             return StackEnsembleEstimator([fitted[it] for it in {list(spec.iterations)!r}], {list(spec.names)!r},
@@ -256,10 +268,11 @@ def _final_model_code(result: TrialResult) -> str:
 
 
 def generate(config: AutoMLConfig, classes, result: TrialResult, results: list[TrialResult],
-             estimator_args: dict | None = None) -> dict[str, str]:
+             estimator_args: dict | None = None, bag_folds: int = 0) -> dict[str, str]:
     """{'training_script.py': ..., 'training_notebook.py': ...} for one child. estimator_args: the
-    search data's (target-encoded columns), so the script rebuilds the same estimators."""
-    sections = _sections(config, classes, result, results, estimator_args or {})
+    search data's (target-encoded columns), so the script rebuilds the same estimators; bag_folds:
+    the run's (TabularTask: k when members may be their fold models), so the script bags the same ones."""
+    sections = _sections(config, classes, result, results, estimator_args or {}, bag_folds)
     script = "\n\n\n".join(sections) + "\n"
     notebook_body = sections[1:-1] + [sections[-1].replace(
         'if __name__ == "__main__":\n    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])\n'

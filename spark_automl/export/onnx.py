@@ -268,7 +268,7 @@ def _register() -> None:
 
     from skl2onnx.operator_converters.calibrated_classifier_cv import convert_sklearn_calibrated_classifier_cv
 
-    from ..ensemble.estimators import VotingEnsembleEstimator
+    from ..ensemble.estimators import BaggedEstimator, VotingEnsembleEstimator
     from ..models.wrappers import LabelEncodedClassifier, RareClassCalibratedClassifierCV
 
     clf_options = {"nocl": [True, False], "zipmap": [True, False, "columns"]}
@@ -286,8 +286,10 @@ def _register() -> None:
     update_registered_converter(AutoFeaturizer, "SparkAutoMLAutoFeaturizer", _featurizer_shape, _convert_featurizer)
     update_registered_converter(LabelEncodedClassifier, "SparkAutoMLLabelEncodedClassifier", _classifier_shape,
                                 _convert_label_encoded, parser=_parse_label_encoded, options=_IGNORED)
-    update_registered_converter(VotingEnsembleEstimator, "SparkAutoMLVotingEnsemble", _voting_shape, _convert_voting,
-                                parser=_parse_voting, options=_IGNORED)
+    for cls, alias in ((VotingEnsembleEstimator, "SparkAutoMLVotingEnsemble"), (BaggedEstimator, "SparkAutoMLBag")):
+        # a bag is a vote of its fold models with equal weights: the same graph
+        update_registered_converter(cls, alias, _voting_shape, _convert_voting, parser=_parse_voting,
+                                    options=_IGNORED)
 
 
 # ---- AutoFeaturizer ----------------------------------------------------------------
@@ -445,7 +447,10 @@ def _parse_voting(scope, model, inputs, custom_parsers=None) -> list:
     for member in model.members:
         outs = _parse_child(scope, member, inputs, custom_parsers)
         member_outputs.append(outs[1] if classification else outs[0])
-    operator = scope.declare_local_operator("SparkAutoMLVotingEnsemble", model)
+    from ..ensemble.estimators import BaggedEstimator
+
+    alias = "SparkAutoMLBag" if isinstance(model, BaggedEstimator) else "SparkAutoMLVotingEnsemble"
+    operator = scope.declare_local_operator(alias, model)
     operator.inputs = member_outputs
     if classification:
         return _declare_classifier_outputs(scope, operator, np.asarray(model.classes))

@@ -11,7 +11,7 @@ import threading
 import time
 import traceback
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any, Collection, Mapping, Sequence
 
 import numpy as np
 
@@ -145,7 +145,8 @@ def _thread_limits(spec, learner, cells: int) -> dict[str, int]:
 def searched_params(result) -> dict[str, Any]:
     """The configuration as it was searched: an early-stopped trial's params hold its refit rounds,
     this gives back the cap each fold stopped under."""
-    stopped = result.details.get("early_stopping") if result.details else None
+    details = getattr(result, "details", None)
+    stopped = details.get("early_stopping") if details else None
     if not stopped:
         return dict(result.params)
     return {**result.params, stopped["rounds_param"]: stopped["max_rounds"]}
@@ -173,23 +174,59 @@ def stopped_params(params: Mapping[str, Any], model: str, task: str, best: Seque
     return {**params, stopping.rounds_param: int(min(cap, max(1, round(REFIT_ROUNDS_GROWTH * float(np.mean(best))))))}
 
 
+def fit_fold(model: str, params: Mapping[str, Any], data: SearchData, fold: int, seed: int, n_jobs: int):
+    """One configuration fit on a split's training rows, stopping early on its validation rows: a trial's
+    fold, and a bagged member's fold model."""
+    train_idx, valid_idx = data.splits[fold]
+    est = build_estimator(model, params, data.task, data.classes, n_jobs, seed, **data.estimator_args())
+    w = data.weight[train_idx] if data.weight is not None else None
+    return fit_estimator(est, model, data.task, data.X[train_idx], data.y[train_idx], w,
+                         valid=(data.X[valid_idx], data.y[valid_idx]))
+
+
+def bagged_iterations(candidates: Sequence, bag_folds: int) -> set[int]:
+    """The trials whose final model is their k fold models: k-fold CV with bagging on (bag_folds = k) and
+    k fold models small enough to log and score (budget.bag_affordable); ensembles are never bagged."""
+    from ..budget import bag_affordable
+
+    return {c.iteration for c in candidates if bag_folds > 1 and getattr(c, "ensemble", None) is None
+            and bag_affordable(c.model_bytes, c.model_objects, bag_folds)}
+
+
 def fit_many(data: SearchData, candidates: list, rows: np.ndarray | None, seed: int, n_jobs: int,
-             workers: int = 1) -> dict[int, Any]:
+             workers: int = 1, bagged: Collection[int] = ()) -> dict[int, Any]:
     """Fit several candidates (anything with iteration/model/params) on `rows` (all when None),
-    `workers` at a time: ensemble members and the winner are refit in parallel on the driver."""
+    `workers` at a time: ensemble members and the winner are refit in parallel on the driver.
+
+    bagged: iterations fit once per CV split instead, under the configuration their trial searched
+    (each fold stops early on its own validation rows, as in the trial); each comes back as the list
+    of its fold models, in split order."""
     from concurrent.futures import ThreadPoolExecutor
 
     X, y = (data.X, data.y) if rows is None else (data.X[rows], data.y[rows])
     w = data.weight if rows is None or data.weight is None else data.weight[rows]
+    folds = range(len(data.splits))
+    jobs = [(c, fold) for c in candidates for fold in (folds if c.iteration in bagged else (None,))]
 
-    def fit_one(c):
+    def fit_one(job):
+        c, fold = job
+        if fold is not None:
+            return fit_fold(c.model, searched_params(c), data, fold, seed, n_jobs)
         est = build_estimator(c.model, c.params, data.task, data.classes, n_jobs, seed, **data.estimator_args())
-        return c.iteration, fit_estimator(est, c.model, data.task, X, y, w)
+        return fit_estimator(est, c.model, data.task, X, y, w)
 
-    if workers <= 1 or len(candidates) <= 1:
-        return dict(fit_one(c) for c in candidates)
-    with ThreadPoolExecutor(max_workers=min(workers, len(candidates)), thread_name_prefix="spark-automl-refit") as pool:
-        return dict(pool.map(fit_one, candidates))
+    if workers <= 1 or len(jobs) <= 1:
+        fitted = [fit_one(job) for job in jobs]
+    else:
+        with ThreadPoolExecutor(max_workers=min(workers, len(jobs)), thread_name_prefix="spark-automl-refit") as pool:
+            fitted = list(pool.map(fit_one, jobs))
+    out: dict[int, Any] = {}
+    for (c, fold), model in zip(jobs, fitted):
+        if fold is None:
+            out[c.iteration] = model
+        else:
+            out.setdefault(c.iteration, []).append(model)
+    return out
 
 
 def predict(estimator, task: str, X) -> np.ndarray:
@@ -204,15 +241,11 @@ def _cross_validate(candidate: Candidate, data: SearchData, seed: int, n_jobs: i
     oof = np.full((data.n_rows, n_out) if n_out else data.n_rows, np.nan, dtype=np.float64)
     fit_s = pred_s = 0.0
     best: list[int] = []
-    for train_idx, valid_idx in data.splits:
+    for fold, (_, valid_idx) in enumerate(data.splits):
         if deadline is not None and time.time() > deadline:
             raise TrialTimeoutError(f"time limit reached between folds ({timeout_reason})")
-        est = build_estimator(candidate.model, candidate.params, data.task, data.classes, n_jobs, seed,
-                              **data.estimator_args())
-        w = data.weight[train_idx] if data.weight is not None else None
         t0 = time.perf_counter()
-        fit_estimator(est, candidate.model, data.task, data.X[train_idx], data.y[train_idx], w,
-                      valid=(data.X[valid_idx], data.y[valid_idx]))
+        est = fit_fold(candidate.model, candidate.params, data, fold, seed, n_jobs)
         t1 = time.perf_counter()
         oof[valid_idx] = predict(est, data.task, data.X[valid_idx])
         pred_s += time.perf_counter() - t1

@@ -9,6 +9,7 @@ from typing import Any, Callable
 
 import pandas as pd
 
+from ..budget import refit_footprint
 from ..config import AutoMLConfig
 from ..metrics import ValidationTarget
 from ..search.sweeper import Sweeper
@@ -35,6 +36,7 @@ class Problem:
     skipped: dict[str, str] = field(default_factory=dict)  # model -> why the search leaves it out
     holdout: bool = False  # one validation split (not k folds)
     explained_columns: int = 0  # the columns an explanation permutes (its share of the finish reserve)
+    bag_folds: int = 0  # k when members' final models may be their k fold models (tabular k-fold CV), else 0
 
 
 ROW_KEYS = ("holdout_frame", "test_frame")  # record entries that hold user rows
@@ -94,6 +96,10 @@ class Task:
     def refit_cost(self, problem: Problem, result: TrialResult) -> float:
         """Seconds to refit one trial's model on all rows."""
         raise NotImplementedError
+
+    def final_footprint(self, problem: Problem, result: TrialResult) -> tuple[float, float]:
+        """(bytes, objects) of one trial's model as the final model logs it: what logging costs."""
+        return refit_footprint(result.model_bytes, result.model_objects, problem.n_splits)
 
     def ensembles(self, problem: Problem, results: list[TrialResult], config: AutoMLConfig, say: Say,
                   time_left: float | None) -> list[TrialResult]:

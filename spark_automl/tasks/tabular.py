@@ -7,15 +7,16 @@ from typing import Any
 
 from sklearn.pipeline import Pipeline
 
-from ..budget import refit_seconds
+from ..budget import bag_footprint, bag_seconds, refit_seconds
 from ..config import AutoMLConfig
 from ..data.prepare import PreparedData, load_and_check, prepare
 from ..distributed import refit_on_all_rows
 from ..ensemble.build import assemble, build_ensembles, member_results, stack_ensemble
+from ..ensemble.estimators import BaggedEstimator
 from ..errors import ConfigError
 from ..models import REGISTRY
 from ..search.sweeper import Sweeper
-from ..search.trial import TabularEvaluator, TrialResult, fit_many
+from ..search.trial import TabularEvaluator, TrialResult, bagged_iterations, fit_many
 from .base import Problem, Say, Task
 
 TEST_FRAME_MAX_ROWS = 100_000  # a test set kept with the run record for run.test() after re-attaching
@@ -102,13 +103,27 @@ class TabularTask(Task):
         description = (f"{prepared.profile.n_rows} rows, {len(prepared.feature_columns)} feature columns -> "
                        f"{data.X.shape[1]} features; validation: {prepared.technique.describe()}")
         sweeper = Sweeper(specs, seed=config.seed, task=config.task)
+        bagging = config.bag_fold_models and len(data.splits) > 1 and not prepared.large
+        bag_folds = len(data.splits) if bagging else 0
         return Problem(evaluator, data.target, sweeper, len(data.splits), data.n_rows,
                        data.X.shape[1], prepared.guardrails, description, prepared, skipped,
-                       holdout=len(data.splits) == 1, explained_columns=len(prepared.feature_columns))
+                       holdout=len(data.splits) == 1, explained_columns=len(prepared.feature_columns),
+                       bag_folds=bag_folds)
+
+    def bags(self, problem: Problem, result: TrialResult) -> bool:
+        """Whether this trial's final model is its k fold models (see AutoMLConfig.bag_fold_models)."""
+        return bool(bagged_iterations([result], problem.bag_folds))
 
     def refit_cost(self, problem: Problem, result: TrialResult) -> float:
         prepared: PreparedData = problem.state
+        if self.bags(problem, result):
+            return bag_seconds(result.fit_seconds)
         return refit_seconds(result.fit_seconds, problem.n_splits, prepared.n_train_rows / max(problem.n_rows, 1))
+
+    def final_footprint(self, problem: Problem, result: TrialResult) -> tuple[float, float]:
+        if self.bags(problem, result):
+            return bag_footprint(result.model_bytes, result.model_objects, problem.n_splits)
+        return super().final_footprint(problem, result)
 
     def ensembles(self, problem, results, config, say, time_left):
         prepared: PreparedData = problem.state
@@ -122,13 +137,18 @@ class TabularTask(Task):
 
     def fit_final(self, problem, result, results, config, cache, spark=None, say: Say | None = None) -> Pipeline:
         """featurizer + the candidate (or every ensemble member, max_concurrent_iterations at a
-        time) refit on all training rows."""
+        time) refit on all training rows, or bagged: its fold models again (`bags`)."""
         prepared: PreparedData = problem.state
+        data = prepared.search
         todo = [m for m in member_results(result, results) if m.iteration not in cache]
+        chosen = bagged_iterations(todo, problem.bag_folds)
+        bagged = {m.iteration: m.model for m in todo if m.iteration in chosen}
 
         def on_sample(members):
-            return fit_many(prepared.search, members, None, config.seed, config.cores_per_trial,
-                            config.max_concurrent_iterations)
+            fitted = fit_many(data, members, None, config.seed, config.cores_per_trial,
+                              config.max_concurrent_iterations, bagged)
+            return {it: BaggedEstimator.of(model, bagged[it], data.task, data.classes) if it in bagged else model
+                    for it, model in fitted.items()}
 
         if prepared.large and todo and spark is not None:  # every row, in Spark
             fitted, made_by, prepared.n_train_rows = refit_on_all_rows(spark, prepared, todo, config.seed,
@@ -137,9 +157,10 @@ class TabularTask(Task):
             prepared.final_learners.update(made_by)
         else:
             cache.update(on_sample(todo))
-            prepared.final_learners.update({m.iteration: f"driver, all {prepared.n_train_rows} rows" for m in todo
-                                            if m.iteration not in prepared.final_learners})
-        return Pipeline([("featurizer", prepared.featurizer), ("model", assemble(result, cache, prepared.search))])
+            prepared.final_learners.update({m.iteration: f"driver, {len(data.splits)} fold models averaged"
+                                            if m.iteration in bagged else f"driver, all {prepared.n_train_rows} rows"
+                                            for m in todo if m.iteration not in prepared.final_learners})
+        return Pipeline([("featurizer", prepared.featurizer), ("model", assemble(result, cache, data))])
 
     def model_payload(self, problem, model):
         example = problem.state.input_example.copy()  # the training dtypes as they are
@@ -163,7 +184,7 @@ class TabularTask(Task):
             "has_test": p.test_frame is not None or p.full_test is not None, "target": problem.target,
             "featurization": [c.describe() for c in p.plan.columns], "validation": p.technique.describe(),
             "final_learners": dict(p.final_learners), "sampled_rows": p.sampled_rows, "train_rows": p.n_train_rows,
-            "estimator_args": s.estimator_args(),
+            "estimator_args": s.estimator_args(), "bag_folds": problem.bag_folds,
         }
 
     def describe_data(self, info: dict) -> list[str]:

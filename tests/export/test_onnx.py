@@ -10,7 +10,11 @@ import onnxruntime as ort  # noqa: E402
 import pandas as pd  # noqa: E402
 from sklearn.pipeline import Pipeline  # noqa: E402
 
-from spark_automl.ensemble.estimators import StackEnsembleEstimator, VotingEnsembleEstimator  # noqa: E402
+from spark_automl.ensemble.estimators import (  # noqa: E402
+    BaggedEstimator,
+    StackEnsembleEstimator,
+    VotingEnsembleEstimator,
+)
 from spark_automl.export.onnx import (  # noqa: E402
     MISSING_TOKEN,
     ExportError,
@@ -154,6 +158,20 @@ def test_regression_voting_ensemble_matches_python(data):
                _fit(data, "ElasticNet", "regression", "target", params={"alpha": 1e-3})]
     voting = VotingEnsembleEstimator(members, weights=[0.75, 0.25], task="regression").fit()
     _assert_matches(data, _pipeline(data[1], voting), "regression")
+
+
+@pytest.mark.parametrize("task,label,classes", [("classification", "three", THREE), ("regression", "target", None)])
+def test_a_vote_over_bagged_members_matches_python(data, task, label, classes):
+    def bag(model, params):
+        folds = [_fit(data, model, task, label, classes, {name: value * grow for name, value in params.items()})
+                 for grow in (1, 2, 3)]  # three different fits, as three folds' would be
+        return BaggedEstimator.of(folds, model, task, classes)
+
+    lgbm = "LightGBM"
+    linear = "LogisticRegression" if task == "classification" else "ElasticNet"
+    voting = VotingEnsembleEstimator([bag(lgbm, {"n_estimators": 20}), bag(linear, {})], [lgbm, linear], [0.6, 0.4],
+                                     task, classes).fit()
+    _assert_matches(data, _pipeline(data[1], voting), task)
 
 
 def test_graph_inputs_are_the_used_raw_columns(data):

@@ -15,6 +15,7 @@ from mlflow.tracking import MlflowClient
 
 from spark_automl import AutoMLConfig, Experiment
 from spark_automl.datasets import dataset_path
+from spark_automl.ensemble.estimators import BaggedEstimator
 from spark_automl.search.trial import OK
 
 from ..conftest import dataset_csv
@@ -141,8 +142,17 @@ def test_generated_code_reproduces_the_logged_score(credit_run, store, tmp_path)
     namespace = {"__name__": "generated"}  # the best single model, in this process and session
     exec(compile(credit_run.generate_code(single.iteration, log=False)["training_script.py"], "train.py", "exec"),
          namespace)  # noqa: S102 - the code under test
-    score, _ = namespace["main"]()
+    score, model = namespace["main"]()
     assert score == pytest.approx(single.score, abs=1e-6)
+    # the script's final model is the run's: a member small enough is its fold models averaged (bagged)
+    assert credit_run.info["bag_folds"] == 10 and single.model_bytes * 10 < 16 * 2**20 and single.model_objects < 4000
+    _, logged = credit_run.get_output(iteration=single.iteration)
+    assert isinstance(model.named_steps["model"], BaggedEstimator)
+    assert isinstance(logged.named_steps["model"], BaggedEstimator)
+    rows = dataset_csv("credit_g").drop(columns=["class"]).head(200)
+    np.testing.assert_allclose(model.predict_proba(rows), logged.predict_proba(rows), rtol=1e-6, atol=1e-9)
+    assert "10 fold models averaged" in credit_run.leaderboard.set_index("iteration").loc[single.iteration,
+                                                                                        "final_fit"]
     best_run = credit_run.tracker.child_run_ids[best.iteration]
     assert b"def build_iteration_" in _artifact(store, best_run, "generated_code/training_script.py")
 
