@@ -109,6 +109,24 @@ def bag_seconds(fit_seconds: float) -> float:
     return BAG_SAFETY * fit_seconds
 
 
+# Bags beyond the caps, in the time left: when the refit starts with more time than the finish needs (the
+# search stopped early, or the reserve priced more members than the ensemble kept), members over the caps
+# are bagged too, heaviest weight first, each while its extra cost fits SPARE_SHARE of the spare seconds.
+SPARE_SHARE = 0.5
+BAG_HARD_MAX_MB = 512.0  # never: k fold models this large (memory, disk, scoring time)
+
+
+def spare_bags(options: Sequence[tuple[int, float]], spare: float) -> list[int]:
+    """The members to bag in `spare` seconds: options are (iteration, extra seconds over its refit) in
+    priority order; each is taken while its extra cost fits SPARE_SHARE of what is still spare."""
+    chosen = []
+    for iteration, extra in options:
+        if extra <= SPARE_SHARE * spare:
+            chosen.append(iteration)
+            spare -= extra
+    return chosen
+
+
 def row_growth(n_splits: int) -> float:
     """How much a fold's model grows when refit on every training row: a full-depth forest's leaves grow
     with its rows, k/(k-1) under k-fold CV (1.5x at 3 folds); REFIT_SAFETY at least."""

@@ -227,8 +227,13 @@ def _run_experiment(experiment, config: AutoMLConfig, show_output: bool, run_nam
         progress.stage(f"Refitting the best model ({best.model}, {config.metric}={best.score:.5f}) on all rows"
                        + (" (ensemble members in parallel)" if best.ensemble else ""))
         cache: dict[int, Any] = {}
-        with timed(timings, "refit"):
-            model = task.fit_final(problem, best, outcome.results, config, cache, spark, progress.stage)
+        with timed(timings, "refit"):  # what the refit and model logging may take: all but what comes after them
+            refit_left = None if timeout is None else started + timeout - time.time() - budget.fixed_finish_seconds(
+                ensembles=False, explain=bool(config.model_explainability),
+                onnx=bool(config.enable_onnx_compatible_models), forecasting=forecasting,
+                explained_columns=problem.explained_columns)
+            model = task.fit_final(problem, best, outcome.results, config, cache, spark, progress.stage,
+                                   time_left=refit_left)
         record = run_record(task, problem, config, outcome, tracker, best.iteration)
         run = AutoMLRun._attached(experiment, tracker, record, task, model=model, problem=problem, cache=cache)
         with timed(timings, "model_logging"):

@@ -754,7 +754,7 @@ class AutoMLRun(RunView):
             files = generate_forecasting(self.config, result, self.results)
         else:
             files = generate(self.config, self.info["classes"], result, self.results, self.info.get("estimator_args"),
-                             self.info.get("bag_folds", 0))
+                             self.info.get("bag_folds", 0), self.info.get("bagged"))
         if log:
             self.tracker.log_files(files, "generated_code", self.tracker.run_of(result.iteration))
         return files

@@ -86,6 +86,7 @@ class PreparedData:
     full_test: DataFrame | None = None  # the test rows: scored in Spark
     n_train_rows: int = 0
     final_learners: dict[int, str] = field(default_factory=dict)  # iteration -> what refit it, on which rows
+    bagged: set[int] = field(default_factory=set)  # iterations whose final model is their fold models
 
     @property
     def large(self) -> bool:

@@ -12,7 +12,7 @@ import inspect
 import math
 import pprint
 import textwrap
-from typing import Any
+from typing import Any, Mapping
 
 from sklearn.base import BaseEstimator
 
@@ -104,9 +104,11 @@ def _featurization_literal(featurization: Any) -> str:
 
 
 def _sections(config: AutoMLConfig, classes, result: TrialResult, results: list[TrialResult],
-              estimator_args: dict, bag_folds: int = 0) -> list[str]:
+              estimator_args: dict, bag_folds: int = 0, fitted_bagged: Mapping[int, bool] | None = None) -> list[str]:
     members = member_results(result, results)
-    bagged = sorted(bagged_iterations(members, bag_folds))
+    by_rule = bagged_iterations(members, bag_folds)
+    done = fitted_bagged or {}
+    bagged = sorted(m.iteration for m in members if done.get(m.iteration, m.iteration in by_rule))
     builders, imports = [], {"from sklearn.pipeline import Pipeline"}
     for m in members:
         est = build_estimator(m.model, m.params, config.task, classes, config.cores_per_trial, config.seed,
@@ -268,11 +270,13 @@ def _final_model_code(result: TrialResult) -> str:
 
 
 def generate(config: AutoMLConfig, classes, result: TrialResult, results: list[TrialResult],
-             estimator_args: dict | None = None, bag_folds: int = 0) -> dict[str, str]:
+             estimator_args: dict | None = None, bag_folds: int = 0,
+             fitted_bagged: Mapping[int, bool] | None = None) -> dict[str, str]:
     """{'training_script.py': ..., 'training_notebook.py': ...} for one child. estimator_args: the
     search data's (target-encoded columns), so the script rebuilds the same estimators; bag_folds:
-    the run's (TabularTask: k when members may be their fold models), so the script bags the same ones."""
-    sections = _sections(config, classes, result, results, estimator_args or {}, bag_folds)
+    the run's (TabularTask: k when members may be their fold models) and fitted_bagged: whether each
+    member the run fitted was bagged (the others follow the size caps), so the script bags the same ones."""
+    sections = _sections(config, classes, result, results, estimator_args or {}, bag_folds, fitted_bagged)
     script = "\n\n\n".join(sections) + "\n"
     notebook_body = sections[1:-1] + [sections[-1].replace(
         'if __name__ == "__main__":\n    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])\n'

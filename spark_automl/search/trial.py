@@ -15,6 +15,7 @@ from typing import Any, Collection, Mapping, Sequence
 
 import numpy as np
 
+from ..budget import bag_affordable
 from ..data.prepare import SearchData
 from ..errors import TrialTimeoutError
 from ..metrics import compute_metrics, to_loss
@@ -187,8 +188,6 @@ def fit_fold(model: str, params: Mapping[str, Any], data: SearchData, fold: int,
 def bagged_iterations(candidates: Sequence, bag_folds: int) -> set[int]:
     """The trials whose final model is their k fold models: k-fold CV with bagging on (bag_folds = k) and
     k fold models small enough to log and score (budget.bag_affordable); ensembles are never bagged."""
-    from ..budget import bag_affordable
-
     return {c.iteration for c in candidates if bag_folds > 1 and getattr(c, "ensemble", None) is None
             and bag_affordable(c.model_bytes, c.model_objects, bag_folds)}
 

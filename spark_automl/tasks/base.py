@@ -106,9 +106,10 @@ class Task:
         raise NotImplementedError
 
     def fit_final(self, problem: Problem, result: TrialResult, results: list[TrialResult], config: AutoMLConfig,
-                  cache: dict[int, Any], spark=None, say: Say | None = None) -> Any:
+                  cache: dict[int, Any], spark=None, say: Say | None = None, time_left: float | None = None) -> Any:
         """The chosen model (or ensemble) refit on every row; `cache` holds member fits by iteration;
-        `say` reports progress of a long refit."""
+        `say` reports progress of a long refit; time_left: seconds the refit and model logging may take
+        (None: no budget), which a task may spend where it pays."""
         raise NotImplementedError
 
     def model_payload(self, problem: Problem, model: Any) -> tuple[str, Any, pd.DataFrame, Any]:

@@ -154,7 +154,8 @@ class ForecastingTask(Task):
             r.details[PER_SERIES] = problem.target.folds.score(r.oof.astype(np.float64))[1]
         return out
 
-    def fit_final(self, problem, result, results, config, cache, spark=None, say=None) -> ForecastingModel:
+    def fit_final(self, problem, result, results, config, cache, spark=None, say=None,
+                  time_left=None) -> ForecastingModel:
         """The chosen forecaster(s) refit on every row of every series. For a large panel, global
         learners train on the searched sample of series, and every member forecasts from the stored
         history of the whole panel (the model holds no history of its own)."""

@@ -7,7 +7,15 @@ from typing import Any
 
 from sklearn.pipeline import Pipeline
 
-from ..budget import bag_footprint, bag_seconds, refit_seconds
+from ..budget import (
+    BAG_HARD_MAX_MB,
+    bag_footprint,
+    bag_seconds,
+    logging_seconds,
+    parallel_seconds,
+    refit_seconds,
+    spare_bags,
+)
 from ..config import AutoMLConfig
 from ..data.prepare import PreparedData, load_and_check, prepare
 from ..distributed import refit_on_all_rows
@@ -135,13 +143,18 @@ class TabularTask(Task):
         return build_ensembles(results, problem.target, config, lambda r: self.refit_cost(problem, r), say,
                                time_left, stack, problem.holdout)
 
-    def fit_final(self, problem, result, results, config, cache, spark=None, say: Say | None = None) -> Pipeline:
+    def fit_final(self, problem, result, results, config, cache, spark=None, say: Say | None = None,
+                  time_left: float | None = None) -> Pipeline:
         """featurizer + the candidate (or every ensemble member, max_concurrent_iterations at a
-        time) refit on all training rows, or bagged: its fold models again (`bags`)."""
+        time) refit on all training rows, or bagged: its fold models again (`bags`; beyond the caps
+        when time_left allows, see budget.spare_bags)."""
         prepared: PreparedData = problem.state
         data = prepared.search
         todo = [m for m in member_results(result, results) if m.iteration not in cache]
         chosen = bagged_iterations(todo, problem.bag_folds)
+        if time_left is not None and problem.bag_folds:
+            chosen |= self._bags_in_spare_time(problem, result, todo, chosen, time_left,
+                                               config.max_concurrent_iterations, say)
         bagged = {m.iteration: m.model for m in todo if m.iteration in chosen}
 
         def on_sample(members):
@@ -157,10 +170,39 @@ class TabularTask(Task):
             prepared.final_learners.update(made_by)
         else:
             cache.update(on_sample(todo))
+            prepared.bagged.update(bagged)
             prepared.final_learners.update({m.iteration: f"driver, {len(data.splits)} fold models averaged"
                                             if m.iteration in bagged else f"driver, all {prepared.n_train_rows} rows"
                                             for m in todo if m.iteration not in prepared.final_learners})
         return Pipeline([("featurizer", prepared.featurizer), ("model", assemble(result, cache, data))])
+
+    def _bags_in_spare_time(self, problem: Problem, result: TrialResult, todo: list[TrialResult], chosen: set[int],
+                            time_left: float, workers: int, say: Say | None) -> set[int]:
+        """Members over the bag caps, bagged anyway when the refit starts with time to spare: heaviest
+        ensemble weight first, each while its extra fits and logging fit budget.spare_bags' share."""
+        k = problem.bag_folds
+
+        def logged(footprint: tuple[float, float]) -> float:
+            return logging_seconds([footprint[0]], [footprint[1]], growth=1.0)
+
+        planned = (parallel_seconds([self.refit_cost(problem, m) for m in todo], workers)
+                   + sum(logged(self.final_footprint(problem, m)) for m in todo))
+        spare = time_left - planned
+        weights = dict(zip(result.ensemble.iterations, result.ensemble.weights)) if (
+            result.ensemble is not None and result.ensemble.weights) else {}
+        options = []
+        for m in sorted(todo, key=lambda m: (-weights.get(m.iteration, 1.0), m.loss, m.iteration)):
+            if m.iteration in chosen or k * m.model_bytes > BAG_HARD_MAX_MB * 2**20:
+                continue
+            extra = (bag_seconds(m.fit_seconds) - self.refit_cost(problem, m)
+                     + logged(bag_footprint(m.model_bytes, m.model_objects, k))
+                     - logged(self.final_footprint(problem, m)))
+            options.append((m.iteration, extra))
+        extra_bags = spare_bags(options, spare)
+        if extra_bags and say is not None:
+            names = ", ".join(f"{m.model} {m.iteration}" for m in todo if m.iteration in extra_bags)
+            say(f"Bagging beyond the size caps in the time left (~{spare:.0f}s spare): {names}")
+        return set(extra_bags)
 
     def model_payload(self, problem, model):
         example = problem.state.input_example.copy()  # the training dtypes as they are
@@ -185,6 +227,7 @@ class TabularTask(Task):
             "featurization": [c.describe() for c in p.plan.columns], "validation": p.technique.describe(),
             "final_learners": dict(p.final_learners), "sampled_rows": p.sampled_rows, "train_rows": p.n_train_rows,
             "estimator_args": s.estimator_args(), "bag_folds": problem.bag_folds,
+            "bagged": {it: it in p.bagged for it in p.final_learners},  # fitted members: bagged or not
         }
 
     def describe_data(self, info: dict) -> list[str]:

@@ -71,3 +71,35 @@ def test_a_bag_is_priced_as_the_search_fits_and_k_models_to_log():
     assert reserve(result) == pytest.approx(budget.logging_seconds([3 * result.model_bytes], [3 * result.model_objects],
                                                                    growth=1.0))
     assert plain(result) < reserve(result)
+
+
+def test_spare_seconds_bag_members_in_priority_order_while_each_fits_half_of_what_is_left():
+    assert budget.spare_bags([(1, 4.0), (2, 10.0), (3, 2.0)], 12.0) == [1, 3]  # 4 <= 6; 10 > 4; 2 <= 4
+    assert budget.spare_bags([(1, 4.0)], 7.0) == []
+    assert budget.spare_bags([], 100.0) == []
+
+
+def _problem(data: SearchData, n_train_rows: int):
+    from types import SimpleNamespace
+
+    from spark_automl.tasks.base import Problem
+
+    return Problem(None, data.target, None, len(data.splits), data.n_rows, data.X.shape[1], [], "",
+                   SimpleNamespace(n_train_rows=n_train_rows), bag_folds=len(data.splits))
+
+
+def test_a_member_over_the_caps_is_bagged_only_when_the_refit_has_time_to_spare(monkeypatch):
+    from spark_automl.tasks.tabular import TabularTask
+
+    data = _classes(600)
+    result = evaluate(Candidate(4, "ExtremeRandomTrees", {"n_estimators": 20}), data, "AUC_weighted")
+    monkeypatch.setattr(budget, "BAG_MAX_OBJECTS", result.model_objects)  # k fold models: over the cap
+    problem = _problem(data, 600)
+    task = TabularTask()
+    assert not task.bags(problem, result)
+    said = []
+    assert task._bags_in_spare_time(problem, result, [result], set(), 600.0, 1, said.append) == {4}
+    assert said and "ExtremeRandomTrees 4" in said[0]
+    assert task._bags_in_spare_time(problem, result, [result], set(), 0.5, 1, said.append) == set()
+    monkeypatch.setattr("spark_automl.tasks.tabular.BAG_HARD_MAX_MB", result.model_bytes * 2 / 2**20)
+    assert task._bags_in_spare_time(problem, result, [result], set(), 600.0, 1, said.append) == set()
