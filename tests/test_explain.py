@@ -141,16 +141,24 @@ def test_multiclass_string_labels_with_trees(model):
     _check(explain_model(pipe, X, y, classes=classes, method="permutation"), "permutation")
 
 
-def test_voting_ensemble_of_two_members_uses_permutation():
+def _binary_members(specs) -> tuple:
+    """(X, y, classes, featurizer, fitted members) for specs of (model, params, seed, training rows or None)."""
     X = _frame()
     y = _binary_label(X)
     classes = ["no", "yes"]
     featurizer = _featurizer()
     Xf = featurizer.transform(X)
     members = []
-    for name, params in (("LightGBM", FAST_LGBM), ("LogisticRegression", {})):
-        est = build_estimator(name, params, "classification", classes, n_jobs=1, seed=0)
-        members.append(fit_estimator(est, name, "classification", Xf, y, None))
+    for name, params, seed, rows in specs:
+        rows = np.arange(len(X)) if rows is None else rows
+        est = build_estimator(name, params, "classification", classes, n_jobs=1, seed=seed)
+        members.append(fit_estimator(est, name, "classification", Xf[rows], y[rows], None))
+    return X, y, classes, featurizer, members
+
+
+def test_voting_ensemble_of_two_members_uses_permutation():
+    X, y, classes, featurizer, members = _binary_members([("LightGBM", FAST_LGBM, 0, None),
+                                                          ("LogisticRegression", {}, 0, None)])
     ensemble = VotingEnsembleEstimator(members, ["LightGBM", "LogisticRegression"], [0.5, 0.5],
                                        "classification", classes).fit()
     pipe = Pipeline([("featurizer", featurizer), ("model", ensemble)])
@@ -161,16 +169,9 @@ def test_voting_ensemble_of_two_members_uses_permutation():
 
 @pytest.mark.parametrize("model, params", [("LightGBM", FAST_LGBM), ("ExtremeRandomTrees", {"n_estimators": 20})])
 def test_a_bag_of_tree_models_is_explained_by_its_fold_models_mean_shap(model, params):
-    X = _frame()
-    y = _binary_label(X)
-    classes = ["no", "yes"]
-    featurizer = _featurizer()
-    Xf = featurizer.transform(X)
-    folds = []
-    for part in range(3):
-        rows = np.arange(len(X)) % 3 != part
-        est = build_estimator(model, params, "classification", classes, n_jobs=1, seed=part)
-        folds.append(fit_estimator(est, model, "classification", Xf[rows], y[rows], None))
+    n = len(_frame())
+    X, y, classes, featurizer, folds = _binary_members([(model, params, part, np.arange(n) % 3 != part)
+                                                        for part in range(3)])
     pipe = Pipeline([("featurizer", featurizer), ("model", BaggedEstimator.of(folds, model, "classification", classes))])
     if model == "ExtremeRandomTrees":
         pytest.importorskip("shap")

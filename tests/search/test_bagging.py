@@ -9,10 +9,7 @@ from spark_automl.data.prepare import SearchData
 from spark_automl.ensemble.estimators import BaggedEstimator
 from spark_automl.search.trial import Candidate, evaluate, fit_many, predict
 
-
-def _folds(n: int, k: int = 3):
-    idx = np.arange(n)
-    return [(idx[idx % k != f], idx[idx % k == f]) for f in range(k)]
+from .test_early_stopping import _folds
 
 
 def _classes(n: int = 900) -> SearchData:
