@@ -174,6 +174,23 @@ def test_voting_beats_best_single_on_a_regression_dataset(spark, store):
 
 
 
+def test_a_search_that_ends_early_spends_its_time_bagging_members_over_the_caps(spark, store, penguins, monkeypatch):
+    from spark_automl import budget
+
+    monkeypatch.setattr(budget, "BAG_MAX_OBJECTS", 0)  # every member is over the caps: only spare time bags
+    cfg = AutoMLConfig(task="classification", training_data=penguins, label_column_name="species", iterations=4,
+                       experiment_timeout_minutes=1.0, allowed_models=["LightGBM", "LogisticRegression"], seed=0,
+                       model_explainability=False)
+    run = Experiment("results-spare", spark=spark, tracking_uri=store[1]).submit(cfg)
+    members = run.best.ensemble.iterations if run.best.ensemble else (run.best.iteration,)
+    _, model = run.get_output()
+    final = model.named_steps["model"]
+    fitted = final.members if run.best.ensemble else [final]
+    assert all(isinstance(m, BaggedEstimator) and len(m.members) == 10 for m in fitted)  # 344 rows: 10 folds
+    assert run.info["bagged"] == {it: True for it in members}
+    assert "BAGGED = {" in run.generate_code(log=False)["training_script.py"]
+
+
 @pytest.mark.extra("onnx")
 def test_onnx_mode_exports_a_model_that_matches_python(spark, store, penguins):
     cfg = AutoMLConfig(task="classification", training_data=penguins, label_column_name="species",
