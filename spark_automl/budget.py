@@ -133,11 +133,10 @@ def row_growth(n_splits: int) -> float:
     return max(REFIT_SAFETY, n_splits / (n_splits - 1)) if n_splits > 1 else REFIT_SAFETY
 
 
-def logging_seconds(model_bytes: Sequence[int], model_objects: Sequence[int] = (),
-                    growth: float = REFIT_SAFETY) -> float:
-    """Seconds beyond MODEL_LOGGING_SECONDS to log a model made of members of these (fold) footprints;
-    growth: bytes on all rows / bytes on a fold's training part (`row_growth`)."""
-    return (LOGGING_SECONDS_PER_MB * growth * sum(model_bytes) / 2**20
+def logging_seconds(model_bytes: Sequence[float], model_objects: Sequence[float] = ()) -> float:
+    """Seconds beyond MODEL_LOGGING_SECONDS to log a model made of members of these footprints, as logged
+    (`refit_footprint` / `bag_footprint` of one fold's)."""
+    return (LOGGING_SECONDS_PER_MB * sum(model_bytes) / 2**20
             + LOGGING_SECONDS_PER_OBJECT * sum(model_objects))
 
 
@@ -230,7 +229,7 @@ class FinishReserve:
         size = self.footprint or (lambda r: refit_footprint(r.model_bytes, r.model_objects, self.n_splits))
         sizes = [size(r) for r in members]
         return (parallel_seconds([cost(r) for r in members], self.workers) + self.fixed_seconds
-                + logging_seconds([b for b, _ in sizes], [o for _, o in sizes], growth=1.0))
+                + logging_seconds([b for b, _ in sizes], [o for _, o in sizes]))
 
 
 def refit_footprint(model_bytes: int, model_objects: int, n_splits: int) -> tuple[float, float]:

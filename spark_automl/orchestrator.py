@@ -166,11 +166,14 @@ def _run_experiment(experiment, config: AutoMLConfig, show_output: bool, run_nam
         resume_search(problem, resume, stopper, progress)
     prepared_at = time.time()
     ensembles_on = bool(config.enable_voting_ensemble or config.stack_enabled)
+
+    def fixed_finish(ensembles: bool) -> float:
+        return budget.fixed_finish_seconds(ensembles=ensembles, explain=bool(config.model_explainability),
+                                           onnx=bool(config.enable_onnx_compatible_models), forecasting=forecasting,
+                                           explained_columns=problem.explained_columns)
+
     stopper.reserve_for = budget.FinishReserve(
-        problem.n_splits, config.max_concurrent_iterations, ensembles_on,
-        budget.fixed_finish_seconds(ensembles=ensembles_on, explain=bool(config.model_explainability),
-                                    onnx=bool(config.enable_onnx_compatible_models), forecasting=forecasting,
-                                    explained_columns=problem.explained_columns),
+        problem.n_splits, config.max_concurrent_iterations, ensembles_on, fixed_finish(ensembles_on),
         refit_cost=lambda r: task.refit_cost(problem, r), footprint=lambda r: task.final_footprint(problem, r))
     progress.stage(f"Data: {problem.description}")
     for g in problem.guardrails:
@@ -228,10 +231,7 @@ def _run_experiment(experiment, config: AutoMLConfig, show_output: bool, run_nam
                        + (" (ensemble members in parallel)" if best.ensemble else ""))
         cache: dict[int, Any] = {}
         with timed(timings, "refit"):  # what the refit and model logging may take: all but what comes after them
-            refit_left = None if timeout is None else started + timeout - time.time() - budget.fixed_finish_seconds(
-                ensembles=False, explain=bool(config.model_explainability),
-                onnx=bool(config.enable_onnx_compatible_models), forecasting=forecasting,
-                explained_columns=problem.explained_columns)
+            refit_left = None if timeout is None else started + timeout - time.time() - fixed_finish(False)
             model = task.fit_final(problem, best, outcome.results, config, cache, spark, progress.stage,
                                    time_left=refit_left)
         record = run_record(task, problem, config, outcome, tracker, best.iteration)

@@ -49,7 +49,9 @@ def test_a_refit_forest_grows_with_the_rows_it_sees():
     five forests logged ~3 s slower than a 1.3x estimate said); never less than REFIT_SAFETY."""
     assert budget.row_growth(3) == pytest.approx(1.5)
     assert budget.row_growth(10) == budget.row_growth(1) == budget.REFIT_SAFETY
-    assert budget.logging_seconds([100 * 2**20], growth=2.0) == pytest.approx(2 * budget.logging_seconds([100 * 2**20], growth=1.0))
+    grown, objects = budget.refit_footprint(100 * 2**20, 45_000, 3)  # objects do not grow, bytes do
+    assert (grown, objects) == (pytest.approx(150 * 2**20), 45_000)
+    assert budget.logging_seconds([grown]) == pytest.approx(1.5 * budget.logging_seconds([100 * 2**20]))
 
 
 def test_trial_limit_names_the_binding_limit():

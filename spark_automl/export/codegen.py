@@ -150,8 +150,7 @@ def _sections(config: AutoMLConfig, classes, result: TrialResult, results: list[
         f"FEATURIZATION = {_featurization_literal(config.featurization)}",
         f"PRIMARY_METRIC = {config.metric!r}",
         f"LOGGED_SCORE = {result.score!r}",
-        f"BAGGED = {set(bagged)!r}  # members whose final model is their fold models averaged" if bagged
-        else "BAGGED = set()  # members whose final model is their fold models averaged",
+        f"BAGGED = {set(bagged)!r}  # members whose final model is their fold models averaged",
     ])
     members_code = "\n\n".join(builders)
     member_list = ", ".join(f"({m.iteration}, {m.model!r}, build_iteration_{m.iteration})" for m in members)

@@ -146,8 +146,7 @@ def _thread_limits(spec, learner, cells: int) -> dict[str, int]:
 def searched_params(result) -> dict[str, Any]:
     """The configuration as it was searched: an early-stopped trial's params hold its refit rounds,
     this gives back the cap each fold stopped under."""
-    details = getattr(result, "details", None)
-    stopped = details.get("early_stopping") if details else None
+    stopped = result.details.get("early_stopping") if result.details else None
     if not stopped:
         return dict(result.params)
     return {**result.params, stopped["rounds_param"]: stopped["max_rounds"]}

@@ -183,7 +183,7 @@ class TabularTask(Task):
         k = problem.bag_folds
 
         def logged(footprint: tuple[float, float]) -> float:
-            return logging_seconds([footprint[0]], [footprint[1]], growth=1.0)
+            return logging_seconds([footprint[0]], [footprint[1]])
 
         planned = (parallel_seconds([self.refit_cost(problem, m) for m in todo], workers)
                    + sum(logged(self.final_footprint(problem, m)) for m in todo))
