@@ -99,3 +99,16 @@ def test_the_stopper_feeds_the_cost_model_with_successful_trials_only():
     assert stopper.durations == [2.0, 3.0, 4.0]
     assert stopper.trial_cap() == pytest.approx(max(budget.COST_CAP_FACTOR * 3.0, budget.COST_GROWTH * 4.0))
     assert Stopper("AUC_weighted", max_iterations=100).trial_cap() is None  # no budget, no cap
+
+
+def test_the_search_gets_back_the_seconds_of_a_slow_trial_that_leaves_the_best_few():
+    """The reserve follows the likely members: once cheaper, better trials push a slow one out of the best
+    few, its refit is no longer kept back and the search deadline moves later again."""
+    from spark_automl.search.stopping import Stopper
+
+    stopper = Stopper("r2_score", 100, timeout=100.0, start=0.0, reserve=budget.initial_reserve(100.0),
+                      reserve_for=budget.FinishReserve(n_splits=3, workers=1, ensembles=False, fixed_seconds=5.0))
+    stopper.observe(_trial(0, 0.5, 30.0))
+    assert stopper.deadline == pytest.approx(100.0 - 5.0 - budget.REFIT_SAFETY * 10.0)
+    stopper.observe(_trial(1, 0.4, 3.0))
+    assert stopper.deadline == pytest.approx(100.0 - 5.0 - budget.REFIT_SAFETY * 1.0)

@@ -30,7 +30,9 @@ class Stopper:
     reason: str | None = None
     cancelled: bool = False
     reserve: float = 0.0  # seconds kept at the end of the budget for refit + model logging
-    reserve_for: Callable[[TrialResult], float] | None = None  # grows the reserve with the successful trials' cost
+    # the reserve from the successful trials so far: it follows the likely members as they change (a cheap
+    # trial that displaces a slow one from the best few gives the search the seconds back)
+    reserve_for: Callable[[TrialResult], float] | None = None
     job_tag: str | None = None  # Spark jobs of this run's trials carry it, so cancel() stops only them
     cancelled_iterations: set = field(default_factory=set)  # run.cancel_iteration(): not waited for, not used
     spark: object = None
@@ -69,7 +71,7 @@ class Stopper:
         if result.status == OK and result.duration > 0:
             self.durations.append(result.duration)
         if result.status == OK and self.reserve_for is not None:
-            self.reserve = max(self.reserve, self.reserve_for(result))
+            self.reserve = self.reserve_for(result)
         if result.status == OK and result.loss < self.best_loss:
             self.best_loss, self.since_improvement = result.loss, 0
         else:

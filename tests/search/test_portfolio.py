@@ -101,3 +101,21 @@ def test_variants_run_right_after_the_models_first_entry():
     assert queue[first + 1] == ("LightGBM", {**queue[first][1], "target_transform": "log1p"})
     assert sum(p.get("target_transform") == "log1p" for _, p in queue) == 1
     assert all("target_transform" in s.space for s in offered) and "target_transform" not in specs[0].space
+
+
+def test_a_second_choice_also_runs_over_the_first_choices_variant():
+    """Native categories and log1p(y) are each tried early on LightGBM's defaults, and so is the pair."""
+    task = "regression"
+    specs = [REGISTRY.get(n, task) for n in ("LightGBM", "RandomForest")]
+    lightgbm = lambda s: s.name == "LightGBM"  # noqa: E731
+    offered = with_searched_choice(specs, "categorical", ("onehot", "native"), lightgbm, lightgbm)
+    offered = with_searched_choice(offered, "target_transform", ("none", "log1p"), lambda s: True, lightgbm)
+    queue = portfolio(offered, task)
+    first = next(i for i, (m, _) in enumerate(queue) if m == "LightGBM")
+    defaults = queue[first][1]
+    assert queue[first + 1:first + 4] == [
+        ("LightGBM", {**defaults, "categorical": "native"}),
+        ("LightGBM", {**defaults, "target_transform": "log1p"}),
+        ("LightGBM", {**defaults, "categorical": "native", "target_transform": "log1p"}),
+    ]
+    assert offered[1].variants == ()  # RandomForest searches log1p(y) but gets no early variant
