@@ -261,3 +261,22 @@ def test_a_stack_meta_learner_fits_on_one_blas_thread(monkeypatch):
         meta = _fit(build_meta_learner("LogisticRegressionCV", {}, data, 0), X, y, None)
     assert meta.predict_proba(X).shape == (150, 3)
     assert seen == [1]
+
+
+def test_a_member_too_slow_to_refit_leaves_the_ensemble_instead_of_the_ensemble_leaving_the_run():
+    data = _data(load_diabetes, "regression")
+    metric = "normalized_root_mean_squared_error"
+    trials = _trials(data, metric)
+    config = _config("regression", metric)
+    free = build_ensembles(trials, data.target, config, refit_cost=lambda r: 0.0)
+    members = free[0].ensemble.iterations
+    assert free[0].model == VOTING and len(members) >= 3
+    slow = members[0]
+    said = []
+    # each member alone fits in the 50 s left, but not the slow one beside the others
+    trimmed = build_ensembles(trials, data.target, config, refit_cost=lambda r: 40.0 if r.iteration == slow else 15.0,
+                              say=said.append, time_left=50.0)
+    kept = trimmed[0].ensemble.iterations
+    assert trimmed[0].model == VOTING and slow not in kept and len(kept) >= 2
+    assert trimmed[0].loss < min(t.loss for t in trials if t.iteration != slow)  # still a blend that pays
+    assert any(f"without iteration {slow}" in line for line in said), said
