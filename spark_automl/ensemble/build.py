@@ -74,8 +74,7 @@ def voting_ensemble(results: list[TrialResult], target: ValidationTarget, config
 
 def stack_ensemble(voting: TrialResult, results: list[TrialResult], data: SearchData, config: AutoMLConfig,
                    iteration: int, workers: int) -> TrialResult | None:
-    """First layer = the voting ensemble's members; when voting kept one model alone, the top
-    library models (a meta-learner over one input learns nothing)."""
+    """A meta-learner over the first layer of `stack_members`."""
     started = time.time()
     members = stack_members(voting, results)
     by_iteration = {r.iteration: r for r in results}
@@ -134,11 +133,14 @@ def build_ensembles(results: list[TrialResult], target: ValidationTarget, config
 
     voting = voting_ensemble(candidates, target, config, next_iteration)
     for _ in range(MAX_ENSEMBLE_TRIMS):
-        if voting is None or time_left is None or refit_of(voting.ensemble.iterations) <= time_left:
+        if voting is None or time_left is None:
+            break
+        needed = refit_of(voting.ensemble.iterations)
+        if needed <= time_left:
             break
         costliest = max(voting.ensemble.iterations, key=lambda i: (refit_cost(by_iteration[i]), i))
-        say(f"VotingEnsemble: refitting its members (~{refit_of(voting.ensemble.iterations):.0f}s) would overrun "
-            f"the budget; selecting again without iteration {costliest} ({by_iteration[costliest].model})")
+        say(f"VotingEnsemble: refitting its members (~{needed:.0f}s) would overrun the budget; selecting again "
+            f"without iteration {costliest} ({by_iteration[costliest].model})")
         candidates = [r for r in candidates if r.iteration != costliest]
         voting = voting_ensemble(candidates, target, config, next_iteration)
     if voting is None:

@@ -280,3 +280,23 @@ def test_a_member_too_slow_to_refit_leaves_the_ensemble_instead_of_the_ensemble_
     assert trimmed[0].model == VOTING and slow not in kept and len(kept) >= 2
     assert trimmed[0].loss < min(t.loss for t in trials if t.iteration != slow)  # still a blend that pays
     assert any(f"without iteration {slow}" in line for line in said), said
+
+
+def test_the_stack_budget_check_prices_the_members_the_stack_will_use():
+    """Voting keeps iris' best model alone, so the stack would refit the top library models: when those do not
+    fit in the time left the stack is skipped, though voting's single member costs nothing."""
+    data = _data(load_iris, "classification", labels=["setosa", "versicolor", "virginica"])
+    trials = _trials(data, "accuracy")
+    config = _config("classification", "accuracy", enable_stack_ensemble=True)
+
+    def stack(voting, candidates, iteration):
+        return stack_ensemble(voting, candidates, data, config, iteration, 1)
+
+    best = min(trials, key=lambda t: (t.loss, t.iteration)).iteration
+    free = build_ensembles(trials, data.target, config, refit_cost=lambda r: 0.0, stack=stack)
+    assert [r.model for r in free] == [VOTING, STACK] and free[0].ensemble.iterations == (best,)
+    assert len(free[1].ensemble.iterations) >= 2
+    said = []
+    dear = build_ensembles(trials, data.target, config, refit_cost=lambda r: 0.0 if r.iteration == best else 30.0,
+                           say=said.append, time_left=50.0, stack=stack)
+    assert [r.model for r in dear] == [VOTING] and "StackEnsemble skipped" in " ".join(said)
