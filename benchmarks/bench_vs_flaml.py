@@ -59,7 +59,9 @@ class InTempDir:
             shutil.rmtree(self.path, ignore_errors=True)
 
 
-def run_spark_automl(spark, ds: C.Dataset, train, test, budget: float, keep: bool, cores: int = -1) -> dict:
+def run_spark_automl(spark, ds: C.Dataset, train, test, budget: float, keep: bool, cores: int = -1,
+                     also: tuple[str, ...] = ()) -> dict:
+    """also: opt-in models (CatBoost) searched beside the default candidates."""
     from spark_automl import AutoMLConfig, Experiment
 
     out = {"score": float("nan"), "trials": None, "ok_trials": None, "wall": float("nan"), "best": "-", "error": ""}
@@ -71,6 +73,7 @@ def run_spark_automl(spark, ds: C.Dataset, train, test, budget: float, keep: boo
                 primary_metric="AUC_weighted" if ds.task == "classification" else "r2_score",
                 experiment_timeout_minutes=budget / 60.0, enable_early_stopping=False,
                 max_concurrent_iterations=1, max_cores_per_iteration=cores, seed=0,
+                allowed_models=[*AutoMLConfig(task=ds.task).candidate_models(), *also] if also else None,
             )
             run = Experiment(f"bench-{ds.name}", spark=spark,
                              tracking_uri=f"sqlite:///{tmp}/mlflow.db").submit(cfg, show_output=False)
@@ -210,6 +213,8 @@ def main(argv=None) -> int:
     parser.add_argument("--sa-cores", type=int, default=-1,
                         help="spark-automl max_cores_per_iteration (default -1: all cores, like FLAML's n_jobs=2)")
     parser.add_argument("--keep-tmp", action="store_true", help="keep the temporary working directories")
+    parser.add_argument("--also-models", default="",
+                        help="comma-separated opt-in models searched beside the default ones (e.g. CatBoost)")
     args = parser.parse_args(argv)
     logging.getLogger("mlflow").setLevel(logging.ERROR)
     datasets = C.parse_datasets(args.datasets)
@@ -238,7 +243,8 @@ def main(argv=None) -> int:
             print("flaml is not installed: running spark-automl only (pip install flaml==2.7.0)", file=sys.stderr)
             args.skip_flaml = True
     header = (f"# spark-automl vs FLAML\n\nBudget {args.budget:g} s wall time per library and dataset; "
-              f"local[{args.cores}]; spark-automl max_cores_per_iteration={args.sa_cores}, FLAML n_jobs=2; "
+              f"local[{args.cores}]; spark-automl max_cores_per_iteration={args.sa_cores}"
+              f"{', also searching ' + args.also_models if args.also_models else ''}, FLAML n_jobs=2; "
               f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', 'unset')}; {C.environment_line()}; flaml {flaml_version}. "
               f"Split: 80/20, random_state=0 (stratified for classification). "
               f"Metric on the test part: AUC (binary), one-vs-rest weighted AUC (multiclass), r2 (regression). "
@@ -251,7 +257,8 @@ def main(argv=None) -> int:
         train, test = C.split(ds, frame)
         print(f"[{time.strftime('%H:%M:%S')}] {ds.name}: {len(frame)} rows, task {ds.kind}; spark-automl ...",
               flush=True)
-        sa = run_spark_automl(spark, ds, train, test, args.budget, args.keep_tmp, args.sa_cores)
+        sa = run_spark_automl(spark, ds, train, test, args.budget, args.keep_tmp, args.sa_cores,
+                              tuple(m for m in args.also_models.split(",") if m))
         if sa["error"]:
             errors.append(f"spark-automl on {ds.name}:\n{sa['error']}")
             print(f"  spark-automl FAILED:\n{sa['error']}", flush=True)

@@ -89,7 +89,7 @@ def forecast(dataset: Any, target_col: str, time_col: str, *, horizon: int = 1,
              show_output: bool = True, **config: Any) -> AutoMLSummary:
     """Forecast `target_col` `horizon` steps ahead for every series in `identity_col` (Databricks'
     names; its metric names mae, rmse, mse, r2; frameworks prophet, arima, statsforecast, sklearn,
-    lightgbm, xgboost); any AutoMLConfig or forecasting keyword may follow."""
+    lightgbm, xgboost, catboost); any AutoMLConfig or forecasting keyword may follow."""
     if country_code is not None:
         config.setdefault("country_or_region_for_holidays", country_code)
     return _run("forecasting", dataset, target_col, primary_metric, timeout_minutes, max_trials, experiment_name,

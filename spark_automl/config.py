@@ -24,6 +24,7 @@ from ._validation import (
     validate_parameters,
 )
 from .errors import ConfigError
+from .extras import require_extra
 from .featurize.config import FeaturizationConfig
 from .forecasting.settings import ForecastingParameters
 from .metrics import CustomMetric, default_primary_metric, metric_names, primary_metric_names, register_metric
@@ -325,10 +326,16 @@ class AutoMLConfig:
         return REGISTRY.names(self.task)
 
     def candidate_models(self) -> list[str]:
-        """Models the search may use: allowed (or all) minus blocked."""
-        names = self.allowed_models or self.valid_models()
+        """Models the search may use: allowed (or all but the opt-in models of an extra) minus blocked."""
+        names = self.allowed_models or [n for n in self.valid_models() if self._spec(n).extra is None]
         blocked = set(self.blocked_models or [])
         return [n for n in names if n not in blocked]
+
+    def _spec(self, name: str):
+        """A valid model name's registry spec (forecasting: a per-series model or a global learner)."""
+        if self.task != "forecasting":
+            return REGISTRY.get(name, self.task)
+        return REGISTRY.get(name, "forecasting" if name in REGISTRY.names("forecasting") else "regression")
 
     def without_data(self) -> "AutoMLConfig":
         """A copy that keeps table names and paths but drops in-memory data: what a run record
@@ -396,6 +403,9 @@ class AutoMLConfig:
         valid_models = self.valid_models()
         for name in ("allowed_models", "blocked_models"):
             check_choices(owner, name, getattr(self, name) or [], valid_models)
+        for name in self.allowed_models or []:
+            if not self._spec(name).installed:
+                require_extra(self._spec(name).extra, f"allowed_models={list(self.allowed_models)!r} ({name})")
         if not self.candidate_models():
             raise ConfigError(
                 f"allowed_models={self.allowed_models} and blocked_models={self.blocked_models} leave no model "

@@ -49,7 +49,7 @@ def translate_metric(task: str, name: str | None) -> str | None:
 
 
 def blocked_by_frameworks(task: str, frameworks: list[str] | None) -> list[str]:
-    """exclude_frameworks (sklearn, lightgbm, xgboost; prophet, arima, statsforecast) as model names."""
+    """exclude_frameworks (sklearn, lightgbm, xgboost, catboost; prophet, arima, statsforecast) as model names."""
     from .models import REGISTRY
 
     if not frameworks:

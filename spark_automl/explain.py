@@ -6,8 +6,8 @@ get exact TreeSHAP (fast, no labels needed); everything else (linear, kernel, ca
 ensembles) gets permutation importance on the whole pipeline, which is model-agnostic
 and already per raw column because the raw DataFrame is what gets permuted.
 
-TreeSHAP comes from LightGBM itself for LightGBM (the same values shap.TreeExplainer
-returns, see tree_shap_values) and from shap.TreeExplainer for XGBoost and sklearn trees.
+TreeSHAP comes from the library itself for LightGBM, XGBoost and CatBoost (the same values
+shap.TreeExplainer returns, see tree_shap_values) and from shap.TreeExplainer for sklearn trees.
 
 Two public functions:
 - explain_model: one row per raw input column (feature, importance, method).
@@ -52,8 +52,9 @@ METHODS = ("auto", "shap", "permutation")
 N_REPEATS = 3
 _EPS = 1e-15
 
-# The sklearn learners shap.TreeExplainer reads; LightGBM and XGBoost are matched by module
-# name in tree_model, which covers both their classifiers and regressors.
+# The sklearn learners shap.TreeExplainer reads; the boosting libraries that compute TreeSHAP themselves
+# are matched by module name in tree_model, which covers both their classifiers and regressors.
+NATIVE_SHAP = ("lightgbm", "xgboost", "catboost")
 _SKLEARN_TREES = (
     BaseDecisionTree, RandomForestClassifier, RandomForestRegressor, ExtraTreesClassifier, ExtraTreesRegressor,
     GradientBoostingClassifier, GradientBoostingRegressor, HistGradientBoostingClassifier,
@@ -157,7 +158,7 @@ def tree_model(model: Any) -> Any | None:
     if inner is None:
         return None
     module = type(inner).__module__.split(".")[0]
-    if module in ("lightgbm", "xgboost") and hasattr(inner, "get_params"):
+    if module in NATIVE_SHAP and hasattr(inner, "get_params"):
         return inner
     return inner if isinstance(inner, _SKLEARN_TREES) else None
 
@@ -177,7 +178,7 @@ def _choose(model: Any, method: str) -> str:
                   "importance.", type(tree).__name__)
         return "permutation"
     if method == "shap":
-        raise ConfigError(f"method='shap' needs a tree model (LightGBM, XGBoost, sklearn trees); got "
+        raise ConfigError(f"method='shap' needs a tree model (LightGBM, XGBoost, CatBoost, sklearn trees); got "
                          f"{type(model).__name__}. Use method='auto' or 'permutation'.")
     return "permutation"
 
@@ -219,7 +220,7 @@ def _shap_engineered(featurizer: Any | None, model: Any, X: pd.DataFrame) -> pd.
 def tree_shap_values(tree: Any, Xf: np.ndarray) -> Any:
     """TreeSHAP values (tree_path_dependent), (n, f) or (n, f, k).
 
-    LightGBM (pred_contrib) and XGBoost (pred_contribs) compute them themselves, exactly what
+    LightGBM (pred_contrib), XGBoost (pred_contribs) and CatBoost (ShapValues) compute them themselves, exactly what
     shap.TreeExplainer returns for them, but without shap's ~2 s import and its parse of every
     tree (1 s for 800 trees x 63 leaves), and without the 'explain' extra. Other learners go
     through shap.TreeExplainer.
@@ -235,6 +236,11 @@ def tree_shap_values(tree: Any, Xf: np.ndarray) -> Any:
 
         phi = np.asarray(tree.get_booster().predict(xgboost.DMatrix(Xf), pred_contribs=True), dtype=np.float64)
         return phi[..., :-1].transpose(0, 2, 1) if phi.ndim == 3 else phi[:, :-1]
+    if type(tree).__module__.split(".")[0] == "catboost":  # (n, f+1), multiclass (n, k, f+1): shap's values
+        import catboost
+
+        phi = np.asarray(tree.get_feature_importance(catboost.Pool(Xf), type="ShapValues"), dtype=np.float64)
+        return phi[..., :-1].transpose(0, 2, 1) if phi.ndim == 3 else phi[:, :-1]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # shap's import-time matplotlib deprecations
         import shap
@@ -243,8 +249,8 @@ def tree_shap_values(tree: Any, Xf: np.ndarray) -> Any:
 
 
 def _native_shap(tree: Any) -> bool:
-    """LightGBM and XGBoost compute TreeSHAP themselves; other trees need the shap package."""
-    return type(tree).__module__.split(".")[0] in ("lightgbm", "xgboost")
+    """LightGBM, XGBoost and CatBoost compute TreeSHAP themselves; other trees need the shap package."""
+    return type(tree).__module__.split(".")[0] in NATIVE_SHAP
 
 
 def mean_abs_shap(values: Any, n_features: int) -> np.ndarray:

@@ -17,6 +17,7 @@ EXTRAS: dict[str, tuple[str, ...]] = {
     "forecast": ("statsforecast", "statsmodels", "prophet", "holidays"),
     "onnx": ("onnx", "skl2onnx", "onnxmltools", "onnxruntime"),
     "explain": ("shap",),
+    "catboost": ("catboost",),
 }
 
 

@@ -14,8 +14,9 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-TRUSTED_MODULES = ("sklearn.", "numpy.", "scipy.", "lightgbm.", "xgboost.", "collections.", "builtins.",
-                   "spark_automl.")
+# catboost: its models restore from CatBoost's own binary format, not from a pickle
+TRUSTED_MODULES = ("sklearn.", "numpy.", "scipy.", "lightgbm.", "xgboost.", "catboost.", "collections.",
+                   "builtins.", "spark_automl.")
 SKOPS, CLOUDPICKLE = "skops", "cloudpickle"
 SKOPS_FILE = "model.skops"
 

@@ -121,3 +121,26 @@ def test_azure_tabular_dataset_is_read_by_its_path():
     assert cfg.training_data == "data/train.csv"
     with pytest.raises(ConfigError, match="one path"):
         Dataset.Tabular.from_delimited_files(["a.csv", "b.csv"])
+
+
+def test_a_model_of_an_extra_is_opt_in_and_without_the_extra_fails_when_asked_for(monkeypatch):
+    import importlib.util
+
+    for task in ("classification", "regression"):  # the default search is Azure's model list
+        names = AutoMLConfig(task=task).candidate_models()
+        assert "CatBoost" not in names and "LightGBM" in names
+    forecaster = AutoMLConfig(task="forecasting", time_column_name="t", forecast_horizon=3)
+    assert "CatBoost" not in forecaster.candidate_models() and "Naive" in forecaster.candidate_models()
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "catboost" else real(name, *a))
+    with pytest.raises(ConfigError, match=r"allowed_models=\['LightGBM', 'CatBoost'\] \(CatBoost\) needs the "
+                                          r"'catboost' extra.*pip install 'spark-automl\[catboost\]'"):
+        AutoMLConfig(task="classification", allowed_models=["LightGBM", "CatBoost"])
+    assert AutoMLConfig(task="classification", blocked_models=["CatBoost"]).candidate_models()  # blocking it is fine
+
+
+@pytest.mark.extra("catboost")
+def test_a_model_of_an_installed_extra_runs_when_named():
+    assert AutoMLConfig(task="regression", allowed_models=["CatBoost"]).candidate_models() == ["CatBoost"]
+    assert AutoMLConfig(task="classification", allowed_models=["LightGBM", "CatBoost"],
+                        blocked_models=["LightGBM"]).candidate_models() == ["CatBoost"]

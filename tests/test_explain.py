@@ -129,7 +129,8 @@ def test_regression_ranks_signal_first(model):
     _check(explain_model(pipe, X, y, task="regression", method="permutation"), "permutation", min_signal=0.8)
 
 
-@pytest.mark.parametrize("model", ["LightGBM", "XGBoostClassifier", "ExtremeRandomTrees"])
+@pytest.mark.parametrize("model", ["LightGBM", "XGBoostClassifier", "ExtremeRandomTrees",
+                                   pytest.param("CatBoost", marks=pytest.mark.extra("catboost"))])
 def test_multiclass_string_labels_with_trees(model):
     X = _frame()
     classes = ["high", "low", "mid"]  # not in the order the signal sorts them
@@ -184,22 +185,28 @@ def test_a_bag_of_tree_models_is_explained_by_its_fold_models_mean_shap(model, p
     np.testing.assert_allclose(got[mean.index], mean, rtol=0.02)  # the bag averages before normalising
 
 
+@pytest.mark.parametrize("model,params", [("LightGBM", FAST_LGBM), ("XGBoostClassifier", {"n_estimators": 30}),
+                                          pytest.param("CatBoost", {"n_estimators": 50},
+                                                       marks=pytest.mark.extra("catboost"))])
 @pytest.mark.parametrize("y_kind", ["binary", "multiclass"])
-def test_lightgbm_native_contributions_equal_shap_tree_explainer(y_kind):
+def test_native_contributions_equal_shap_tree_explainer(y_kind, model, params):
+    """The boosting libraries' own TreeSHAP (no shap import, no 'explain' extra) is shap's, layout included."""
     X = _frame()
     if y_kind == "binary":
         y, classes = _binary_label(X), ["no", "yes"]
     else:
         y, classes = np.where(X["signal"] > 0.5, "high", np.where(X["signal"] < -0.5, "low", "mid")), ["high", "low", "mid"]
-    pipe = _pipeline("LightGBM", "classification", X, y, classes=classes, params=FAST_LGBM)
+    pipe = _pipeline(model, "classification", X, y, classes=classes, params=params)
     Xf = pipe.named_steps["featurizer"].transform(X)
-    lgbm = pipe.named_steps["model"].estimator_
-    ours = tree_shap_values(lgbm, Xf)
+    tree = pipe.named_steps["model"].estimator_
+    ours = tree_shap_values(tree, Xf)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # shap's own import and output-format notices
         import shap
 
-        reference = shap.TreeExplainer(lgbm).shap_values(Xf, check_additivity=False)
+        reference = shap.TreeExplainer(tree).shap_values(Xf, check_additivity=False)
+    if isinstance(reference, list):  # shap's older layout for some libraries: one (n, f) per class
+        reference = np.stack(reference, axis=-1)
     assert ours.shape == np.shape(reference) == ((len(X), Xf.shape[1]) if y_kind == "binary" else (len(X), Xf.shape[1], 3))
     np.testing.assert_allclose(ours, reference, rtol=1e-6, atol=1e-9)
 

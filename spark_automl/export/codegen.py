@@ -40,6 +40,12 @@ def _changed_params(estimator: BaseEstimator) -> dict[str, Any]:
     return out
 
 
+def _is_estimator(obj: Any) -> bool:
+    """scikit-learn estimators, and learners that follow its API without subclassing it (CatBoost)."""
+    return isinstance(obj, BaseEstimator) or (not isinstance(obj, type) and callable(getattr(obj, "get_params", None))
+                                               and callable(getattr(obj, "fit", None)))
+
+
 def _same(value: Any, default: Any) -> bool:
     try:
         return bool(value is default or (type(value) is type(default) and value == default))
@@ -52,7 +58,7 @@ def estimator_code(estimator: Any, indent: int = 0) -> str:
     estimators written the same way (sklearn's repr elides long parameter lists with '...')."""
     if isinstance(estimator, float) and not math.isfinite(estimator):
         return f"float({str(estimator)!r})"
-    if not isinstance(estimator, BaseEstimator):
+    if not _is_estimator(estimator):
         return repr(estimator)
     pad = " " * (indent + 4)
     args = [f"{pad}{name}={estimator_code(value, indent + 4)}" for name, value in
@@ -67,7 +73,7 @@ def _imports(estimator: BaseEstimator) -> list[str]:
     seen: dict[str, str] = {}
 
     def visit(obj: Any) -> None:
-        if isinstance(obj, BaseEstimator):
+        if _is_estimator(obj):
             cls = type(obj)
             module = cls.__module__
             parts = module.split(".")

@@ -57,6 +57,11 @@ class ModelSpec:
     # statistical: the cycles modelled for a detected season m (default [m]); a series needs two of the longest
     seasons: Callable[[int], list[int]] | None = None
     framework: str = "sklearn"  # the library it comes from (Databricks' exclude_frameworks)
+    # the install extra its library comes with (spark_automl/extras.py). Such a model is beyond Azure's list
+    # and opt-in: it runs when allowed_models names it (CatBoost measured no better on average than the
+    # default search without it: benchmarks/results/sa_only_catboost.md); without the extra, naming it fails
+    # before any work with the pip line
+    extra: str | None = None
     early_stopping: EarlyStopping | None = None  # boosting: rounds chosen on each validation fold
     # settings of a searched choice worth trying at once: each is laid over the model's first portfolio
     # entry and runs right after it (LightGBM's defaults on log1p(y), on native categories)
@@ -69,6 +74,13 @@ class ModelSpec:
     def one_thread(self, cells: int | None) -> bool:
         """Whether a fit on `cells` training cells runs faster on one thread."""
         return self.threads_from_cells is not None and cells is not None and cells < self.threads_from_cells
+
+    @property
+    def installed(self) -> bool:
+        """Whether its library can be imported here (always, for the core install's models)."""
+        from ..extras import has_extra
+
+        return self.extra is None or has_extra(self.extra)
 
     @property
     def tunable(self) -> bool:

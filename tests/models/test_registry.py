@@ -23,19 +23,26 @@ from spark_automl.models.registry import TASKS
 from spark_automl.search.trial import build_estimator, fit_estimator, predict
 from tests.threads import threads, threads_seen_by_fit
 
+def _extra_marks(spec) -> tuple:
+    """A model of an install extra (CatBoost) is tested where that extra is installed."""
+    return (pytest.mark.extra(spec.extra),) if spec.extra else ()
+
+
 RNG = np.random.default_rng(0)
 X = RNG.normal(size=(120, 5)).astype(np.float32)
 Y_CLS = np.where(X[:, 0] + 0.3 * RNG.normal(size=120) > 0, "yes", "no")
 Y_REG = 3 * X[:, 0] - X[:, 1] + 0.1 * RNG.normal(size=120)
 
-CASES = [(task, name) for task in ("classification", "regression") for name in REGISTRY.names(task)]
+CASES = [pytest.param(task, name, marks=_extra_marks(REGISTRY.get(name, task)), id=f"{task}-{name}")
+         for task in ("classification", "regression") for name in REGISTRY.names(task)]
 # every (task, entry) pair of the registry, whatever the task
 ENTRIES = [(task, spec) for task in TASKS for spec in REGISTRY.for_task(task)]
 
 
 def _params(entries, **marks):
     """pytest params named task-model; `marks` maps that id to the marks of a known violation."""
-    return [pytest.param(task, spec, id=f"{task}-{spec.name}", marks=marks.get(f"{task}-{spec.name}", ()))
+    return [pytest.param(task, spec, id=f"{task}-{spec.name}",
+                         marks=(*_extra_marks(spec), *marks.get(f"{task}-{spec.name}", ())))
             for task, spec in entries]
 
 
@@ -81,10 +88,12 @@ def test_registry_covers_azure_tables():
                  "OnlineGradientDescentRegressor"}
     azure_forecasting = {"Naive", "SeasonalNaive", "Average", "SeasonalAverage", "ExponentialSmoothing", "AutoArima",
                          "Arimax", "Prophet"}  # per-series models; the regression learners also forecast (global)
-    assert set(REGISTRY.names("classification")) == azure_clf
-    assert set(REGISTRY.names("regression")) == azure_reg
+    beyond_azure = {"CatBoost"}  # the 'catboost' extra: AutoGluon's strongest learner on small, imbalanced data
+    assert set(REGISTRY.names("classification")) == azure_clf | beyond_azure
+    assert set(REGISTRY.names("regression")) == azure_reg | beyond_azure
     assert set(REGISTRY.names("forecasting")) == azure_forecasting | {"MSTL"}  # MSTL: multi-season, beyond Azure
-    shared = 6  # LightGBM, GradientBoosting, DecisionTree, KNN, RandomForest, ExtremeRandomTrees: one spec, two tasks
+    # LightGBM, CatBoost, GradientBoosting, DecisionTree, KNN, RandomForest, ExtremeRandomTrees: one spec, two tasks
+    shared = 7
     assert len(REGISTRY.to_frame()) == len(ENTRIES) - shared
 
 
@@ -156,6 +165,26 @@ def test_same_seed_gives_the_same_predictions_on_two_fresh_fits(task, spec):
     first = predict(_fitted(task, spec), task, XF)
     second = predict(_fit(_fresh(task, spec), task, spec), task, XF)
     np.testing.assert_array_equal(first, second)
+
+
+@pytest.mark.parametrize("task,spec", _params(LEARNERS))
+def test_the_generated_constructor_code_rebuilds_the_learner(task, spec):
+    """The training code a run generates writes each learner as constructor code with its imports."""
+    from spark_automl.export.codegen import _imports, estimator_code
+
+    estimator = _fresh(task, spec)
+    namespace: dict = {}
+    exec("\n".join(_imports(estimator)) + f"\nbuilt = {estimator_code(estimator)}", namespace)
+    np.testing.assert_array_equal(predict(_fit(namespace["built"], task, spec), task, XF),
+                                  predict(_fitted(task, spec), task, XF))
+
+
+@pytest.mark.parametrize("task,spec", _params(LEARNERS))
+def test_every_learner_is_saved_in_the_safe_format(task, spec):
+    from spark_automl.model_format import SKOPS, choose_format
+
+    chosen = choose_format(_fitted(task, spec), XF)
+    assert chosen.name == SKOPS, chosen.why
 
 
 # Every row twice with conflicting targets ('no' then 'yes'; y then y + 10), the second copy weighted 10x.

@@ -20,7 +20,10 @@ def _noisy_classes(n: int = 1500) -> SearchData:
                       ["a", "b", "c"], None)
 
 
-@pytest.mark.parametrize("model", ["LightGBM", "XGBoostClassifier"])
+CATBOOST = pytest.param("CatBoost", marks=pytest.mark.extra("catboost"))
+
+
+@pytest.mark.parametrize("model", ["LightGBM", "XGBoostClassifier", CATBOOST])
 def test_an_overfitting_cap_stops_early_and_validates_better(model, monkeypatch):
     data = _noisy_classes()
     params = {"n_estimators": 1500, "learning_rate": 0.3}
@@ -41,12 +44,13 @@ def test_lightgbm_defaults_run_as_given():
     assert result.status == "ok" and result.params == {} and result.details == {}
 
 
-def test_a_class_missing_from_a_training_fold_is_left_out_of_its_stopping_rows():
+@pytest.mark.parametrize("model", ["LightGBM", CATBOOST])
+def test_a_class_missing_from_a_training_fold_is_left_out_of_its_stopping_rows(model):
     X, y = make_regression(900, 8, random_state=0)
     labels = np.where(y > 0, "up", "down").astype(object)
     labels[1] = "rare"  # fold 1 validates the only 'rare' row: its training part has no such class
     data = SearchData("classification", X.astype(np.float32), labels, None, _folds(900), ["down", "rare", "up"], None)
-    result = evaluate(Candidate(0, "LightGBM", {"n_estimators": 400}), data, "AUC_weighted")
+    result = evaluate(Candidate(0, model, {"n_estimators": 400}), data, "AUC_weighted")
     assert result.status == "ok", result.error
     assert result.oof.shape == (900, 3) and len(result.details["early_stopping"]["best_rounds"]) == 3
 
