@@ -73,7 +73,7 @@ def _hist_gbm(params, task, n_jobs, seed):
 
 REGISTRY.register(
     ModelSpec(
-        name="LightGBM", piecewise_constant=True,
+        name="LightGBM",
         tasks=CLF_REG,
         factory=_lightgbm,
         space={
@@ -109,7 +109,7 @@ REGISTRY.register(
 for _name, _task in (("XGBoostClassifier", "classification"), ("XGBoostRegressor", "regression")):
     REGISTRY.register(
         ModelSpec(
-            name=_name, piecewise_constant=True,
+            name=_name,
             tasks=(_task,),
             factory=_xgboost,
             space={
@@ -136,7 +136,7 @@ for _name, _task in (("XGBoostClassifier", "classification"), ("XGBoostRegressor
 
 REGISTRY.register(
     ModelSpec(
-        name="GradientBoosting", piecewise_constant=True,
+        name="GradientBoosting",
         tasks=CLF_REG,
         factory=_hist_gbm,
         space={
@@ -163,7 +163,7 @@ REGISTRY.register(
 # (learning rates 0.05 and 0.1, rounds chosen by early stopping); the learned portfolio predates it.
 REGISTRY.register(
     ModelSpec(
-        name="CatBoost", piecewise_constant=True,
+        name="CatBoost",
         tasks=CLF_REG,
         factory=_catboost,
         space={

@@ -35,7 +35,7 @@ def _bernoulli_nb(params, task, n_jobs, seed):
 
 
 REGISTRY.register(ModelSpec(
-    name="KNN", tasks=("classification", "regression"), factory=_knn, supports_weights=False, piecewise_constant=True,
+    name="KNN", tasks=("classification", "regression"), factory=_knn, supports_weights=False,
     space={"n_neighbors": logint(1, 64), "weights": choice("uniform", "distance")},
     defaults=({"n_neighbors": 15, "weights": "distance"},), priority=11, max_rows=30_000,
     onnx=False,  # skl2onnx 1.20 converts weights='distance' inexactly (probabilities off by up to 0.09)

@@ -63,12 +63,6 @@ class ModelSpec:
     # before any work with the pip line
     extra: str | None = None
     early_stopping: EarlyStopping | None = None  # boosting: rounds chosen on each validation fold
-    # trees, boosting, neighbours: a prediction is an average of training labels (or a sum of leaf values),
-    # never a linear extrapolation in X, so learning log1p(y) is safe. A linear learner on log1p(y) turns a
-    # feature beyond the training range into expm1 of a large number: on ames_housing its CV r2 fell from
-    # 0.86 to 0.53 (unclipped) or ranked first in CV at 0.908 and scored 0.80 on the test part (clipped to the
-    # labels' range), so only these learners search the log1p choice (tasks/tabular.py)
-    piecewise_constant: bool = False
     # settings of a searched choice worth trying at once: each is laid over the model's first portfolio
     # entry and runs right after it (LightGBM's defaults on log1p(y), on native categories)
     variants: tuple[Mapping[str, Any], ...] = ()

@@ -38,7 +38,7 @@ _FOREST_SPACE = {
 
 REGISTRY.register(
     ModelSpec(
-        name="ExtremeRandomTrees", piecewise_constant=True,
+        name="ExtremeRandomTrees",
         tasks=CLF_REG,
         factory=_factory(ExtraTreesClassifier, ExtraTreesRegressor),
         space=_FOREST_SPACE,
@@ -48,7 +48,7 @@ REGISTRY.register(
 )
 REGISTRY.register(
     ModelSpec(
-        name="RandomForest", piecewise_constant=True,
+        name="RandomForest",
         tasks=CLF_REG,
         factory=_factory(RandomForestClassifier, RandomForestRegressor),
         space=_FOREST_SPACE,
@@ -58,7 +58,7 @@ REGISTRY.register(
 )
 REGISTRY.register(
     ModelSpec(
-        name="DecisionTree", piecewise_constant=True,
+        name="DecisionTree",
         tasks=CLF_REG,
         factory=_factory(DecisionTreeClassifier, DecisionTreeRegressor, random_state_only=True),
         space={

@@ -83,9 +83,8 @@ def with_native_categories(specs: list, data, config: AutoMLConfig, large: bool)
 
 
 def with_target_transform(specs: list, y, config: AutoMLConfig, large: bool) -> list:
-    """Regression on a non-negative label: the piecewise-constant learners (trees, boosting, neighbours;
-    ModelSpec.piecewise_constant) may learn log1p(y) (prices, counts: relative errors), searched as the
-    'target_transform' choice and scored on the original scale; LightGBM's
+    """Regression on a non-negative label: every learner may learn log1p(y) (prices, counts: relative
+    errors), searched as the 'target_transform' choice and scored on the original scale; LightGBM's
     defaults get a log variant early in the portfolio. Not in ONNX mode (no exact graph) nor in
     large-data mode (the Spark learners of the final refit learn y as given)."""
     import numpy as np
@@ -94,8 +93,7 @@ def with_target_transform(specs: list, y, config: AutoMLConfig, large: bool) -> 
 
     if config.task != "regression" or config.enable_onnx_compatible_models or large or np.nanmin(y) < 0:
         return specs
-    return with_searched_choice(specs, TARGET_TRANSFORM, ("none", LOG_TARGET),
-                                lambda spec: spec.tunable and spec.piecewise_constant,
+    return with_searched_choice(specs, TARGET_TRANSFORM, ("none", LOG_TARGET), lambda spec: spec.tunable,
                                 lambda spec: spec.name == "LightGBM")
 
 
