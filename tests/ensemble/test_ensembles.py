@@ -300,3 +300,26 @@ def test_the_stack_budget_check_prices_the_members_the_stack_will_use():
     dear = build_ensembles(trials, data.target, config, refit_cost=lambda r: 0.0 if r.iteration == best else 30.0,
                            say=said.append, time_left=50.0, stack=stack)
     assert [r.model for r in dear] == [VOTING] and "StackEnsemble skipped" in " ".join(said)
+
+
+@pytest.mark.parametrize("task,loader,metric", [("regression", load_diabetes, "r2_score"),
+                                                ("classification", load_breast_cancer, "AUC_weighted")])
+def test_an_ensemble_has_predict_proba_exactly_when_it_classifies_and_is_saved_in_the_safe_format(task, loader,
+                                                                                                 metric):
+    """A regression ensemble that claimed predict_proba failed its skops check (the check asks for
+    probabilities where hasattr says there are some) and was written twice, with cloudpickle."""
+    from sklearn.pipeline import Pipeline
+
+    from spark_automl.ensemble.estimators import BaggedEstimator
+    from spark_automl.model_format import SKOPS, choose_format
+
+    data = _data(loader, task)
+    trials = _trials(data, metric)
+    ensembles = _ensembles(trials, data, _config(task, metric))
+    members = fit_many(data, trials, None, 0, 1, 1)
+    bag = BaggedEstimator.of([members[0], members[0]], "LightGBM", task, data.classes)
+    for model in [assemble(e, members, data) for e in ensembles] + [bag]:
+        pipeline = Pipeline([("model", model)])
+        assert hasattr(model, "predict_proba") == hasattr(pipeline, "predict_proba") == (task == "classification")
+        chosen = choose_format(pipeline, data.X[:5])
+        assert chosen.name == SKOPS, (type(model).__name__, chosen.why)
