@@ -403,9 +403,9 @@ class AutoMLConfig:
         valid_models = self.valid_models()
         for name in ("allowed_models", "blocked_models"):
             check_choices(owner, name, getattr(self, name) or [], valid_models)
-        for name in self.allowed_models or []:
-            if not self._spec(name).installed:
-                require_extra(self._spec(name).extra, f"allowed_models={list(self.allowed_models)!r} ({name})")
+        for spec in map(self._spec, self.allowed_models or []):
+            if not spec.installed:
+                require_extra(spec.extra, f"allowed_models={list(self.allowed_models)!r} ({spec.name})")
         if not self.candidate_models():
             raise ConfigError(
                 f"allowed_models={self.allowed_models} and blocked_models={self.blocked_models} leave no model "

@@ -52,9 +52,26 @@ METHODS = ("auto", "shap", "permutation")
 N_REPEATS = 3
 _EPS = 1e-15
 
-# The sklearn learners shap.TreeExplainer reads; the boosting libraries that compute TreeSHAP themselves
-# are matched by module name in tree_model, which covers both their classifiers and regressors.
-NATIVE_SHAP = ("lightgbm", "xgboost", "catboost")
+def _xgboost_contributions(tree: Any, Xf: np.ndarray) -> np.ndarray:
+    import xgboost
+
+    return tree.get_booster().predict(xgboost.DMatrix(Xf), pred_contribs=True)
+
+
+def _catboost_contributions(tree: Any, Xf: np.ndarray) -> np.ndarray:
+    import catboost
+
+    return tree.get_feature_importance(catboost.Pool(Xf), type="ShapValues")
+
+
+# The boosting libraries that compute TreeSHAP themselves, by top-level module (which covers both their
+# classifiers and regressors): their contributions, (n, f+1) or per output (n, k, f+1), expected value last.
+NATIVE_CONTRIBUTIONS: dict[str, Callable[[Any, np.ndarray], np.ndarray]] = {
+    "lightgbm": lambda tree, Xf: tree.booster_.predict(Xf, pred_contrib=True),
+    "xgboost": _xgboost_contributions,
+    "catboost": _catboost_contributions,
+}
+# The sklearn learners shap.TreeExplainer reads.
 _SKLEARN_TREES = (
     BaseDecisionTree, RandomForestClassifier, RandomForestRegressor, ExtraTreesClassifier, ExtraTreesRegressor,
     GradientBoostingClassifier, GradientBoostingRegressor, HistGradientBoostingClassifier,
@@ -158,7 +175,7 @@ def tree_model(model: Any) -> Any | None:
     if inner is None:
         return None
     module = type(inner).__module__.split(".")[0]
-    if module in NATIVE_SHAP and hasattr(inner, "get_params"):
+    if module in NATIVE_CONTRIBUTIONS and hasattr(inner, "get_params"):
         return inner
     return inner if isinstance(inner, _SKLEARN_TREES) else None
 
@@ -220,26 +237,17 @@ def _shap_engineered(featurizer: Any | None, model: Any, X: pd.DataFrame) -> pd.
 def tree_shap_values(tree: Any, Xf: np.ndarray) -> Any:
     """TreeSHAP values (tree_path_dependent), (n, f) or (n, f, k).
 
-    LightGBM (pred_contrib), XGBoost (pred_contribs) and CatBoost (ShapValues) compute them themselves, exactly what
-    shap.TreeExplainer returns for them, but without shap's ~2 s import and its parse of every
-    tree (1 s for 800 trees x 63 leaves), and without the 'explain' extra. Other learners go
-    through shap.TreeExplainer.
+    LightGBM (pred_contrib), XGBoost (pred_contribs) and CatBoost (ShapValues) compute them
+    themselves (NATIVE_CONTRIBUTIONS), exactly what shap.TreeExplainer returns for them, but without
+    shap's ~2 s import and its parse of every tree (1 s for 800 trees x 63 leaves), and without the
+    'explain' extra. Other learners go through shap.TreeExplainer.
     """
-    if type(tree).__module__.split(".")[0] == "lightgbm":
-        phi = np.asarray(tree.booster_.predict(Xf, pred_contrib=True), dtype=np.float64)
+    contributions = NATIVE_CONTRIBUTIONS.get(type(tree).__module__.split(".")[0])
+    if contributions is not None:
+        phi = np.asarray(contributions(tree, Xf), dtype=np.float64)
         width = Xf.shape[1] + 1  # per output: one value per feature, then the expected value
-        if phi.shape[1] == width:
-            return phi[:, :-1]
-        return phi.reshape(len(Xf), phi.shape[1] // width, width)[:, :, :-1].transpose(0, 2, 1)
-    if type(tree).__module__.split(".")[0] == "xgboost":  # its own TreeSHAP (pred_contribs): shap's values
-        import xgboost
-
-        phi = np.asarray(tree.get_booster().predict(xgboost.DMatrix(Xf), pred_contribs=True), dtype=np.float64)
-        return phi[..., :-1].transpose(0, 2, 1) if phi.ndim == 3 else phi[:, :-1]
-    if type(tree).__module__.split(".")[0] == "catboost":  # (n, f+1), multiclass (n, k, f+1): shap's values
-        import catboost
-
-        phi = np.asarray(tree.get_feature_importance(catboost.Pool(Xf), type="ShapValues"), dtype=np.float64)
+        if phi.ndim == 2 and phi.shape[1] != width:  # LightGBM's multiclass: the outputs side by side
+            phi = phi.reshape(len(Xf), phi.shape[1] // width, width)
         return phi[..., :-1].transpose(0, 2, 1) if phi.ndim == 3 else phi[:, :-1]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # shap's import-time matplotlib deprecations
@@ -250,7 +258,7 @@ def tree_shap_values(tree: Any, Xf: np.ndarray) -> Any:
 
 def _native_shap(tree: Any) -> bool:
     """LightGBM, XGBoost and CatBoost compute TreeSHAP themselves; other trees need the shap package."""
-    return type(tree).__module__.split(".")[0] in NATIVE_SHAP
+    return type(tree).__module__.split(".")[0] in NATIVE_CONTRIBUTIONS
 
 
 def mean_abs_shap(values: Any, n_features: int) -> np.ndarray:

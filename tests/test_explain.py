@@ -205,8 +205,6 @@ def test_native_contributions_equal_shap_tree_explainer(y_kind, model, params):
         import shap
 
         reference = shap.TreeExplainer(tree).shap_values(Xf, check_additivity=False)
-    if isinstance(reference, list):  # shap's older layout for some libraries: one (n, f) per class
-        reference = np.stack(reference, axis=-1)
     assert ours.shape == np.shape(reference) == ((len(X), Xf.shape[1]) if y_kind == "binary" else (len(X), Xf.shape[1], 3))
     np.testing.assert_allclose(ours, reference, rtol=1e-6, atol=1e-9)
 

@@ -23,6 +23,7 @@ from spark_automl.models.registry import TASKS
 from spark_automl.search.trial import build_estimator, fit_estimator, predict
 from tests.threads import threads, threads_seen_by_fit
 
+
 def _extra_marks(spec) -> tuple:
     """A model of an install extra (CatBoost) is tested where that extra is installed."""
     return (pytest.mark.extra(spec.extra),) if spec.extra else ()
@@ -88,7 +89,7 @@ def test_registry_covers_azure_tables():
                  "OnlineGradientDescentRegressor"}
     azure_forecasting = {"Naive", "SeasonalNaive", "Average", "SeasonalAverage", "ExponentialSmoothing", "AutoArima",
                          "Arimax", "Prophet"}  # per-series models; the regression learners also forecast (global)
-    beyond_azure = {"CatBoost"}  # the 'catboost' extra: AutoGluon's strongest learner on small, imbalanced data
+    beyond_azure = {"CatBoost"}  # the opt-in model of the 'catboost' extra
     assert set(REGISTRY.names("classification")) == azure_clf | beyond_azure
     assert set(REGISTRY.names("regression")) == azure_reg | beyond_azure
     assert set(REGISTRY.names("forecasting")) == azure_forecasting | {"MSTL"}  # MSTL: multi-season, beyond Azure
