@@ -173,6 +173,22 @@ class _ClassificationInputs:
     def pred_bin(self) -> np.ndarray:
         return (self.pred == self.pos).astype(int)
 
+    @cached_property
+    def confusion(self) -> np.ndarray:
+        """(Weighted) counts of true class x predicted class: every label-based metric reads it, at a
+        fraction of the cost of one scikit-learn call each (cross-validation scores every fold)."""
+        k = self.n_classes
+        weights = None if self.sample_weight is None else self.sample_weight
+        return np.bincount(self.y * k + self.pred, weights=weights, minlength=k * k).reshape(k, k).astype(np.float64)
+
+    @cached_property
+    def labelled(self) -> np.ndarray:
+        """Classes that occur in y_true or the predictions: scikit-learn's labels for macro/weighted averages."""
+        seen = np.zeros(self.n_classes, dtype=bool)
+        seen[self.y] = True
+        seen[self.pred] = True
+        return np.flatnonzero(seen)
+
 
 class _RegressionInputs:
     """Targets, predictions and the normalising ranges shared by regression metrics."""
@@ -221,19 +237,30 @@ def _safe_range(value: float) -> float:
 # ----------------------------------------------------------------- classification fns
 
 
+def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+    """numerator / denominator, 0 where the denominator is 0 (zero_division=0, as Azure reports)."""
+    out = np.zeros_like(numerator, dtype=np.float64)
+    np.divide(numerator, denominator, out=out, where=denominator > 0)
+    return out
+
+
 def _accuracy(c: _ClassificationInputs) -> float:
-    return skm.accuracy_score(c.y, c.pred, sample_weight=c.sample_weight)
+    total = c.confusion.sum()
+    return float(np.trace(c.confusion) / total) if total > 0 else _NAN
 
 
 def _weighted_accuracy(c: _ClassificationInputs) -> float:
     """Azure: accuracy with each sample weighted by the (weighted) size of its true class."""
-    base = np.ones(len(c.y)) if c.sample_weight is None else c.sample_weight
-    class_size = np.bincount(c.y, weights=base, minlength=c.n_classes)
-    return skm.accuracy_score(c.y, c.pred, sample_weight=base * class_size[c.y])
+    class_size = c.confusion.sum(axis=1)
+    total = float(class_size @ class_size)
+    return float(np.diag(c.confusion) @ class_size / total) if total > 0 else _NAN
 
 
 def _balanced_accuracy(c: _ClassificationInputs) -> float:
-    return skm.balanced_accuracy_score(c.y, c.pred, sample_weight=c.sample_weight)
+    """Mean recall over the classes that occur in y_true (scikit-learn's balanced_accuracy_score)."""
+    support = c.confusion.sum(axis=1)
+    occurs = support > 0
+    return float(np.mean(np.diag(c.confusion)[occurs] / support[occurs])) if occurs.any() else _NAN
 
 
 def _norm_macro_recall(c: _ClassificationInputs) -> float:
@@ -241,28 +268,53 @@ def _norm_macro_recall(c: _ClassificationInputs) -> float:
     chance = 1.0 / c.n_classes
     if chance >= 1.0:
         return _NAN
-    recall = skm.recall_score(c.y, c.pred, average="macro", zero_division=0, sample_weight=c.sample_weight)
+    recall = _set_metric("recall", "macro", c)
     return (recall - chance) / (1.0 - chance)
 
 
 def _log_loss(c: _ClassificationInputs) -> float:
-    """Clip to [1e-15, 1] so a confident miss is finite, then renormalise rows (sklearn rejects unnormalised)."""
+    """Clip to [1e-15, 1] so a confident miss is finite, then renormalise rows (as scikit-learn does)."""
     p = np.clip(c.proba, _PROBA_EPS, 1.0)
     p = p / p.sum(axis=1, keepdims=True)
-    return skm.log_loss(c.y, p, labels=np.arange(c.n_classes), sample_weight=c.sample_weight)
+    if len(c.y) == 0:
+        return _NAN
+    return float(np.average(-np.log(p[np.arange(len(c.y)), c.y]), weights=c.sample_weight))
 
 
 def _matthews(c: _ClassificationInputs) -> float:
-    return skm.matthews_corrcoef(c.y, c.pred, sample_weight=c.sample_weight)
+    """scikit-learn's multiclass Matthews correlation (Gorodkin's R_K) from the confusion matrix."""
+    t_sum, p_sum = c.confusion.sum(axis=1), c.confusion.sum(axis=0)
+    n = c.confusion.sum()
+    cov_tp = np.trace(c.confusion) * n - t_sum @ p_sum
+    cov_pp, cov_tt = n * n - p_sum @ p_sum, n * n - t_sum @ t_sum
+    return float(cov_tp / np.sqrt(cov_tt * cov_pp)) if cov_tt * cov_pp > 0 else 0.0
 
 
-def _set_metric(score: Callable[..., float], average: str, c: _ClassificationInputs) -> float:
-    """precision/recall/f1 from predicted labels; zero_division=0 like Azure."""
+_SET_METRICS: Mapping[str, Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]] = {
+    # (true positives, predicted count, true count) of each class -> the score of each class
+    "precision": lambda tp, predicted, actual: _ratio(tp, predicted),
+    "recall": lambda tp, predicted, actual: _ratio(tp, actual),
+    "f1": lambda tp, predicted, actual: _ratio(2 * tp, predicted + actual),
+}
+
+
+def _set_metric(kind: str, average: str, c: _ClassificationInputs) -> float:
+    """precision/recall/f1 from predicted labels; zero_division=0 like Azure; equal to scikit-learn's."""
+    tp, predicted, actual = np.diag(c.confusion), c.confusion.sum(axis=0), c.confusion.sum(axis=1)
+    score = _SET_METRICS[kind]
     if average == "binary":
         if not c.is_binary:
             return _NAN
-        return score(c.y_bin, c.pred_bin, average="binary", pos_label=1, zero_division=0, sample_weight=c.sample_weight)
-    return score(c.y, c.pred, average=average, zero_division=0, sample_weight=c.sample_weight)
+        at = [c.pos]
+        return float(score(tp[at], predicted[at], actual[at])[0])
+    if average == "micro":
+        return float(score(tp.sum(keepdims=True), predicted.sum(keepdims=True), actual.sum(keepdims=True))[0])
+    labels = c.labelled
+    per_class = score(tp[labels], predicted[labels], actual[labels])
+    if average == "macro":
+        return float(per_class.mean()) if len(labels) else 0.0
+    support = actual[labels]
+    return float(per_class @ support / support.sum()) if support.sum() > 0 else 0.0
 
 
 def _ranked_auc(y_true: np.ndarray, scores: np.ndarray, sample_weight: np.ndarray | None = None) -> float:
@@ -288,13 +340,35 @@ def _ranked_auc(y_true: np.ndarray, scores: np.ndarray, sample_weight: np.ndarra
     return float(np.dot(pos, negatives_below + 0.5 * neg) / (total_pos * total_neg))
 
 
-def _auc_averaged(y_onehot: np.ndarray, proba: np.ndarray, average: str, sample_weight: np.ndarray | None) -> float:
-    """sklearn's one-vs-rest averages: micro pools every cell, macro/weighted average per column
-    (weighted by each column's weighted support)."""
+def _ranked_average_precision(y_true: np.ndarray, scores: np.ndarray,
+                              sample_weight: np.ndarray | None = None) -> float:
+    """Average precision, sum over the distinct thresholds (descending) of (R_i - R_{i-1}) * P_i: one
+    sort, equal to scikit-learn's average_precision_score at a fraction of its cost. NaN without positives."""
+    y = np.asarray(y_true).ravel().astype(bool)
+    s = np.asarray(scores, dtype=np.float64).ravel()
+    if len(s) == 0:
+        return _NAN
+    w = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64).ravel()
+    order = np.argsort(-s, kind="mergesort")
+    s, y, w = s[order], y[order], w[order]
+    ends = np.concatenate((np.flatnonzero(np.diff(s)), [len(s) - 1]))  # the last row of each tied run
+    tps = np.cumsum(np.where(y, w, 0.0))[ends]
+    fps = np.cumsum(np.where(y, 0.0, w))[ends]
+    if tps[-1] <= 0:
+        return _NAN
+    precision = _ratio(tps, tps + fps)
+    return float(np.diff(np.concatenate(([0.0], tps / tps[-1]))) @ precision)
+
+
+def _averaged(binary_score: Callable[..., float], y_onehot: np.ndarray, proba: np.ndarray, average: str,
+              sample_weight: np.ndarray | None) -> float:
+    """scikit-learn's one-vs-rest averages of a ranking score: micro pools every cell, macro/weighted
+    average per column (weighted by each column's weighted support)."""
     if average == "micro":
         w = None if sample_weight is None else np.repeat(sample_weight, y_onehot.shape[1])
-        return _ranked_auc(y_onehot.ravel(), proba.ravel(), w)
-    per_class = np.array([_ranked_auc(y_onehot[:, k], proba[:, k], sample_weight) for k in range(y_onehot.shape[1])])
+        return binary_score(y_onehot.ravel(), proba.ravel(), w)
+    per_class = np.array([binary_score(y_onehot[:, k], proba[:, k], sample_weight)
+                          for k in range(y_onehot.shape[1])])
     if average == "macro":
         return float(np.mean(per_class))
     support = (y_onehot.sum(axis=0) if sample_weight is None
@@ -310,7 +384,7 @@ def _auc(average: str, c: _ClassificationInputs) -> float:
         if not c.is_binary:
             return _NAN
         return _ranked_auc(c.y_bin, c.proba[:, c.pos], c.sample_weight)
-    return _one_vs_rest(_auc_averaged, average, c)
+    return _one_vs_rest(_ranked_auc, average, c)
 
 
 def _average_precision(average: str, c: _ClassificationInputs) -> float:
@@ -320,14 +394,14 @@ def _average_precision(average: str, c: _ClassificationInputs) -> float:
     if average == "binary":
         if not c.is_binary or not c.y_bin.any():
             return _NAN
-        return skm.average_precision_score(c.y_bin, c.proba[:, c.pos], sample_weight=c.sample_weight)
-    return _one_vs_rest(skm.average_precision_score, average, c)
+        return _ranked_average_precision(c.y_bin, c.proba[:, c.pos], c.sample_weight)
+    return _one_vs_rest(_ranked_average_precision, average, c)
 
 
-def _one_vs_rest(score: Callable[..., float], average: str, c: _ClassificationInputs) -> float:
+def _one_vs_rest(binary_score: Callable[..., float], average: str, c: _ClassificationInputs) -> float:
     """Micro pools every class column; macro/weighted keep only present classes, whose score is defined."""
     cols = np.arange(c.n_classes) if average == "micro" else c.present
-    return score(c.onehot[:, cols], c.proba[:, cols], average=average, sample_weight=c.sample_weight)
+    return _averaged(binary_score, c.onehot[:, cols], c.proba[:, cols], average, c.sample_weight)
 
 
 # --------------------------------------------------------------------- regression fns
@@ -399,11 +473,7 @@ _CLASSIFICATION_ROWS: tuple[tuple[str, bool, Callable[[_ClassificationInputs], f
     ("matthews_correlation", True, _matthews),
     *(
         (f"{prefix}_{avg}", True, partial(_set_metric, score, avg))
-        for prefix, score in (
-            ("f1_score", skm.f1_score),
-            ("precision_score", skm.precision_score),
-            ("recall_score", skm.recall_score),
-        )
+        for prefix, score in (("f1_score", "f1"), ("precision_score", "precision"), ("recall_score", "recall"))
         for avg in ("binary", *_AVERAGES)
     ),
     *((f"average_precision_score_{avg}", True, partial(_average_precision, avg)) for avg in ("binary", *_AVERAGES)),
@@ -604,8 +674,13 @@ def compute_metric(
 @dataclass
 class ValidationTarget:
     """What every candidate's validation predictions are scored against: the actual values at
-    the scored rows (`rows`: indices into a candidate's `oof`; None = all of it). Ensemble
-    selection and ensemble scoring read only this, whatever the task."""
+    the scored rows (`rows`: indices into a candidate's `oof`; None = all of it). Trials, ensemble
+    selection, ensemble scoring and the generated code read only this, whatever the task.
+
+    Out-of-fold predictions are scored pooled, not fold by fold and averaged (Azure's way): pooled
+    AUC ranks every pair of rows, a fold's only the pairs inside it, and on small folds that noise
+    moved the search more than the folds' differing probability scales (benchmarks/results/
+    sa_only_per_fold.md)."""
 
     task: str
     y: np.ndarray

@@ -407,3 +407,48 @@ def test_rank_based_auc_equals_sklearn_with_ties_and_weights(seed):
         binary = compute_metrics("classification", y % 2, proba[:, :2], classes=[0, 1], sample_weight=weight)
         assert binary["AUC_binary"] == pytest.approx(
             skm.roc_auc_score(y % 2, proba[:, 1], sample_weight=weight), abs=1e-12)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_label_metrics_and_average_precision_equal_sklearn(seed):
+    """Every label-based metric is read off one confusion matrix, average precision off one sort (cross-validation scores each fold, so a
+    trial computes them k times); each must stay scikit-learn's number: weights, classes absent from
+    y_true, classes only predicted, and a positive label that is not the last class included."""
+    rng = np.random.default_rng(seed)
+    k = [2, 2, 3, 4, 5, 3][seed]
+    n = [7, 300, 50, 400, 120, 9][seed]
+    y = rng.integers(0, k - (seed % 2), n)  # odd seeds: the last class never occurs in y_true
+    proba = rng.dirichlet(np.full(k, 0.5), size=n).round(1)  # rounding: tied scores
+    proba = (proba + 1e-3) / (proba + 1e-3).sum(axis=1, keepdims=True)
+    weight = None if seed % 3 == 0 else rng.uniform(0.1, 3.0, n)
+    positive = 0 if k == 2 and seed == 1 else None
+    m = compute_metrics("classification", y, proba, classes=list(range(k)), sample_weight=weight,
+                        positive_label=positive)
+    pred = proba.argmax(axis=1)
+    sk = {"accuracy": skm.accuracy_score(y, pred, sample_weight=weight),
+          "balanced_accuracy": skm.balanced_accuracy_score(y, pred, sample_weight=weight),
+          "matthews_correlation": skm.matthews_corrcoef(y, pred, sample_weight=weight),
+          "log_loss": skm.log_loss(y, proba, labels=list(range(k)), sample_weight=weight)}
+    for name, fn in (("f1_score", skm.f1_score), ("precision_score", skm.precision_score),
+                     ("recall_score", skm.recall_score)):
+        for avg in ("micro", "macro", "weighted"):
+            sk[f"{name}_{avg}"] = fn(y, pred, average=avg, zero_division=0, sample_weight=weight)
+        if k == 2:
+            pos = 1 if positive is None else positive
+            sk[f"{name}_binary"] = fn(y, pred, pos_label=pos, average="binary", zero_division=0, sample_weight=weight)
+    recall = skm.recall_score(y, pred, average="macro", zero_division=0, sample_weight=weight)
+    sk["norm_macro_recall"] = (recall - 1 / k) / (1 - 1 / k)
+    base = np.ones(n) if weight is None else weight
+    sk["weighted_accuracy"] = skm.accuracy_score(y, pred, sample_weight=base * np.bincount(y, base, k)[y])
+    onehot = np.eye(k)[y]
+    present = np.flatnonzero(onehot.sum(axis=0) > 0)
+    for avg in ("micro", "macro", "weighted"):
+        cols = np.arange(k) if avg == "micro" else present
+        sk[f"average_precision_score_{avg}"] = skm.average_precision_score(onehot[:, cols], proba[:, cols],
+                                                                           average=avg, sample_weight=weight)
+    if k == 2:
+        pos = 1 if positive is None else positive
+        sk["average_precision_score_binary"] = skm.average_precision_score(y == pos, proba[:, pos],
+                                                                           sample_weight=weight)
+    for name, expected in sk.items():
+        assert m[name] == pytest.approx(expected, abs=1e-12), name

@@ -57,7 +57,8 @@ class SearchData:
 
     @property
     def target(self):
-        """The validation rows as a ValidationTarget (what ensembles are chosen and scored on)."""
+        """The validation rows as a ValidationTarget: what trials, ensembles and the generated code are
+        scored on."""
         from ..metrics import ValidationTarget
 
         return ValidationTarget(self.task, self.y, self.weight, self.classes, self.positive_label, self.y_range,

@@ -146,8 +146,7 @@ def _sections(config: AutoMLConfig, classes, result: TrialResult, results: list[
         "from spark_automl import AutoMLConfig, FeaturizationConfig",
         "from spark_automl.data.prepare import prepare",
         "from spark_automl.ensemble.estimators import BaggedEstimator",
-        "from spark_automl.metrics import compute_metrics",
-        "from spark_automl.search.trial import fit_estimator, predict, scored_rows",
+        "from spark_automl.search.trial import fit_estimator, predict",
         "from spark_automl.spark_utils import default_session", "",
         f"TRAINING_DATA = {_data_literal(config.training_data, 'data')}",
         f"VALIDATION_DATA = {_data_literal(config.validation_data, 'validation-data')}"
@@ -192,12 +191,7 @@ def _sections(config: AutoMLConfig, classes, result: TrialResult, results: list[
             validated = {{it: cross_validate(data, build, name) for it, name, build in MEMBERS}}
             member_oof = {{it: oof for it, (oof, _) in validated.items()}}
             __COMBINE__
-            rows = scored_rows(data)
-            weight = data.weight[rows] if data.weight is not None else None
-            metrics = compute_metrics(data.task, data.y[rows], oof[rows], classes=data.classes,
-                                      sample_weight=weight, positive_label=data.positive_label,
-                                      y_range=data.y_range)
-            score = metrics[PRIMARY_METRIC]
+            score = data.target.score(oof, also=(PRIMARY_METRIC,))[PRIMARY_METRIC]
             print(f"validation {{PRIMARY_METRIC}} = {{score:.10f}} (logged by the experiment: {{LOGGED_SCORE:.10f}})")
             final = {{}}
             for it, name, build in MEMBERS:
