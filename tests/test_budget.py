@@ -40,7 +40,7 @@ def test_reserve_grows_with_the_size_of_the_models_it_will_log():
     alone = budget.FinishReserve(n_splits=3, workers=1, ensembles=False, fixed_seconds=0.0)
     alone(small)
     assert alone(big) == pytest.approx(200 * per_mb + 45_000 * per_object)
-    assert 2.0 < budget.logging_seconds([0], [45_000]) < 3.0  # one skops dump and one load over the forest
+    assert 3.0 < budget.logging_seconds([0], [45_000]) < 5.0  # one skops dump and one load over the forest
     assert budget.logging_seconds([]) == 0.0
 
 

@@ -112,24 +112,30 @@ StackBuilder = Callable[[TrialResult, list[TrialResult], int], "TrialResult | No
 
 def build_ensembles(results: list[TrialResult], target: ValidationTarget, config: AutoMLConfig,
                     refit_cost: RefitCost, say=lambda msg: None, time_left: float | None = None,
-                    stack: StackBuilder | None = None, holdout: bool = False) -> list[TrialResult]:
+                    stack: StackBuilder | None = None, holdout: bool = False,
+                    logging_cost: RefitCost | None = None) -> list[TrialResult]:
     """The ensembles the config asks for, numbered after the last trial.
 
-    refit_cost: the task's estimate of one member's refit on all rows. time_left: seconds until
-    the budget ends, net of logging. Members are chosen among the trials whose refit fits in it.
-    stack: the task's StackEnsemble builder (tabular only); skipped when its extra member fits
-    (a holdout split fits the members once more) do not fit beside the voting members' refit."""
+    refit_cost: the task's estimate of one member's refit on all rows; logging_cost: of saving it
+    with the model (one after another; a forest of a GB takes tens of seconds). time_left: seconds
+    until the budget ends, net of the fixed logging time. Members are chosen among the trials whose
+    refit and logging fit in it. stack: the task's StackEnsemble builder (tabular only); skipped when
+    its extra member fits (a holdout split fits the members once more) do not fit beside the voting
+    members' refit."""
     out: list[TrialResult] = []
     stack_wanted = stack is not None and config.stack_enabled
     if not config.enable_voting_ensemble and not stack_wanted:
         return out
     workers = config.max_concurrent_iterations
     next_iteration = max((r.iteration for r in results), default=-1) + 1
-    candidates = [r for r in results if r.ensemble is None and (time_left is None or refit_cost(r) <= time_left)]
+    logged = logging_cost or (lambda r: 0.0)
+    candidates = [r for r in results if r.ensemble is None
+                  and (time_left is None or refit_cost(r) + logged(r) <= time_left)]
     by_iteration = {r.iteration: r for r in results}
 
     def refit_of(iterations) -> float:
-        return parallel_seconds([refit_cost(by_iteration[i]) for i in iterations], workers)
+        members = [by_iteration[i] for i in iterations]
+        return parallel_seconds([refit_cost(m) for m in members], workers) + sum(logged(m) for m in members)
 
     voting = voting_ensemble(candidates, target, config, next_iteration)
     for _ in range(MAX_ENSEMBLE_TRIMS):
@@ -138,9 +144,10 @@ def build_ensembles(results: list[TrialResult], target: ValidationTarget, config
         needed = refit_of(voting.ensemble.iterations)
         if needed <= time_left:
             break
-        costliest = max(voting.ensemble.iterations, key=lambda i: (refit_cost(by_iteration[i]), i))
-        say(f"VotingEnsemble: refitting its members (~{needed:.0f}s) would overrun the budget; selecting again "
-            f"without iteration {costliest} ({by_iteration[costliest].model})")
+        costliest = max(voting.ensemble.iterations, key=lambda i: (refit_cost(by_iteration[i])
+                                                                   + logged(by_iteration[i]), i))
+        say(f"VotingEnsemble: refitting and logging its members (~{needed:.0f}s) would overrun the budget; "
+            f"selecting again without iteration {costliest} ({by_iteration[costliest].model})")
         candidates = [r for r in candidates if r.iteration != costliest]
         voting = voting_ensemble(candidates, target, config, next_iteration)
     if voting is None:
@@ -149,17 +156,21 @@ def build_ensembles(results: list[TrialResult], target: ValidationTarget, config
         return out
     members_refit = refit_of(voting.ensemble.iterations)
     if time_left is not None and members_refit > time_left:
-        say(f"VotingEnsemble skipped: refitting its members (~{members_refit:.0f}s) would overrun the budget")
+        say(f"VotingEnsemble skipped: refitting and logging its members (~{members_refit:.0f}s) would overrun "
+            "the budget")
         return out
     if config.enable_voting_ensemble:
         out.append(voting)
         next_iteration += 1
     if not stack_wanted:
         return out
-    stack_refit = refit_of(stack_members(voting, candidates))
-    stack_extra = stack_refit if holdout else 0.0  # a holdout stack fits its members once more, on part of the rows
+    members = stack_members(voting, candidates)
+    stack_refit = refit_of(members)
+    # a holdout stack fits its members once more, on part of the rows
+    stack_extra = parallel_seconds([refit_cost(by_iteration[i]) for i in members], workers) if holdout else 0.0
     if time_left is not None and stack_refit + stack_extra > time_left:
-        say("StackEnsemble skipped: its member fits would overrun the budget")
+        say(f"StackEnsemble skipped: fitting and logging its members (~{stack_refit + stack_extra:.0f}s) would "
+            "overrun the budget")
         return out
     try:
         stacked = stack(voting, candidates, next_iteration)

@@ -136,6 +136,11 @@ class TabularTask(Task):
             return bag_footprint(result.model_bytes, result.model_objects, problem.n_splits)
         return super().final_footprint(problem, result)
 
+    def logging_cost(self, problem: Problem, result: TrialResult) -> float:
+        """Seconds to save this member with the final model, beyond the fixed logging time."""
+        size, objects = self.final_footprint(problem, result)
+        return logging_seconds([size], [objects])
+
     def ensembles(self, problem, results, config, say, time_left):
         prepared: PreparedData = problem.state
 
@@ -144,7 +149,7 @@ class TabularTask(Task):
                                   config.max_concurrent_iterations)
 
         return build_ensembles(results, problem.target, config, lambda r: self.refit_cost(problem, r), say,
-                               time_left, stack, problem.holdout)
+                               time_left, stack, problem.holdout, lambda r: self.logging_cost(problem, r))
 
     def fit_final(self, problem, result, results, config, cache, spark=None, say: Say | None = None,
                   time_left: float | None = None) -> Pipeline:
@@ -189,7 +194,7 @@ class TabularTask(Task):
             return logging_seconds([footprint[0]], [footprint[1]])
 
         planned = (parallel_seconds([self.refit_cost(problem, m) for m in todo], workers)
-                   + sum(logged(self.final_footprint(problem, m)) for m in todo))
+                   + sum(self.logging_cost(problem, m) for m in todo))
         spare = time_left - planned
         weights = dict(zip(result.ensemble.iterations, result.ensemble.weights)) if (
             result.ensemble is not None and result.ensemble.weights) else {}
@@ -198,8 +203,7 @@ class TabularTask(Task):
             if m.iteration in chosen or k * m.model_bytes > BAG_HARD_MAX_MB * 2**20:
                 continue
             extra = (bag_seconds(m.fit_seconds) - self.refit_cost(problem, m)
-                     + logged(bag_footprint(m.model_bytes, m.model_objects, k))
-                     - logged(self.final_footprint(problem, m)))
+                     + logged(bag_footprint(m.model_bytes, m.model_objects, k)) - self.logging_cost(problem, m))
             options.append((m.iteration, extra))
         extra_bags = spare_bags(options, spare)
         if extra_bags and say is not None:

@@ -282,6 +282,40 @@ def test_a_member_too_slow_to_refit_leaves_the_ensemble_instead_of_the_ensemble_
     assert any(f"without iteration {slow}" in line for line in said), said
 
 
+def test_saving_the_members_counts_against_the_budget_as_their_refit_does():
+    """A 1 GB forest takes tens of seconds to save with the model (wine_quality_white's stack ended 16% over its
+    budget): the members' logging, one after another, is priced beside their parallel refit."""
+    data = _data(load_diabetes, "regression")
+    metric = "normalized_root_mean_squared_error"
+    trials = _trials(data, metric)
+    config = _config("regression", metric, enable_stack_ensemble=True)
+
+    def stack(voting, candidates, iteration):
+        return stack_ensemble(voting, candidates, data, config, iteration, 1)
+
+    free = build_ensembles(trials, data.target, config, refit_cost=lambda r: 0.0, stack=stack)
+    members = free[0].ensemble.iterations
+    assert [r.model for r in free] == [VOTING, STACK] and len(members) >= 3
+    heavy = members[0]
+    said = []
+    priced = build_ensembles(trials, data.target, config, refit_cost=lambda r: 1.0, say=said.append, time_left=50.0,
+                             stack=stack, logging_cost=lambda r: 40.0 if r.iteration == heavy else 5.0)
+    assert heavy not in priced[0].ensemble.iterations and len(priced[0].ensemble.iterations) >= 2
+    assert any(f"without iteration {heavy}" in line for line in said), said
+    # iris: voting keeps the best model alone, the stack would save the top library models: each fits alone,
+    # not together
+    iris = _data(load_iris, "classification", labels=["setosa", "versicolor", "virginica"])
+    iris_trials = _trials(iris, "accuracy")
+    iris_config = _config("classification", "accuracy", enable_stack_ensemble=True)
+    best = min(iris_trials, key=lambda t: (t.loss, t.iteration)).iteration
+    said.clear()
+    dear = build_ensembles(iris_trials, iris.target, iris_config, refit_cost=lambda r: 0.0, say=said.append,
+                           time_left=50.0, logging_cost=lambda r: 0.0 if r.iteration == best else 30.0,
+                           stack=lambda voting, candidates, it: stack_ensemble(voting, candidates, iris, iris_config,
+                                                                               it, 1))
+    assert [r.model for r in dear] == [VOTING] and "StackEnsemble skipped" in " ".join(said)
+
+
 def test_the_stack_budget_check_prices_the_members_the_stack_will_use():
     """Voting keeps iris' best model alone, so the stack would refit the top library models: when those do not
     fit in the time left the stack is skipped, though voting's single member costs nothing."""
