@@ -174,7 +174,8 @@ def _run_experiment(experiment, config: AutoMLConfig, show_output: bool, run_nam
 
     stopper.reserve_for = budget.FinishReserve(
         problem.n_splits, config.max_concurrent_iterations, ensembles_on, fixed_finish(ensembles_on),
-        refit_cost=lambda r: task.refit_cost(problem, r), footprint=lambda r: task.final_footprint(problem, r))
+        refit_cost=lambda r: task.refit_cost(problem, r), footprint=lambda r: task.final_footprint(problem, r),
+        select=lambda results: task.likely_members(problem, results, config))
     progress.stage(f"Data: {problem.description}")
     for g in problem.guardrails:
         progress.stage(f"Guardrail {g.name}: {g.status.upper()} - {g.description}")

@@ -112,3 +112,34 @@ def test_the_search_gets_back_the_seconds_of_a_slow_trial_that_leaves_the_best_f
     assert stopper.deadline == pytest.approx(100.0 - 5.0 - budget.REFIT_SAFETY * 10.0)
     stopper.observe(_trial(1, 0.4, 3.0))
     assert stopper.deadline == pytest.approx(100.0 - 5.0 - budget.REFIT_SAFETY * 1.0)
+
+
+def test_reserve_prices_the_members_the_ensemble_selection_would_refit(monkeypatch):
+    """The best eight overprice a selection that keeps one forest (mammography ended 18% early): with the
+    task's selection the reserve prices its members, chosen again at most every RESELECT_SECONDS, plus a new
+    best trial that arrives in between."""
+    clock = [0.0]
+    refit = lambda seconds: budget.refit_seconds(seconds, 3)  # noqa: E731
+    monkeypatch.setattr(budget.time, "monotonic", lambda: clock[0])
+    calls = []
+
+    def select(results):
+        calls.append(len(results))
+        return (1,) if len(results) >= 2 else ()
+
+    reserve = budget.FinishReserve(n_splits=3, workers=1, ensembles=True, fixed_seconds=0.0, select=select)
+    plain = budget.FinishReserve(n_splits=3, workers=1, ensembles=True, fixed_seconds=0.0)
+    slow, chosen = _trial(0, 0.30, 20.0), _trial(1, 0.35, 2.0)
+    assert reserve(slow) == plain(slow) == pytest.approx(refit(20.0))  # no selection yet
+    clock[0] = budget.RESELECT_SECONDS
+    assert reserve(chosen) == pytest.approx(refit(2.0))  # the selection keeps trial 1 alone
+    assert plain(chosen) == pytest.approx(refit(20.0) + refit(2.0))
+    best = _trial(2, 0.10, 4.0)
+    clock[0] += 1.0  # too soon to select again: the cached choice, plus the new best
+    assert reserve(best) == pytest.approx(refit(2.0) + refit(4.0)) and calls == [1, 2]
+    clock[0] += budget.RESELECT_SECONDS
+    reserve(_trial(3, 0.9, 1.0))
+    assert calls == [1, 2, 4]
+    alone = budget.FinishReserve(n_splits=3, workers=1, ensembles=False, fixed_seconds=0.0, select=select)
+    alone(slow)
+    assert alone(chosen) == pytest.approx(refit(20.0)) and calls == [1, 2, 4]  # no ensembles

@@ -97,8 +97,25 @@ def stack_ensemble(voting: TrialResult, results: list[TrialResult], data: Search
 def stack_members(voting: TrialResult, results: list[TrialResult]) -> tuple[int, ...]:
     """First layer = the voting ensemble's members; when voting kept one model alone, the top
     library models (a meta-learner over one input learns nothing)."""
-    members = voting.ensemble.iterations
-    return members if len(members) >= 2 else tuple(r.iteration for r in library(results)[:MAX_SEED])
+    return _first_layer(voting.ensemble.iterations, results)
+
+
+def _first_layer(voting_members: tuple[int, ...], results: list[TrialResult]) -> tuple[int, ...]:
+    return voting_members if len(voting_members) >= 2 else tuple(r.iteration for r in library(results)[:MAX_SEED])
+
+
+def likely_members(results: list[TrialResult], target: ValidationTarget, config: AutoMLConfig,
+                   stack: bool) -> tuple[int, ...]:
+    """The trials the ensembles would refit if the search ended now: the voting selection's members and,
+    with a stack, its first layer. What the finish reserve prices while the search runs (the best eight
+    overprice a selection that keeps one forest: mammography ended 18% early). () without a selection."""
+    chosen = caruana(results, target, config.metric, config.ensemble_steps)
+    if chosen is None:
+        return ()
+    members = set(chosen.iterations)
+    if stack:
+        members.update(_first_layer(chosen.iterations, results))
+    return tuple(sorted(members))
 
 
 # When the chosen members' refit does not fit in the time left, the costliest member leaves the candidates

@@ -101,6 +101,11 @@ class Task:
         """(bytes, objects) of one trial's model as the final model logs it: what logging costs."""
         return refit_footprint(result.model_bytes, result.model_objects, problem.n_splits)
 
+    def likely_members(self, problem: Problem, results: list[TrialResult], config: AutoMLConfig) -> tuple[int, ...]:
+        """The trials the ensembles would refit if the search ended now; () = unknown (the finish reserve
+        then prices the best few)."""
+        return ()
+
     def ensembles(self, problem: Problem, results: list[TrialResult], config: AutoMLConfig, say: Say,
                   time_left: float | None) -> list[TrialResult]:
         raise NotImplementedError

@@ -19,7 +19,7 @@ from ..budget import (
 from ..config import AutoMLConfig
 from ..data.prepare import PreparedData, load_and_check, prepare
 from ..distributed import refit_on_all_rows
-from ..ensemble.build import assemble, build_ensembles, member_results, stack_ensemble
+from ..ensemble.build import assemble, build_ensembles, likely_members, member_results, stack_ensemble
 from ..ensemble.estimators import BaggedEstimator
 from ..errors import ConfigError
 from ..models import REGISTRY
@@ -140,6 +140,11 @@ class TabularTask(Task):
         """Seconds to save this member with the final model, beyond the fixed logging time."""
         size, objects = self.final_footprint(problem, result)
         return logging_seconds([size], [objects])
+
+    def likely_members(self, problem, results, config):
+        if not (config.enable_voting_ensemble or config.stack_enabled):
+            return ()
+        return likely_members(results, problem.target, config, config.stack_enabled)
 
     def ensembles(self, problem, results, config, say, time_left):
         prepared: PreparedData = problem.state

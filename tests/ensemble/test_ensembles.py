@@ -357,3 +357,19 @@ def test_an_ensemble_has_predict_proba_exactly_when_it_classifies_and_is_saved_i
         assert hasattr(model, "predict_proba") == hasattr(pipeline, "predict_proba") == (task == "classification")
         chosen = choose_format(pipeline, data.X[:5])
         assert chosen.name == SKOPS, (type(model).__name__, chosen.why)
+
+
+def test_likely_members_are_what_the_ensembles_would_refit():
+    """What the finish reserve prices during the search: the voting selection's members, and with a stack its first
+    layer (iris: voting keeps the best model alone, so the stack would take the top library models)."""
+    from spark_automl.ensemble.build import likely_members
+    from spark_automl.ensemble.selection import MAX_SEED, library
+
+    data = _data(load_iris, "classification", labels=["setosa", "versicolor", "virginica"])
+    trials = _trials(data, "accuracy")
+    config = _config("classification", "accuracy", enable_stack_ensemble=True)
+    built = _ensembles(trials, data, config)
+    assert likely_members(trials, data.target, config, stack=False) == tuple(sorted(built[0].ensemble.iterations))
+    assert likely_members(trials, data.target, config, stack=True) == tuple(sorted(
+        set(built[0].ensemble.iterations) | {r.iteration for r in library(trials)[:MAX_SEED]}))
+    assert likely_members(trials[:1], data.target, config, stack=True) == ()
