@@ -170,16 +170,12 @@ class _ClassificationInputs:
         return (self.y == self.pos).astype(int)
 
     @cached_property
-    def pred_bin(self) -> np.ndarray:
-        return (self.pred == self.pos).astype(int)
-
-    @cached_property
     def confusion(self) -> np.ndarray:
         """(Weighted) counts of true class x predicted class: every label-based metric reads it, at a
         fraction of the cost of one scikit-learn call each (cross-validation scores every fold)."""
         k = self.n_classes
-        weights = None if self.sample_weight is None else self.sample_weight
-        return np.bincount(self.y * k + self.pred, weights=weights, minlength=k * k).reshape(k, k).astype(np.float64)
+        counts = np.bincount(self.y * k + self.pred, weights=self.sample_weight, minlength=k * k)
+        return counts.reshape(k, k).astype(np.float64)
 
     @cached_property
     def labelled(self) -> np.ndarray:
@@ -317,22 +313,31 @@ def _set_metric(kind: str, average: str, c: _ClassificationInputs) -> float:
     return float(per_class @ support / support.sum()) if support.sum() > 0 else 0.0
 
 
+def _tied_runs(y_true: np.ndarray, scores: np.ndarray,
+               sample_weight: np.ndarray | None) -> tuple[np.ndarray, np.ndarray] | None:
+    """(positive weight, negative weight) of each run of tied scores, lowest score first: the one sort
+    both ranking metrics read. None for no rows."""
+    y = np.asarray(y_true).ravel().astype(bool)
+    s = np.asarray(scores, dtype=np.float64).ravel()
+    if len(s) == 0:
+        return None
+    w = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64).ravel()
+    order = np.argsort(s, kind="mergesort")
+    s, y, w = s[order], y[order], w[order]
+    starts = np.concatenate(([0], np.flatnonzero(np.diff(s)) + 1))  # the first row of each run of tied scores
+    return np.add.reduceat(np.where(y, w, 0.0), starts), np.add.reduceat(np.where(y, 0.0, w), starts)
+
+
 def _ranked_auc(y_true: np.ndarray, scores: np.ndarray, sample_weight: np.ndarray | None = None) -> float:
     """ROC AUC as the (weighted) Mann-Whitney statistic: one sort, ties count half.
 
     Equal to sklearn's roc_auc_score (the trapezoid under the ROC curve is this statistic) at a
     fraction of its cost; ensemble selection scores hundreds of blends, so it is the hot loop.
     NaN when y_true has no positives or no negatives."""
-    y = np.asarray(y_true).ravel().astype(bool)
-    s = np.asarray(scores, dtype=np.float64).ravel()
-    if len(s) == 0:
+    runs = _tied_runs(y_true, scores, sample_weight)
+    if runs is None:
         return _NAN
-    w = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64).ravel()
-    order = np.argsort(s, kind="mergesort")
-    s, y, w = s[order], y[order], w[order]
-    starts = np.concatenate(([0], np.flatnonzero(np.diff(s)) + 1))  # the first row of each run of tied scores
-    pos = np.add.reduceat(np.where(y, w, 0.0), starts)
-    neg = np.add.reduceat(np.where(y, 0.0, w), starts)
+    pos, neg = runs
     total_pos, total_neg = pos.sum(), neg.sum()
     if total_pos <= 0 or total_neg <= 0:
         return _NAN
@@ -344,16 +349,10 @@ def _ranked_average_precision(y_true: np.ndarray, scores: np.ndarray,
                               sample_weight: np.ndarray | None = None) -> float:
     """Average precision, sum over the distinct thresholds (descending) of (R_i - R_{i-1}) * P_i: one
     sort, equal to scikit-learn's average_precision_score at a fraction of its cost. NaN without positives."""
-    y = np.asarray(y_true).ravel().astype(bool)
-    s = np.asarray(scores, dtype=np.float64).ravel()
-    if len(s) == 0:
+    runs = _tied_runs(y_true, scores, sample_weight)
+    if runs is None:
         return _NAN
-    w = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64).ravel()
-    order = np.argsort(-s, kind="mergesort")
-    s, y, w = s[order], y[order], w[order]
-    ends = np.concatenate((np.flatnonzero(np.diff(s)), [len(s) - 1]))  # the last row of each tied run
-    tps = np.cumsum(np.where(y, w, 0.0))[ends]
-    fps = np.cumsum(np.where(y, 0.0, w))[ends]
+    tps, fps = (np.cumsum(weight[::-1]) for weight in runs)  # at each threshold, highest first
     if tps[-1] <= 0:
         return _NAN
     precision = _ratio(tps, tps + fps)

@@ -142,8 +142,6 @@ class TabularTask(Task):
         return logging_seconds([size], [objects])
 
     def likely_members(self, problem, results, config):
-        if not (config.enable_voting_ensemble or config.stack_enabled):
-            return ()
         return likely_members(results, problem.target, config, config.stack_enabled)
 
     def ensembles(self, problem, results, config, say, time_left):
