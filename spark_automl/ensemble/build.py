@@ -97,25 +97,23 @@ def stack_ensemble(voting: TrialResult, results: list[TrialResult], data: Search
 def stack_members(voting: TrialResult, results: list[TrialResult]) -> tuple[int, ...]:
     """First layer = the voting ensemble's members; when voting kept one model alone, the top
     library models (a meta-learner over one input learns nothing)."""
-    return _first_layer(voting.ensemble.iterations, results)
-
-
-def _first_layer(voting_members: tuple[int, ...], results: list[TrialResult]) -> tuple[int, ...]:
+    voting_members = voting.ensemble.iterations
     return voting_members if len(voting_members) >= 2 else tuple(r.iteration for r in library(results)[:MAX_SEED])
 
 
-def likely_members(results: list[TrialResult], target: ValidationTarget, config: AutoMLConfig,
-                   stack: bool) -> tuple[int, ...]:
-    """The trials the ensembles would refit if the search ended now: the voting selection's members and,
-    with a stack, its first layer. What the finish reserve prices while the search runs (the best eight
-    overprice a selection that keeps one forest: mammography ended 18% early). () without a selection."""
+def likely_members(results: list[TrialResult], target: ValidationTarget, config: AutoMLConfig) -> tuple[int, ...]:
+    """The trials the ensembles would refit if the search ended now: the voting selection's members, which
+    are also the stack's first layer. What the finish reserve prices while the search runs (the best eight
+    overprice a selection that keeps one forest: mammography ended 18% early). () without a selection.
+
+    When the selection keeps one model alone, the stack's first layer would be the top library models
+    instead; they are not priced: a meta-learner over models no blend could improve on seldom wins
+    (mammography: 0.9559 against the single forest's 0.9622), and pricing its five forests ended that
+    search 20% early. Such a stack is built only when the time left covers it (build_ensembles)."""
     chosen = caruana(results, target, config.metric, config.ensemble_steps)
     if chosen is None:
         return ()
-    members = set(chosen.iterations)
-    if stack:
-        members.update(_first_layer(chosen.iterations, results))
-    return tuple(sorted(members))
+    return tuple(sorted(chosen.iterations))
 
 
 # When the chosen members' refit does not fit in the time left, the costliest member leaves the candidates

@@ -142,7 +142,7 @@ class TabularTask(Task):
         return logging_seconds([size], [objects])
 
     def likely_members(self, problem, results, config):
-        return likely_members(results, problem.target, config, config.stack_enabled)
+        return likely_members(results, problem.target, config)
 
     def ensembles(self, problem, results, config, say, time_left):
         prepared: PreparedData = problem.state
