@@ -92,6 +92,7 @@ def run_spark_automl(spark, ds: C.Dataset, train, test, budget: float, keep: boo
             out["over_budget"] = run.wall_seconds / budget - 1.0
             out["after_search"] = sum(v for k, v in run.timings.items() if k not in ("data_preparation", "search"))
             out["timings"] = {k: round(v, 1) for k, v in run.timings.items()}  # where an overrun went
+            out["expected"] = {k: round(v, 1) for k, v in run.expected_timings.items()}  # what the reserve priced
             # the best single model on the same test rows: what the ensembles add
             singles = [r for r in results if r.status == "ok" and r.ensemble is None]
             if singles and best_child.model_name in ("VotingEnsemble", "StackEnsemble"):
@@ -267,7 +268,7 @@ def main(argv=None) -> int:
                   f"{sa['trials']} trials ({sa['ok_trials']} ok), best {sa['best']}", flush=True)
             for line in sa.get("failed", []):
                 print(f"    not ok: {line}", flush=True)
-            print(f"    stages (s): {sa.get('timings', {})}", flush=True)
+            print(f"    stages (s): {sa.get('timings', {})}; priced: {sa.get('expected', {})}", flush=True)
         gc.collect()
         fl = {"score": None, "wall": None, "best": "-", "error": ""}
         if not args.skip_flaml:

@@ -228,8 +228,11 @@ def _run_experiment(experiment, config: AutoMLConfig, show_output: bool, run_nam
                 outcome.results.extend(ensembles)
                 on_results(ensembles)
         best = best_result(outcome.results)
+        expected = expected_refit(task, problem, best, outcome.results, config.max_concurrent_iterations,
+                                  budget.FORECAST_LOGGING_SECONDS if forecasting else budget.MODEL_LOGGING_SECONDS)
         progress.stage(f"Refitting the best model ({best.model}, {config.metric}={best.score:.5f}) on all rows"
-                       + (" (ensemble members in parallel)" if best.ensemble else ""))
+                       + (" (ensemble members in parallel)" if best.ensemble else "")
+                       + f": ~{expected['refit']:.0f}s refit, ~{expected['model_logging']:.0f}s logging expected")
         cache: dict[int, Any] = {}
         with timed(timings, "refit"):  # what the refit and model logging may take: all but what comes after them
             refit_left = None if timeout is None else started + timeout - time.time() - fixed_finish(False)
@@ -250,6 +253,7 @@ def _run_experiment(experiment, config: AutoMLConfig, show_output: bool, run_nam
         run._status = status
         record.wall_seconds, record.timings = time.time() - started, dict(timings)
         record.first_trial_seconds = marks.get("first_trial")
+        record.expected_timings = expected
         with timed(timings, "record"):
             tracker.log_record(record.slim())
         progress.stage(f"Best: iteration {best.iteration} {best.model} {config.metric}={best.score:.5f}; "
@@ -350,6 +354,18 @@ def finish(run, task: Task, config: AutoMLConfig, progress: Progress, started: f
             except Exception as err:  # noqa: BLE001 - an artifact must not lose a finished experiment
                 log.warning("%s failed: %s", name, err)
                 progress.stage(f"{name} failed: {type(err).__name__}: {err}")
+
+
+def expected_refit(task: Task, problem: Problem, best: TrialResult, results: list[TrialResult], workers: int,
+                   fixed_logging: float) -> dict[str, float]:
+    """What the budget prices for the winner's refit and its model logging: reported beside the measured
+    stages (RunRecord.expected_timings), so a reserve that over- or under-prices shows in every run."""
+    from .ensemble.build import member_results
+
+    members = member_results(best, results)
+    sizes = [task.final_footprint(problem, m) for m in members]
+    return {"refit": budget.parallel_seconds([task.refit_cost(problem, m) for m in members], workers),
+            "model_logging": fixed_logging + budget.logging_seconds([b for b, _ in sizes], [o for _, o in sizes])}
 
 
 @contextmanager

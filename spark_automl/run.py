@@ -351,6 +351,11 @@ class AutoMLRun(RunView):
         return self.record.timings
 
     @property
+    def expected_timings(self) -> dict[str, float]:
+        """What the budget priced for the refit and the model logging (compare with `timings`)."""
+        return dict(getattr(self.record, "expected_timings", None) or {})
+
+    @property
     def first_trial_seconds(self) -> float | None:
         """Seconds from submit() to the first successful trial: how soon the budget reached the search."""
         return getattr(self.record, "first_trial_seconds", None)

@@ -58,6 +58,8 @@ class RunRecord:
     timings: dict[str, float] = field(default_factory=dict)
     wall_seconds: float = 0.0
     first_trial_seconds: float | None = None  # from submit() to the first successful trial
+    # what the budget priced for the stages after the search ('refit', 'model_logging'), beside `timings`
+    expected_timings: dict[str, float] = field(default_factory=dict)
     stop_reason: str = ""
     backend: str = ""
 

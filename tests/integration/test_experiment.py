@@ -11,6 +11,7 @@ from sklearn.metrics import accuracy_score, r2_score, roc_auc_score
 from sklearn.model_selection import train_test_split
 
 from spark_automl import AutoMLConfig, Experiment, NoTrialSucceededError, score_spark
+from spark_automl.budget import MODEL_LOGGING_SECONDS
 from spark_automl.scoring import local_model_path
 from spark_automl.metrics import metric_names
 
@@ -38,6 +39,9 @@ def test_adult_45s_reaches_auc_and_logs_every_metric(spark, tracking_uri):
     auc = roc_auc_score(test["income"] == ">50K", proba[:, list(model.classes_).index(">50K")])
     assert auc > 0.88
     assert run.stop_reason.startswith("experiment timeout reached")  # the 45-second budget ended the search
+    # what the reserve priced for the winner's refit and logging, reported beside the measured stages
+    assert run.expected_timings["refit"] > 0 and "refit" in run.timings
+    assert run.expected_timings["model_logging"] > MODEL_LOGGING_SECONDS  # plus the model's own bytes
     children = _children(tracking_uri, run)
     assert len(children) == len(run.results) >= 3
     expected = set(metric_names("classification"))
