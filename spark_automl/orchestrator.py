@@ -172,6 +172,10 @@ def _run_experiment(experiment, config: AutoMLConfig, show_output: bool, run_nam
                                            onnx=bool(config.enable_onnx_compatible_models), forecasting=forecasting,
                                            explained_columns=problem.explained_columns)
 
+    def left_for_refit() -> float | None:
+        """Seconds until the budget ends, net of the fixed finish: model logging and the requested artifacts."""
+        return None if timeout is None else started + timeout - time.time() - fixed_finish(False)
+
     stopper.reserve_for = budget.FinishReserve(
         problem.n_splits, config.max_concurrent_iterations, ensembles_on, fixed_finish(ensembles_on),
         refit_cost=lambda r: task.refit_cost(problem, r), footprint=lambda r: task.final_footprint(problem, r),
@@ -222,8 +226,10 @@ def _run_experiment(experiment, config: AutoMLConfig, show_output: bool, run_nam
             progress.stage(note)
             marks["unused_search_seconds"] = left
         with timed(timings, "ensembling"):
-            time_left = None if timeout is None else started + timeout - time.time() - budget.MODEL_LOGGING_SECONDS
-            ensembles = task.ensembles(problem, outcome.results, config, progress.stage, time_left)
+            # the members are chosen among those whose refit and logging fit beside the explanation and the
+            # other requested artifacts, as the refit below is bounded (wine_quality_white: the ensemble took
+            # the explanation's seconds, the explanation was skipped and the run ended 6% over)
+            ensembles = task.ensembles(problem, outcome.results, config, progress.stage, left_for_refit())
             if ensembles:
                 outcome.results.extend(ensembles)
                 on_results(ensembles)
@@ -235,7 +241,7 @@ def _run_experiment(experiment, config: AutoMLConfig, show_output: bool, run_nam
                        + f": ~{expected['refit']:.0f}s refit, ~{expected['model_logging']:.0f}s logging expected")
         cache: dict[int, Any] = {}
         with timed(timings, "refit"):  # what the refit and model logging may take: all but what comes after them
-            refit_left = None if timeout is None else started + timeout - time.time() - fixed_finish(False)
+            refit_left = left_for_refit()
             model = task.fit_final(problem, best, outcome.results, config, cache, spark, progress.stage,
                                    time_left=refit_left)
         record = run_record(task, problem, config, outcome, tracker, best.iteration)
