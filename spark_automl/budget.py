@@ -148,6 +148,19 @@ def logging_seconds(model_bytes: Sequence[float], model_objects: Sequence[float]
             + LOGGING_SECONDS_PER_OBJECT * sum(model_objects))
 
 
+def members_seconds(members: Sequence, refit_cost, footprint, workers: int) -> tuple[float, float]:
+    """(refit, logging beyond the fixed seconds) of a final model made of these members: refit `workers` at a
+    time, logged one after another by footprint. What the reserve prices and what a run reports it priced."""
+    sizes = [footprint(r) for r in members]
+    return (parallel_seconds([refit_cost(r) for r in members], workers),
+            logging_seconds([b for b, _ in sizes], [o for _, o in sizes]))
+
+
+def model_logging_seconds(forecasting: bool = False) -> float:
+    """The fixed part of logging the final model."""
+    return FORECAST_LOGGING_SECONDS if forecasting else MODEL_LOGGING_SECONDS
+
+
 def parallel_seconds(costs: Sequence[float], workers: int) -> float:
     """Wall time of independent fits run `workers` at a time: never less than the longest one."""
     return max(max(costs, default=0.0), sum(costs) / max(workers, 1))
@@ -157,7 +170,7 @@ def fixed_finish_seconds(*, ensembles: bool, explain: bool, onnx: bool, forecast
                          explained_columns: int = 0) -> float:
     """The part of the reserve that does not depend on the trials; explained_columns: the columns an
     explanation permutes (its cost grows with them)."""
-    seconds = FORECAST_LOGGING_SECONDS if forecasting else MODEL_LOGGING_SECONDS
+    seconds = model_logging_seconds(forecasting)
     seconds += ENSEMBLE_SECONDS if ensembles else 0.0
     seconds += EXPLAIN_SECONDS + EXPLAIN_SECONDS_PER_COLUMN * explained_columns if explain else 0.0
     seconds += ONNX_SECONDS if onnx else 0.0
@@ -243,9 +256,8 @@ class FinishReserve:
             members = self._selected(result) or members
         cost = self.refit_cost or (lambda r: refit_seconds(r.fit_seconds, self.n_splits))
         size = self.footprint or (lambda r: refit_footprint(r.model_bytes, r.model_objects, self.n_splits))
-        sizes = [size(r) for r in members]
-        return (parallel_seconds([cost(r) for r in members], self.workers) + self.fixed_seconds
-                + logging_seconds([b for b, _ in sizes], [o for _, o in sizes]))
+        refit, logging = members_seconds(members, cost, size, self.workers)
+        return refit + self.fixed_seconds + logging
 
     def _selected(self, result) -> list:
         """The selection's members, chosen again at most every RESELECT_SECONDS (it scores hundreds of

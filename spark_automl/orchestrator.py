@@ -20,6 +20,7 @@ from . import budget
 from .config import AutoMLConfig
 from .control import RunControl
 from .debug_log import debug_log
+from .ensemble.build import member_results
 from .errors import AutoMLError, CanceledError, ExplanationBudgetError, NoTrialSucceededError
 from .lineage import dataset_inputs
 from .models import REGISTRY
@@ -235,15 +236,14 @@ def _run_experiment(experiment, config: AutoMLConfig, show_output: bool, run_nam
                 on_results(ensembles)
         best = best_result(outcome.results)
         expected = expected_refit(task, problem, best, outcome.results, config.max_concurrent_iterations,
-                                  budget.FORECAST_LOGGING_SECONDS if forecasting else budget.MODEL_LOGGING_SECONDS)
+                                  budget.model_logging_seconds(forecasting))
         progress.stage(f"Refitting the best model ({best.model}, {config.metric}={best.score:.5f}) on all rows"
                        + (" (ensemble members in parallel)" if best.ensemble else "")
                        + f": ~{expected['refit']:.0f}s refit, ~{expected['model_logging']:.0f}s logging expected")
         cache: dict[int, Any] = {}
         with timed(timings, "refit"):  # what the refit and model logging may take: all but what comes after them
-            refit_left = left_for_refit()
             model = task.fit_final(problem, best, outcome.results, config, cache, spark, progress.stage,
-                                   time_left=refit_left)
+                                   time_left=left_for_refit())
         record = run_record(task, problem, config, outcome, tracker, best.iteration)
         run = AutoMLRun._attached(experiment, tracker, record, task, model=model, problem=problem, cache=cache)
         with timed(timings, "model_logging"):
@@ -366,12 +366,9 @@ def expected_refit(task: Task, problem: Problem, best: TrialResult, results: lis
                    fixed_logging: float) -> dict[str, float]:
     """What the budget prices for the winner's refit and its model logging: reported beside the measured
     stages (RunRecord.expected_timings), so a reserve that over- or under-prices shows in every run."""
-    from .ensemble.build import member_results
-
-    members = member_results(best, results)
-    sizes = [task.final_footprint(problem, m) for m in members]
-    return {"refit": budget.parallel_seconds([task.refit_cost(problem, m) for m in members], workers),
-            "model_logging": fixed_logging + budget.logging_seconds([b for b, _ in sizes], [o for _, o in sizes])}
+    refit, logging = budget.members_seconds(member_results(best, results), lambda m: task.refit_cost(problem, m),
+                                            lambda m: task.final_footprint(problem, m), workers)
+    return {"refit": refit, "model_logging": fixed_logging + logging}
 
 
 @contextmanager

@@ -133,8 +133,8 @@ def build_ensembles(results: list[TrialResult], target: ValidationTarget, config
 
     refit_cost: the task's estimate of one member's refit on all rows; logging_cost: of saving it
     with the model (one after another; a forest of a GB takes tens of seconds). time_left: seconds
-    until the budget ends, net of the fixed finish (logging, the requested artifacts). Members are chosen among the trials whose
-    refit and logging fit in it. stack: the task's StackEnsemble builder (tabular only); skipped when
+    until the budget ends, net of the fixed finish (logging, the requested artifacts). Members are
+    chosen among the trials whose refit and logging fit in it. stack: the task's StackEnsemble builder (tabular only); skipped when
     its extra member fits (a holdout split fits the members once more) do not fit beside the voting
     members' refit."""
     out: list[TrialResult] = []
