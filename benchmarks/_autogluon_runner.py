@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """One AutoGluon run, in AutoGluon's own virtual environment (its pins clash with ours).
 
-    .venv-ag/bin/python benchmarks/_autogluon_runner.py DATASET BUDGET PRESET DATA_DIR OUT_JSON
+    .venv-ag/bin/python benchmarks/_autogluon_runner.py DATASET BUDGET PRESET DATA_DIR OUT_JSON [SPLIT_SEED]
 
 bench_vs_flaml.py calls it with the same split protocol (_common.split) and writes one JSON line:
 score, wall, best model, number of models trained. Set it up once:
@@ -23,11 +23,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common as C  # noqa: E402
 
 
-def main(name: str, budget: float, preset: str, data_dir: str, out: str) -> None:
+def main(name: str, budget: float, preset: str, data_dir: str, out: str, split_seed: int = 0) -> None:
     from autogluon.tabular import TabularPredictor
 
     ds = C.DATASETS[name]
-    train, test = C.split(ds, C.load(ds, Path(data_dir)))
+    train, test = C.split(ds, C.load(ds, Path(data_dir)), split_seed)
     metric = {"binary": "roc_auc", "multiclass": "log_loss", "regression": "r2"}[ds.kind]
     folder = tempfile.mkdtemp(prefix=f"bench-ag-{name}-")
     t0 = time.time()
@@ -58,4 +58,5 @@ def main(name: str, budget: float, preset: str, data_dir: str, out: str) -> None
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], float(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5])
+    main(sys.argv[1], float(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5],
+         int(sys.argv[6]) if len(sys.argv) > 6 else 0)

@@ -160,7 +160,7 @@ def run_lightgbm_defaults(ds: C.Dataset, train, test) -> dict:
     return {"score": C.score_predictor(ds, train, test, Scored()), "wall": time.time() - t0, "best": "lgbm", "error": ""}
 
 
-def run_autogluon(python: str, ds: C.Dataset, budget: float, preset: str, data_dir: Path) -> dict:
+def run_autogluon(python: str, ds: C.Dataset, budget: float, preset: str, data_dir: Path, split_seed: int = 0) -> dict:
     """One AutoGluon fit in its own interpreter (its own venv), one JSON line back."""
     import json
     import subprocess
@@ -169,7 +169,8 @@ def run_autogluon(python: str, ds: C.Dataset, budget: float, preset: str, data_d
     runner = Path(__file__).resolve().parent / "_autogluon_runner.py"
     t0 = time.time()
     try:
-        done = subprocess.run([python, str(runner), ds.name, str(budget), preset, str(data_dir), str(out)],
+        done = subprocess.run([python, str(runner), ds.name, str(budget), preset, str(data_dir), str(out),
+                               str(split_seed)],
                               capture_output=True, text=True, timeout=budget * 3 + 120)
         if done.returncode != 0 or not out.read_text():
             return {"score": float("nan"), "wall": time.time() - t0, "best": "-",
@@ -213,6 +214,9 @@ def main(argv=None) -> int:
     parser.add_argument("--cores", type=int, default=2, help="local Spark cores (default 2)")
     parser.add_argument("--sa-cores", type=int, default=-1,
                         help="spark-automl max_cores_per_iteration (default -1: all cores, like FLAML's n_jobs=2)")
+    parser.add_argument("--split-seed", type=int, default=0,
+                        help="random_state of the 80/20 split (default 0, the protocol's; others check a gap "
+                             "against the noise of one test part)")
     parser.add_argument("--keep-tmp", action="store_true", help="keep the temporary working directories")
     parser.add_argument("--also-models", default="",
                         help="comma-separated opt-in models searched beside the default ones (e.g. CatBoost)")
@@ -247,7 +251,7 @@ def main(argv=None) -> int:
               f"local[{args.cores}]; spark-automl max_cores_per_iteration={args.sa_cores}"
               f"{', also searching ' + args.also_models if args.also_models else ''}, FLAML n_jobs=2; "
               f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', 'unset')}; {C.environment_line()}; flaml {flaml_version}. "
-              f"Split: 80/20, random_state=0 (stratified for classification). "
+              f"Split: 80/20, random_state={args.split_seed} (stratified for classification). "
               f"Metric on the test part: AUC (binary), one-vs-rest weighted AUC (multiclass), r2 (regression). "
               f"Paid once per process, before any dataset: import spark_automl {import_seconds:.1f} s, "
               f"Spark session (JVM) start {jvm_seconds:.1f} s; 'sa first trial s' is measured on that warm session.")
@@ -255,7 +259,7 @@ def main(argv=None) -> int:
     rows, errors, wins, compared = [], [], 0, 0
     for ds in datasets:
         frame = C.load(ds, args.data_dir)
-        train, test = C.split(ds, frame)
+        train, test = C.split(ds, frame, args.split_seed)
         print(f"[{time.strftime('%H:%M:%S')}] {ds.name}: {len(frame)} rows, task {ds.kind}; spark-automl ...",
               flush=True)
         sa = run_spark_automl(spark, ds, train, test, args.budget, args.keep_tmp, args.sa_cores,
@@ -290,7 +294,7 @@ def main(argv=None) -> int:
         for preset, column in (("medium_quality", "AG medium"), ("best_quality", "AG best")):
             if args.autogluon:
                 print(f"[{time.strftime('%H:%M:%S')}] {ds.name}: AutoGluon {preset} ...", flush=True)
-                peers[column] = run_autogluon(args.autogluon, ds, args.budget, preset, args.data_dir)
+                peers[column] = run_autogluon(args.autogluon, ds, args.budget, preset, args.data_dir, args.split_seed)
                 print(f"  AutoGluon {preset} {ds.metric_name}={peers[column]['score']:.4f} in "
                       f"{peers[column]['wall']:.1f}s, best {peers[column]['best']}", flush=True)
         for name, peer in peers.items():
