@@ -75,7 +75,7 @@ def main() -> int:
     parser.add_argument("--output", default=str(REPO / "benchmarks" / "results" / "mlflow_parent_run.png"))
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="ui-screenshot-"))
-    os.chdir(workdir)  # a fresh store's ./mlruns land here
+    os.chdir(workdir)  # spark-warehouse / derby.log, if any, land here
     uri = args.tracking_uri or f"sqlite:///{workdir}/mlflow.db"
     run_id = args.run_id or _train(uri)
 

@@ -16,7 +16,7 @@ from typing import Any
 from pyspark.sql import DataFrame, SparkSession
 
 from .errors import ConfigError, DataError
-from .tracking import resolve_registry_uri, resolve_tracking_uri
+from .tracking import create_experiment, resolve_registry_uri, resolve_tracking_uri
 
 PROMOTED, KEPT = "promoted", "kept"
 
@@ -206,12 +206,7 @@ def _classes(y, names: list[str]) -> list:
 
 def _record(client, experiment_name: str, result: PromotionDecision) -> PromotionDecision:
     """The decision as an MLflow run, and a tag on both versions pointing to it."""
-    from mlflow.exceptions import MlflowException
-
-    try:
-        experiment_id = client.create_experiment(experiment_name)
-    except MlflowException:
-        experiment_id = client.get_experiment_by_name(experiment_name).experiment_id
+    experiment_id = create_experiment(client, client.tracking_uri, experiment_name)
     run = client.create_run(experiment_id, run_name=f"promote {result.model_name} v{result.challenger_version}",
                             tags={"automl.promotion": result.decision, "mlflow.note.content": result.reason})
     params = {"model_name": result.model_name, "alias": result.alias, "metric": result.metric,

@@ -114,20 +114,56 @@ def probe(uri: str, timeout: float = PROBE_SECONDS) -> None:
                             "store (tracking_uri='sqlite:///mlflow.db').") from None
 
 
+def sqlite_file(uri: str) -> str | None:
+    """The absolute path of a SQLite store's database file (None for any other store)."""
+    parts = urlsplit(uri)
+    path = parts.path[1:]  # sqlite:///relative.db, sqlite:////absolute.db
+    if parts.scheme != "sqlite" or not path or path == ":memory:":
+        return None
+    return os.path.abspath(path)
+
+
+def artifact_location(uri: str) -> str | None:
+    """Where a new experiment of a SQLite store keeps its artifacts: a folder of its own under mlruns/
+    beside the database file. MLflow's default is ./mlruns of whatever the working directory is, so a
+    store opened by path from elsewhere scattered its models there, and a copied store folder lost
+    them. None (the server's or MLflow's choice) for every other store."""
+    database = sqlite_file(uri)
+    if database is None:
+        return None
+    import uuid
+
+    return os.path.join(os.path.dirname(database), "mlruns", uuid.uuid4().hex)
+
+
+def create_experiment(client, tracking_uri: str, name: str) -> str:
+    """The id of experiment `name`, created (artifacts at `artifact_location`) when missing; another
+    process creating it at the same time is no error."""
+    from mlflow.exceptions import MlflowException
+
+    existing = client.get_experiment_by_name(name)
+    if existing is not None:
+        return existing.experiment_id
+    try:
+        return client.create_experiment(name, artifact_location=artifact_location(tracking_uri))
+    except MlflowException as err:
+        if err.error_code != "RESOURCE_ALREADY_EXISTS":
+            raise
+        return client.get_experiment_by_name(name).experiment_id
+
+
 @contextlib.contextmanager
 def store_lock(uri: str):
     """Serialise the first use of a SQLite store across processes: two processes that create a new
     store at once would race its schema migration."""
-    parts = urlsplit(uri)
-    path = parts.path[1:]  # sqlite:///relative.db, sqlite:////absolute.db
-    if parts.scheme != "sqlite" or not path or path == ":memory:":
+    database = sqlite_file(uri)
+    if database is None:
         yield
         return
     import fcntl
 
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    with open(os.path.abspath(path) + ".lock", "a") as fh:
+    os.makedirs(os.path.dirname(database), exist_ok=True)
+    with open(database + ".lock", "a") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX)
         try:
             yield
@@ -250,20 +286,9 @@ class Tracker:
     # ---- experiment and parent ---------------------------------------------------------
     @_safe
     def open_experiment(self) -> str:
-        """Get or create the experiment; another process creating it at the same time is no error."""
-        from mlflow.exceptions import MlflowException
-
+        """Get or create the experiment (see create_experiment)."""
         with store_lock(self.tracking_uri):
-            existing = self.client.get_experiment_by_name(self.experiment_name)
-            if existing is not None:
-                self.experiment_id = existing.experiment_id
-                return self.experiment_id
-            try:
-                self.experiment_id = self.client.create_experiment(self.experiment_name)
-            except MlflowException as err:
-                if err.error_code != "RESOURCE_ALREADY_EXISTS":
-                    raise
-                self.experiment_id = self.client.get_experiment_by_name(self.experiment_name).experiment_id
+            self.experiment_id = create_experiment(self.client, self.tracking_uri, self.experiment_name)
         return self.experiment_id
 
     def check(self) -> None:

@@ -17,7 +17,7 @@ from mlflow.tracking import MlflowClient
 
 from spark_automl import AutoMLConfig, ConfigError, Experiment
 from spark_automl.cli import load_job_config
-from spark_automl.tracking import TrackingError, check_uri, probe, redact
+from spark_automl.tracking import Tracker, TrackingError, check_uri, probe, redact
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -214,6 +214,24 @@ def test_three_processes_start_experiments_on_a_fresh_store_at_once(tmp_path):
     client = MlflowClient(uri)
     experiment = client.get_experiment_by_name("race")
     assert len(client.search_runs([experiment.experiment_id])) == 3
+
+
+def test_a_sqlite_stores_artifacts_live_beside_its_database_whatever_the_working_directory(tmp_path, monkeypatch):
+    store, elsewhere = tmp_path / "store", tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)  # MLflow's own default would put ./mlruns here
+    uri = f"sqlite:///{store}/mlflow.db"
+    first, second = Tracker("first", tracking_uri=uri), Tracker("second", tracking_uri=uri)
+    first.open_experiment(), second.open_experiment()
+    client = MlflowClient(uri)
+    run = client.create_run(first.experiment_id)
+    client.log_text(run.info.run_id, "model bytes", "model/weights.txt")
+    assert [p.read_text() for p in (store / "mlruns").rglob("weights.txt")] == ["model bytes"]
+    assert list(elsewhere.iterdir()) == []
+    locations = {client.get_experiment(t.experiment_id).artifact_location for t in (first, second)}
+    assert len(locations) == 2 and all(Path(loc).parent == store / "mlruns" for loc in locations)
+    again = Tracker("first", tracking_uri=uri)  # an existing experiment keeps its own location
+    assert again.open_experiment() == first.experiment_id
 
 
 # ---- job configs ---------------------------------------------------------------------------------------

@@ -17,7 +17,6 @@ from spark_automl.data.prepare import PLACEHOLDER, input_example
 pytestmark = pytest.mark.spark
 
 N = 120
-HERE = os.getcwd()
 ROW = re.compile(rb"qzx\d{4}vw")  # a value of the 'note' column, in any artifact
 
 
@@ -42,15 +41,11 @@ def _artifact_bytes(client: MlflowClient, experiment_id: str, dst) -> bytes:
 
 def _submit(spark, tmp_path, example):
     uri = f"sqlite:///{tmp_path}/mlflow.db"
-    os.chdir(tmp_path)  # MLflow's default artifact root is ./mlruns
     cfg = AutoMLConfig(task="classification", training_data=_frame(), label_column_name="y", iterations=2,
                        allowed_models=["LogisticRegression"], enable_voting_ensemble=False,
                        enable_stack_ensemble=False, model_explainability=False, test_size=0.2, seed=0,
                        model_input_example=example)
-    try:
-        run = Experiment("privacy", spark=spark, tracking_uri=uri).submit(cfg)
-    finally:
-        os.chdir(HERE)
+    run = Experiment("privacy", spark=spark, tracking_uri=uri).submit(cfg)  # artifacts land beside the store
     return run, MlflowClient(uri)
 
 
