@@ -194,6 +194,7 @@ def _run_experiment(experiment, config: AutoMLConfig, show_output: bool, run_nam
         tracker.log_inputs(dataset_inputs(config, loaded_frames(loaded)))
     tracker.log_checkpoint_config(config.without_data())
     stop_heartbeat = tracker.start_heartbeat()
+    stop_cancel_watch = tracker.watch_cancel(control.cancel)  # run.cancel() from a re-attached handle
     control.mark_started(tracker.parent_run_id)
     if tracker.parent_run_id is None:
         progress.stage("MLflow tracking is unavailable: the experiment goes on; nothing will be logged")
@@ -284,6 +285,7 @@ def _run_experiment(experiment, config: AutoMLConfig, show_output: bool, run_nam
         raise
     finally:
         stop_heartbeat()
+        stop_cancel_watch()
         summary = {f"seconds_{k}": v for k, v in timings.items()}
         summary["wall_seconds"] = time.time() - started
         if "first_trial" in marks:

@@ -308,10 +308,18 @@ class AutoMLRun(RunView):
     def cancel(self) -> None:
         """Stop the search (from any thread): no new trial starts, running Spark trials are cancelled,
         finished trials are kept, and the best model so far is refit, logged and returned; the parent
-        run ends KILLED (status 'Canceled'). A finished run is left as it is."""
+        run ends KILLED (status 'Canceled'). A finished run is left as it is.
+
+        On a handle re-attached to a running run (Experiment.get_run, any process) this asks its driver
+        through the tracking store: a tag on the parent run that the driver looks for every few seconds
+        (SPARK_AUTOML_CANCEL_POLL_SECONDS, default 5); it returns at once."""
         control = self.__dict__.get("_control")
-        if control is not None and not control.done.is_set():
-            control.cancel()
+        if control is not None:
+            if not control.done.is_set():
+                control.cancel()
+            return
+        if self._status == "RUNNING":  # alive elsewhere (a run whose driver died is 'DEAD': nobody to ask)
+            self.tracker.request_cancel(self.id)
 
     @property
     def config(self):

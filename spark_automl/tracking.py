@@ -192,6 +192,18 @@ def heartbeat_seconds() -> float:
         return 30.0
 
 
+CANCEL_TAG = "automl.cancel_requested"  # run.cancel() from a handle without the driver (another process)
+
+
+def cancel_poll_seconds() -> float:
+    """How often a running experiment looks for a cancel request on its parent run
+    (SPARK_AUTOML_CANCEL_POLL_SECONDS, default 5): one small read of the run's tags each time."""
+    try:
+        return max(float(os.environ.get("SPARK_AUTOML_CANCEL_POLL_SECONDS", "5")), 0.2)
+    except ValueError:
+        return 5.0
+
+
 def is_dead(mlflow_run, now: float | None = None) -> bool:
     """A RUNNING parent whose driver stopped beating (SIGKILL, a lost machine): nobody will close it."""
     tags = mlflow_run.data.tags
@@ -369,6 +381,37 @@ class Tracker:
             beat(self, first=True)
             threading.Thread(target=loop, name="automl-heartbeat", daemon=True).start()
         return stop.set
+
+    def watch_cancel(self, on_cancel: Callable[[], None]) -> Callable[[], None]:
+        """Call on_cancel once when the parent run gets CANCEL_TAG (request_cancel, from any process),
+        looking every cancel_poll_seconds() from a daemon thread. A request left from an earlier attempt
+        of a resumed run is dropped first. Returns the function that stops watching."""
+        stop = threading.Event()
+        if self.parent_run_id is None:
+            return stop.set
+        every, run_id = cancel_poll_seconds(), self.parent_run_id
+        try:
+            if CANCEL_TAG in self.client.get_run(run_id).data.tags:
+                self.client.delete_tag(run_id, CANCEL_TAG)
+        except Exception:  # noqa: BLE001 - watching is best effort: the in-process cancel still works
+            pass
+
+        def loop() -> None:
+            while not stop.wait(every) and not self.unreachable:
+                try:
+                    requested = CANCEL_TAG in self.client.get_run(run_id).data.tags
+                except Exception:  # noqa: BLE001 - a missed look is retried at the next one
+                    continue
+                if requested and not stop.is_set():
+                    on_cancel()
+                    return
+
+        threading.Thread(target=loop, name="automl-cancel-watch", daemon=True).start()
+        return stop.set
+
+    def request_cancel(self, run_id: str) -> None:
+        """Ask the driver running `run_id` to cancel it (it looks every cancel_poll_seconds())."""
+        self.client.set_tag(run_id, CANCEL_TAG, f"{time.time():.3f}")
 
     @_safe
     def tag_parent(self, tags: Mapping[str, str]) -> None:

@@ -17,7 +17,7 @@ from mlflow.tracking import MlflowClient
 
 from spark_automl import AutoMLConfig, ConfigError, Experiment
 from spark_automl.cli import load_job_config
-from spark_automl.tracking import Tracker, TrackingError, check_uri, probe, redact
+from spark_automl.tracking import CANCEL_TAG, Tracker, TrackingError, check_uri, probe, redact
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -232,6 +232,29 @@ def test_a_sqlite_stores_artifacts_live_beside_its_database_whatever_the_working
     assert len(locations) == 2 and all(Path(loc).parent == store / "mlruns" for loc in locations)
     again = Tracker("first", tracking_uri=uri)  # an existing experiment keeps its own location
     assert again.open_experiment() == first.experiment_id
+
+
+def test_a_cancel_request_reaches_the_watcher_once_and_a_stale_one_is_dropped(tmp_path, monkeypatch):
+    monkeypatch.setenv("SPARK_AUTOML_CANCEL_POLL_SECONDS", "0.2")
+    driver = Tracker("watched", tracking_uri=f"sqlite:///{tmp_path}/mlflow.db")
+    run_id = driver.start_parent("parent", params={}, tags={})
+    driver.request_cancel(run_id)  # left from an earlier attempt of a run now resumed
+    calls = []
+    stop = driver.watch_cancel(lambda: calls.append(time.time()))
+    try:
+        assert CANCEL_TAG not in driver.client.get_run(run_id).data.tags
+        time.sleep(1.0)
+        assert calls == []
+        elsewhere = Tracker("watched", tracking_uri=f"sqlite:///{tmp_path}/mlflow.db")  # another process's handle
+        elsewhere.request_cancel(run_id)
+        for _ in range(100):
+            if calls:
+                break
+            time.sleep(0.1)
+        time.sleep(0.6)
+        assert len(calls) == 1
+    finally:
+        stop()
 
 
 # ---- job configs ---------------------------------------------------------------------------------------

@@ -196,7 +196,11 @@ def test_seed_article_ensemble_and_forecasting_configs(spark, workspace_dir, cap
     assert "Search stopped" in log_text and "SeasonalNaive" in log_text  # progress lines, without show_output
 
 
-def test_cancel_from_another_thread_keeps_the_best_model(spark, tracking_uri):
+@pytest.mark.parametrize("handle", ["submitted", "re-attached"])
+def test_cancel_from_another_thread_keeps_the_best_model(spark, tracking_uri, monkeypatch, handle):
+    """re-attached: cancel() on a handle from Experiment.get_run (as another process would hold) reaches the
+    driver through the tracking store."""
+    monkeypatch.setenv("SPARK_AUTOML_CANCEL_POLL_SECONDS", "0.5")
     frame = pd.read_csv(dataset_path("penguins")).dropna()
     cfg = AutoMLConfig(task="classification", training_data=frame, label_column_name="species", iterations=60,
                        allowed_models=["LogisticRegression", "DecisionTree", "KNN"], model_explainability=False,
@@ -221,7 +225,7 @@ def test_cancel_from_another_thread_keeps_the_best_model(spark, tracking_uri):
             break
         threading.Event().wait(0.1)
     assert live.status == "Running" and len(live.results) >= 3
-    canceller = threading.Thread(target=run.cancel)
+    canceller = threading.Thread(target=run.cancel if handle == "submitted" else live.cancel)
     canceller.start()
     canceller.join()
     details = run.wait_for_completion()
