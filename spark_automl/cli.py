@@ -5,6 +5,7 @@ calls, no other logic.
     spark-automl promote --config conf/base/promote.yaml
     spark-automl score --config conf/base/score.yaml
     spark-automl forecast --config conf/base/forecast.yaml
+    spark-automl cancel --config conf/base/train.yaml --run-id RUN_ID   (a train job running elsewhere)
 
 Exit codes say what went wrong: 2 a bad config or bad data, 3 no trial succeeded, 4 the tracking
 store, 5 another AutoML error, 1 anything unexpected, 130 interrupted. The error is one paragraph;
@@ -23,7 +24,7 @@ import yaml
 from ._validation import BOOL, DICT, NONE, InstanceOf, Predicate, validate_parameters
 from .datasets import BUNDLED, dataset_path
 from .errors import ConfigError
-from .tracking import check_uri, redact
+from .tracking import cancel_poll_seconds, check_uri, redact
 
 _NAME = Predicate(lambda v: isinstance(v, str) and bool(v.strip()), "a non-empty str")
 _STR = InstanceOf((str,), "a str")
@@ -314,10 +315,25 @@ def _promote(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cancel(args) -> int:
+    """Cancel a training run that another process (a scheduled job, a notebook) is running."""
+    from . import Experiment
+
+    job = load_job_config(args.config)
+    run = Experiment(job.experiment_name, tracking_uri=job.tracking_uri).get_run(args.run_id)
+    if run.status != "Running":
+        print(f"Run {args.run_id} is {run.status}: nothing to cancel.")
+        return 0
+    run.cancel()
+    print(f"Cancel requested for run {args.run_id}: its driver stops the search within "
+          f"~{cancel_poll_seconds():.0f}s, then refits and logs the best model so far (status Canceled).")
+    return 0
+
+
 # ---- the command ----------------------------------------------------------------------------------
 EXIT_CODES = (("ConfigError", 2), ("DataError", 2), ("NoTrialSucceededError", 3), ("TrackingError", 4),
               ("AutoMLError", 5))
-COMMANDS = {"train": _train, "score": _score, "forecast": _forecast, "promote": _promote}
+COMMANDS = {"train": _train, "score": _score, "forecast": _forecast, "promote": _promote, "cancel": _cancel}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -337,6 +353,11 @@ def _parser() -> argparse.ArgumentParser:
         cmd.add_argument("--config", required=True, help=f"YAML {name} config (see conf/base/{name}.yaml)")
         cmd.add_argument("--verbose", action="store_true", default=argparse.SUPPRESS,
                          help="print the traceback of an error")
+    cancel_cmd = sub.add_parser("cancel", help="cancel a running training run (from any process)")
+    cancel_cmd.add_argument("--config", required=True, help="the train job's YAML config (its experiment and store)")
+    cancel_cmd.add_argument("--run-id", required=True, help="the parent run id the train job printed")
+    cancel_cmd.add_argument("--verbose", action="store_true", default=argparse.SUPPRESS,
+                            help="print the traceback of an error")
     return parser
 
 

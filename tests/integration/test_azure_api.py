@@ -4,6 +4,7 @@ another thread, a custom primary metric and cv_splits_indices, each checked by v
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -12,6 +13,7 @@ import threading
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 from mlflow.tracking import MlflowClient
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import train_test_split
@@ -19,7 +21,7 @@ from sklearn.model_selection import train_test_split
 # ---- the article's imports, changed ------------------------------------------------------------
 from spark_automl import AutoMLConfig, AutoMLRun as Run, Experiment, Workspace
 from spark_automl import Dataset, ModelProxy, RunDetails
-from spark_automl import CustomMetric
+from spark_automl import CustomMetric, cli
 from spark_automl.datasets import dataset_path
 from spark_automl.search.stopping import CANCELED_REASON
 from spark_automl.search.trial import OK
@@ -196,10 +198,10 @@ def test_seed_article_ensemble_and_forecasting_configs(spark, workspace_dir, cap
     assert "Search stopped" in log_text and "SeasonalNaive" in log_text  # progress lines, without show_output
 
 
-@pytest.mark.parametrize("handle", ["submitted", "re-attached"])
-def test_cancel_from_another_thread_keeps_the_best_model(spark, tracking_uri, monkeypatch, handle):
+@pytest.mark.parametrize("handle", ["submitted", "re-attached", "command"])
+def test_cancel_from_another_thread_keeps_the_best_model(spark, tracking_uri, monkeypatch, handle, tmp_path):
     """re-attached: cancel() on a handle from Experiment.get_run (as another process would hold) reaches the
-    driver through the tracking store."""
+    driver through the tracking store; command: `spark-automl cancel` with the train job's config."""
     monkeypatch.setenv("SPARK_AUTOML_CANCEL_POLL_SECONDS", "0.5")
     frame = pd.read_csv(dataset_path("penguins")).dropna()
     cfg = AutoMLConfig(task="classification", training_data=frame, label_column_name="species", iterations=60,
@@ -225,7 +227,11 @@ def test_cancel_from_another_thread_keeps_the_best_model(spark, tracking_uri, mo
             break
         threading.Event().wait(0.1)
     assert live.status == "Running" and len(live.results) >= 3
-    canceller = threading.Thread(target=run.cancel if handle == "submitted" else live.cancel)
+    job = tmp_path / "train.yaml"
+    job.write_text(yaml.safe_dump({"experiment_name": "cancel", "tracking_uri": tracking_uri,
+                                   "automl": {"task": "classification", "label_column_name": "species"}}))
+    command = functools.partial(cli.main, ["cancel", "--config", str(job), "--run-id", run.id])
+    canceller = threading.Thread(target={"submitted": run.cancel, "re-attached": live.cancel, "command": command}[handle])
     canceller.start()
     canceller.join()
     details = run.wait_for_completion()
