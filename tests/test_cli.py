@@ -77,6 +77,18 @@ def test_the_command_exits_with_a_meaningful_code_and_one_paragraph(tmp_path, ca
     assert "Traceback" in err and "missing.yaml cannot be read" in err
 
 
+def test_cancel_names_a_store_without_the_experiment_and_exits_with_the_tracking_code(tmp_path, capsys):
+    from spark_automl.cli import main
+
+    job = tmp_path / "train.yaml"
+    job.write_text(f"experiment_name: nowhere\ntracking_uri: sqlite:///{tmp_path}/mlflow.db\n"
+                   "automl: {task: classification, label_column_name: y}\n")
+    assert main(["cancel", "--config", str(job), "--run-id", "0123abcd"]) == 4
+    err = capsys.readouterr().err
+    assert "spark-automl cancel: TrackingError: No MLflow experiment named 'nowhere'" in err
+    assert "Traceback" not in err
+
+
 def test_help_loads_no_heavy_module():
     import subprocess
     import sys
