@@ -333,7 +333,8 @@ def _cancel(args) -> int:
 # ---- the command ----------------------------------------------------------------------------------
 EXIT_CODES = (("ConfigError", 2), ("DataError", 2), ("NoTrialSucceededError", 3), ("TrackingError", 4),
               ("AutoMLError", 5))
-COMMANDS = {"train": _train, "score": _score, "forecast": _forecast, "promote": _promote, "cancel": _cancel}
+COMMANDS = {"train": _train, "score": _score, "forecast": _forecast, "promote": _promote}  # the schedulable jobs
+RUN_COMMANDS = {"cancel": _cancel}  # acting on a run in progress: by hand, never scheduled
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -371,7 +372,7 @@ def exit_code(err: BaseException) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        return COMMANDS[args.command](args)
+        return {**COMMANDS, **RUN_COMMANDS}[args.command](args)
     except (Exception, KeyboardInterrupt) as err:  # noqa: BLE001 - the command's whole error report
         code = exit_code(err)
         if getattr(args, "verbose", False):
