@@ -347,18 +347,19 @@ def _parser() -> argparse.ArgumentParser:
     train_cmd.add_argument("--timeout-minutes", type=float, help="override automl.experiment_timeout_minutes")
     train_cmd.add_argument("--verbose", action="store_true", default=argparse.SUPPRESS,
                            help="print the traceback of an error")
-    for name, help_text in (("score", "score a table, path or Parquet folder with a registered model"),
-                            ("forecast", "publish the next horizon of every series with a registered forecaster"),
-                            ("promote", "champion/challenger: move the alias to the new version if it wins")):
+    for name, help_text, config_help in (
+            ("score", "score a table, path or Parquet folder with a registered model", None),
+            ("forecast", "publish the next horizon of every series with a registered forecaster", None),
+            ("promote", "champion/challenger: move the alias to the new version if it wins", None),
+            ("cancel", "cancel a running training run (from any process)",
+             "the train job's YAML config (its experiment and store)")):
         cmd = sub.add_parser(name, help=help_text)
-        cmd.add_argument("--config", required=True, help=f"YAML {name} config (see conf/base/{name}.yaml)")
+        cmd.add_argument("--config", required=True,
+                         help=config_help or f"YAML {name} config (see conf/base/{name}.yaml)")
         cmd.add_argument("--verbose", action="store_true", default=argparse.SUPPRESS,
                          help="print the traceback of an error")
-    cancel_cmd = sub.add_parser("cancel", help="cancel a running training run (from any process)")
-    cancel_cmd.add_argument("--config", required=True, help="the train job's YAML config (its experiment and store)")
-    cancel_cmd.add_argument("--run-id", required=True, help="the parent run id the train job printed")
-    cancel_cmd.add_argument("--verbose", action="store_true", default=argparse.SUPPRESS,
-                            help="print the traceback of an error")
+        if name == "cancel":
+            cmd.add_argument("--run-id", required=True, help="the parent run id the train job printed")
     return parser
 
 

@@ -361,7 +361,6 @@ class Tracker:
     def start_heartbeat(self) -> Callable[[], None]:
         """Mark the parent run alive every heartbeat_seconds() from a daemon thread, so a reader can tell a
         run whose driver died (still RUNNING, no recent beat). Returns the function that stops it."""
-        stop = threading.Event()
         every = heartbeat_seconds()
 
         @_safe
@@ -369,45 +368,53 @@ class Tracker:
             tags = {HEARTBEAT_TAG: f"{time.time():.3f}", **({HEARTBEAT_EVERY_TAG: str(every)} if first else {})}
             self._log_batch(self.parent_run_id, tags=tags)
 
-        def loop() -> None:
-            while not stop.wait(every):
-                if self.unreachable:
-                    return
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    beat(self)
+        def step() -> bool:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                beat(self)
+            return False
 
-        if self.parent_run_id is not None:
-            beat(self, first=True)
-            threading.Thread(target=loop, name="automl-heartbeat", daemon=True).start()
+        if self.parent_run_id is None:
+            return lambda: None
+        beat(self, first=True)
+        return self._every(every, "automl-heartbeat", step)
+
+    def _every(self, seconds: float, name: str, step: Callable[[], bool]) -> Callable[[], None]:
+        """Run step() every `seconds` from a daemon thread until it returns True, the store is marked
+        unreachable, or the returned function is called (the heartbeat and the cancel watch)."""
+        stop = threading.Event()
+
+        def loop() -> None:
+            while not stop.wait(seconds) and not self.unreachable:
+                if step():
+                    return
+
+        threading.Thread(target=loop, name=name, daemon=True).start()
         return stop.set
 
     def watch_cancel(self, on_cancel: Callable[[], None]) -> Callable[[], None]:
         """Call on_cancel once when the parent run gets CANCEL_TAG (request_cancel, from any process),
         looking every cancel_poll_seconds() from a daemon thread. A request left from an earlier attempt
         of a resumed run is dropped first. Returns the function that stops watching."""
-        stop = threading.Event()
         if self.parent_run_id is None:
-            return stop.set
-        every, run_id = cancel_poll_seconds(), self.parent_run_id
+            return lambda: None
+        run_id = self.parent_run_id
         try:
             if CANCEL_TAG in self.client.get_run(run_id).data.tags:
                 self.client.delete_tag(run_id, CANCEL_TAG)
         except Exception:  # noqa: BLE001 - watching is best effort: the in-process cancel still works
             pass
 
-        def loop() -> None:
-            while not stop.wait(every) and not self.unreachable:
-                try:
-                    requested = CANCEL_TAG in self.client.get_run(run_id).data.tags
-                except Exception:  # noqa: BLE001 - a missed look is retried at the next one
-                    continue
-                if requested and not stop.is_set():
-                    on_cancel()
-                    return
+        def step() -> bool:
+            try:
+                requested = CANCEL_TAG in self.client.get_run(run_id).data.tags
+            except Exception:  # noqa: BLE001 - a missed look is retried at the next one
+                return False
+            if requested:
+                on_cancel()
+            return requested
 
-        threading.Thread(target=loop, name="automl-cancel-watch", daemon=True).start()
-        return stop.set
+        return self._every(cancel_poll_seconds(), "automl-cancel-watch", step)
 
     def request_cancel(self, run_id: str) -> None:
         """Ask the driver running `run_id` to cancel it (it looks every cancel_poll_seconds())."""
