@@ -4,7 +4,8 @@
     .venv-ag/bin/python benchmarks/_autogluon_runner.py DATASET BUDGET PRESET DATA_DIR OUT_JSON [SPLIT_SEED]
 
 bench_vs_flaml.py calls it with the same split protocol (_common.split) and writes one JSON line:
-score, wall, best model, number of models trained. Set it up once:
+score, wall, best model, number of models trained;
+its test predictions go to OUT_JSON with the suffix .npy. Set it up once:
 
     python3 -m venv .venv-ag && .venv-ag/bin/pip install "autogluon.tabular[lightgbm,catboost,xgboost]==1.6.*"
 """
@@ -17,6 +18,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -46,7 +49,9 @@ def main(name: str, budget: float, preset: str, data_dir: str, out: str, split_s
             def predict(self, X):
                 return predictor.predict(X).to_numpy()
 
-        result["score"] = C.score_predictor(ds, train, test, Proba())
+        output = C.test_output(ds, train, test, Proba())
+        result["score"] = C.score_output(ds, train, test, output)
+        np.save(Path(out).with_suffix(".npy"), output)  # bench_vs_flaml.py's paired bootstrap reads it
         result["best"] = str(predictor.model_best)
         result["trials"] = len(predictor.model_names())
     except Exception as err:  # noqa: BLE001 - reported in the table's footer

@@ -31,12 +31,15 @@ import time
 import traceback
 from pathlib import Path
 
+import numpy as np
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _common as C  # noqa: E402
 
 PEERS = ["FLAML", "LightGBM defaults", "AG medium", "AG best"]
-COLUMNS = ["dataset", "rows", "metric", "spark-automl", *PEERS, "best peer", "margin", "sa best single", "sa trials",
+COLUMNS = ["dataset", "rows", "metric", "spark-automl", *PEERS, "best peer", "margin", "margin 95% CI",
+           "sa best single", "sa trials",
            "sa first trial s", "sa wall s", "sa over budget", "sa after search s", "FLAML wall s", "AG medium wall s",
            "AG best wall s", "sa best model", "FLAML best model", "AG best model"]
 
@@ -79,7 +82,8 @@ def run_spark_automl(spark, ds: C.Dataset, train, test, budget: float, keep: boo
                              tracking_uri=f"sqlite:///{tmp}/mlflow.db").submit(cfg, show_output=False)
             best_child, model = run.get_output()
             out["wall"] = time.time() - t0
-            out["score"] = C.score_predictor(ds, train, test, model)
+            out["output"] = C.test_output(ds, train, test, model)
+            out["score"] = C.score_output(ds, train, test, out["output"])
             results = run.results
             out["trials"] = len(results)
             out["ok_trials"] = sum(r.status == "ok" for r in results)
@@ -121,7 +125,8 @@ def run_flaml(ds: C.Dataset, train, test, budget: float, keep: bool) -> dict:
             automl.fit(X_train, y_train, task=ds.task, time_budget=budget, metric=metric, seed=0, verbose=0,
                        n_jobs=2, mlflow_logging=False)
             out["wall"] = time.time() - t0
-            out["score"] = C.score_predictor(ds, train, test, automl)
+            out["output"] = C.test_output(ds, train, test, automl)
+            out["score"] = C.score_output(ds, train, test, out["output"])
             out["best"] = str(automl.best_estimator)
             # config_history only holds the improving iterations; _iter_per_learner counts every trial.
             per_learner = getattr(automl, "_iter_per_learner", None) or {}
@@ -157,7 +162,9 @@ def run_lightgbm_defaults(ds: C.Dataset, train, test) -> dict:
         def predict(self, X):
             return model.predict(X_test)
 
-    return {"score": C.score_predictor(ds, train, test, Scored()), "wall": time.time() - t0, "best": "lgbm", "error": ""}
+    output = C.test_output(ds, train, test, Scored())
+    return {"score": C.score_output(ds, train, test, output), "output": output, "wall": time.time() - t0,
+            "best": "lgbm", "error": ""}
 
 
 def run_autogluon(python: str, ds: C.Dataset, budget: float, preset: str, data_dir: Path, split_seed: int = 0) -> dict:
@@ -166,6 +173,7 @@ def run_autogluon(python: str, ds: C.Dataset, budget: float, preset: str, data_d
     import subprocess
 
     out = Path(tempfile.mkstemp(prefix=f"bench-ag-{ds.name}-", suffix=".json")[1])
+    predictions = out.with_suffix(".npy")  # the runner saves its test_output there
     runner = Path(__file__).resolve().parent / "_autogluon_runner.py"
     t0 = time.time()
     try:
@@ -175,9 +183,21 @@ def run_autogluon(python: str, ds: C.Dataset, budget: float, preset: str, data_d
         if done.returncode != 0 or not out.read_text():
             return {"score": float("nan"), "wall": time.time() - t0, "best": "-",
                     "error": f"AutoGluon {preset} exited {done.returncode}: {done.stderr[-2000:]}"}
-        return json.loads(out.read_text())
+        result = json.loads(out.read_text())
+        if predictions.exists():
+            result["output"] = np.load(predictions)
+        return result
     finally:
         out.unlink(missing_ok=True)
+        predictions.unlink(missing_ok=True)
+
+
+def summary(wins: int, compared: int, behind_beyond_noise: int) -> list[str]:
+    """The footer's verdict; 'beyond noise' = the whole 95% interval of the margin below 0."""
+    if not compared:
+        return []
+    return [f"spark-automl >= the best peer on {wins} of {compared} datasets; behind it beyond the test part's "
+            f"noise (95% paired bootstrap interval of the margin below 0) on {behind_beyond_noise}."]
 
 
 def render(rows: list[list], args, header: str, footer: list[str], markdown: bool) -> str:
@@ -256,7 +276,7 @@ def main(argv=None) -> int:
               f"Paid once per process, before any dataset: import spark_automl {import_seconds:.1f} s, "
               f"Spark session (JVM) start {jvm_seconds:.1f} s; 'sa first trial s' is measured on that warm session.")
 
-    rows, errors, wins, compared = [], [], 0, 0
+    rows, errors, wins, compared, behind_beyond_noise = [], [], 0, 0, 0
     for ds in datasets:
         frame = C.load(ds, args.data_dir)
         train, test = C.split(ds, frame, args.split_seed)
@@ -304,25 +324,31 @@ def main(argv=None) -> int:
         known = {k: v for k, v in scores.items() if v is not None and not math.isnan(v)}
         best_peer = max(known, key=known.get) if known else None
         margin = sa["score"] - known[best_peer] if best_peer and not math.isnan(sa["score"]) else float("nan")
+        interval = "-"
         if best_peer and not math.isnan(margin):
             compared += 1
             wins += margin >= 0
+            theirs = peers[best_peer].get("output")
+            if theirs is not None:
+                low, high = C.margin_interval(ds, train, test, sa["output"], theirs)
+                interval = f"[{low:+.4f}, {high:+.4f}]"
+                behind_beyond_noise += high < 0
         trials = "-" if sa["trials"] is None else (
             str(sa["trials"]) if sa["ok_trials"] == sa["trials"] else f"{sa['trials']} ({sa['ok_trials']} ok)")
         over = sa.get("over_budget")
         rows.append([ds.name, str(len(frame)), ds.metric_name, sa["score"], *[scores[n] for n in PEERS],
-                     best_peer or "-", "-" if math.isnan(margin) else f"{margin:+.4f}",
+                     best_peer or "-", "-" if math.isnan(margin) else f"{margin:+.4f}", interval,
                      sa.get("best_single", float("nan")), trials, C.fmt(sa.get("first_trial"), 1),
                      C.fmt(sa.get("run_wall_seconds", sa["wall"]), 1),
                      "-" if over is None else f"{100 * over:+.1f}%", C.fmt(sa.get("after_search", float("nan")), 1),
                      C.fmt(fl["wall"], 1), C.fmt(peers.get("AG medium", {}).get("wall"), 1),
                      C.fmt(peers.get("AG best", {}).get("wall"), 1), sa["best"], fl["best"],
                      peers.get("AG best", {}).get("best", "-")])
-        footer = [f"spark-automl >= the best peer on {wins} of {compared} datasets."] if compared else []
+        footer = summary(wins, compared, behind_beyond_noise)
         if args.output:
             write_output(args.output, rows, header, footer, args)
 
-    footer = [f"spark-automl >= the best peer on {wins} of {compared} datasets."] if compared else []
+    footer = summary(wins, compared, behind_beyond_noise)
     if errors:
         footer.append(f"{len(errors)} run(s) failed; tracebacks were printed above.")
     print()

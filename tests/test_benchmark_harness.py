@@ -1,0 +1,98 @@
+"""The benchmark harness's scoring (benchmarks/_common.py): what the closing notes' margins rest on."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+
+import _common as C  # noqa: E402
+
+BINARY = C.Dataset("toy_binary", "y", "binary")
+MULTICLASS = C.Dataset("toy_multi", "y", "multiclass")
+REGRESSION = C.Dataset("toy_reg", "y", "regression")
+
+
+def _binary_parts(n: int = 400, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    y = np.where(rng.random(n) < 0.2, "yes", "no")
+    part = pd.DataFrame({"x": rng.normal(size=n), "y": y})
+    return part.iloc[: n // 2].reset_index(drop=True), part.iloc[n // 2:].reset_index(drop=True)
+
+
+def test_identical_outputs_have_a_zero_interval():
+    train, test = _binary_parts()
+    output = np.random.default_rng(1).random((len(test), 2))
+    assert C.margin_interval(BINARY, train, test, output, output.copy(), resamples=200) == (0.0, 0.0)
+
+
+def test_the_interval_sides_with_the_better_model_and_is_reproducible():
+    train, test = _binary_parts()
+    positive = (test["y"] == "yes").to_numpy()
+    rng = np.random.default_rng(2)
+    good = np.column_stack([1 - positive, positive]) * 0.6 + rng.random((len(test), 2)) * 0.4  # AUC near 1
+    noise = rng.random((len(test), 2))  # AUC near 0.5
+    low, high = C.margin_interval(BINARY, train, test, good, noise, resamples=300)
+    assert 0 < low < high
+    assert C.margin_interval(BINARY, train, test, noise, good, resamples=300)[1] < 0
+    assert C.margin_interval(BINARY, train, test, good, noise, resamples=300) == (low, high)
+
+
+def test_close_models_on_a_small_test_part_get_an_interval_spanning_zero():
+    """Two models 0.006 AUC apart on ~50 positives (mammography's test part): not told apart."""
+    rng = np.random.default_rng(3)
+    n = 2000
+    positive = rng.random(n) < 0.025
+    signal = positive * 2.3 + rng.normal(size=n)
+    ours = signal + rng.normal(scale=0.25, size=n)
+    theirs = signal + rng.normal(scale=0.25, size=n)
+    test = pd.DataFrame({"y": np.where(positive, 1, 0)})
+    as_proba = lambda s: np.column_stack([1 - s, s])  # noqa: E731 - the score reads column 1
+    margin = C.score_output(BINARY, test, test, as_proba(ours)) - C.score_output(BINARY, test, test, as_proba(theirs))
+    low, high = C.margin_interval(BINARY, test, test, as_proba(ours), as_proba(theirs), resamples=300)
+    assert low < 0 < high
+    assert low <= margin <= high
+
+
+def test_multiclass_resamples_keep_a_rare_class():
+    """A class of two test rows stays in every resample: one-vs-rest AUC needs every class."""
+    y = np.array(["a"] * 60 + ["b"] * 38 + ["c"] * 2)
+    test = pd.DataFrame({"y": y})
+    rng = np.random.default_rng(4)
+    ours, theirs = rng.random((100, 3)), rng.random((100, 3))
+    low, high = C.margin_interval(MULTICLASS, test, test, ours, theirs, resamples=100)
+    assert np.isfinite(low) and np.isfinite(high) and low <= high
+
+
+def test_regression_margin_interval_is_in_r2():
+    rng = np.random.default_rng(5)
+    y = rng.normal(size=300)
+    test = pd.DataFrame({"y": y})
+    ours, theirs = y + rng.normal(scale=0.1, size=300), y + rng.normal(scale=1.0, size=300)
+    low, high = C.margin_interval(REGRESSION, test, test, ours, theirs, resamples=200)
+    r2_ours, r2_theirs = C.score_output(REGRESSION, test, test, ours), C.score_output(REGRESSION, test, test, theirs)
+    assert low <= r2_ours - r2_theirs <= high
+    assert low > 0.5  # r2 near 0.99 against near 0
+
+
+def test_test_output_puts_probabilities_in_sorted_class_order():
+    """A peer listing its classes in another order is scored on the same columns as ours."""
+    train, test = _binary_parts()
+
+    class Reversed:
+        classes_ = ["yes", "no"]
+
+        def predict_proba(self, X):
+            p = np.linspace(0, 1, len(X))
+            return np.column_stack([p, 1 - p])  # column 0 is "yes"
+
+    output = C.test_output(BINARY, train, test, Reversed())
+    assert output.shape == (len(test), 2)
+    np.testing.assert_allclose(output[:, 1], np.linspace(0, 1, len(test)))  # "yes" is the second sorted class
+    assert C.score_predictor(BINARY, train, test, Reversed()) == pytest.approx(
+        C.score_output(BINARY, train, test, output))
