@@ -49,8 +49,7 @@ def main(name: str, budget: float, preset: str, data_dir: str, out: str, split_s
             def predict(self, X):
                 return predictor.predict(X).to_numpy()
 
-        output = C.test_output(ds, train, test, Proba())
-        result["score"] = C.score_output(ds, train, test, output)
+        output, result["score"] = C.predict_and_score(ds, train, test, Proba())
         np.save(Path(out).with_suffix(".npy"), output)  # bench_vs_flaml.py's paired bootstrap reads it
         result["best"] = str(predictor.model_best)
         result["trials"] = len(predictor.model_names())

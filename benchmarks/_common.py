@@ -167,18 +167,25 @@ def test_output(ds: "Dataset", train, test, predictor) -> np.ndarray:
     return np.asarray(predictor.predict(test_X), dtype=float)
 
 
-def score_output(ds: "Dataset", train, test, output: np.ndarray, rows: np.ndarray | None = None) -> float:
-    """The benchmark metric of a `test_output`, on `rows` of the test part (all by default)."""
-    y = test[ds.target].to_numpy()
-    if rows is not None:
-        y, output = y[rows], output[rows]
-    classes = sorted_classes(train[ds.target]) if ds.task == "classification" else None
-    return score(ds, pd.Series(y), output, classes, classes)
+def _classes(ds: "Dataset", train) -> list | None:
+    return sorted_classes(train[ds.target]) if ds.task == "classification" else None
+
+
+def score_output(ds: "Dataset", train, test, output: np.ndarray) -> float:
+    """The benchmark metric of a `test_output`."""
+    classes = _classes(ds, train)
+    return score(ds, test[ds.target], output, classes, classes)
+
+
+def predict_and_score(ds: "Dataset", train, test, predictor) -> tuple[np.ndarray, float]:
+    """(test_output, its metric): the predictions are kept for the margin's paired bootstrap."""
+    output = test_output(ds, train, test, predictor)
+    return output, score_output(ds, train, test, output)
 
 
 def score_predictor(ds: "Dataset", train, test, predictor) -> float:
     """The benchmark metric of any fitted predictor on the held-out part."""
-    return score_output(ds, train, test, test_output(ds, train, test, predictor))
+    return predict_and_score(ds, train, test, predictor)[1]
 
 
 BOOTSTRAP_RESAMPLES = 1000
@@ -196,7 +203,7 @@ def margin_interval(ds: "Dataset", train, test, ours: np.ndarray, theirs: np.nda
     y = test[ds.target].to_numpy()
     groups = ([np.flatnonzero(y == c) for c in pd.unique(y)] if ds.task == "classification"
               else [np.arange(len(y))])
-    classes = sorted_classes(train[ds.target]) if ds.task == "classification" else None
+    classes = _classes(ds, train)
     rng = np.random.default_rng(seed)
     diffs = np.empty(resamples)
     for k in range(resamples):

@@ -82,8 +82,7 @@ def run_spark_automl(spark, ds: C.Dataset, train, test, budget: float, keep: boo
                              tracking_uri=f"sqlite:///{tmp}/mlflow.db").submit(cfg, show_output=False)
             best_child, model = run.get_output()
             out["wall"] = time.time() - t0
-            out["output"] = C.test_output(ds, train, test, model)
-            out["score"] = C.score_output(ds, train, test, out["output"])
+            out["output"], out["score"] = C.predict_and_score(ds, train, test, model)
             results = run.results
             out["trials"] = len(results)
             out["ok_trials"] = sum(r.status == "ok" for r in results)
@@ -125,8 +124,7 @@ def run_flaml(ds: C.Dataset, train, test, budget: float, keep: bool) -> dict:
             automl.fit(X_train, y_train, task=ds.task, time_budget=budget, metric=metric, seed=0, verbose=0,
                        n_jobs=2, mlflow_logging=False)
             out["wall"] = time.time() - t0
-            out["output"] = C.test_output(ds, train, test, automl)
-            out["score"] = C.score_output(ds, train, test, out["output"])
+            out["output"], out["score"] = C.predict_and_score(ds, train, test, automl)
             out["best"] = str(automl.best_estimator)
             # config_history only holds the improving iterations; _iter_per_learner counts every trial.
             per_learner = getattr(automl, "_iter_per_learner", None) or {}
@@ -162,9 +160,8 @@ def run_lightgbm_defaults(ds: C.Dataset, train, test) -> dict:
         def predict(self, X):
             return model.predict(X_test)
 
-    output = C.test_output(ds, train, test, Scored())
-    return {"score": C.score_output(ds, train, test, output), "output": output, "wall": time.time() - t0,
-            "best": "lgbm", "error": ""}
+    output, score = C.predict_and_score(ds, train, test, Scored())
+    return {"score": score, "output": output, "wall": time.time() - t0, "best": "lgbm", "error": ""}
 
 
 def run_autogluon(python: str, ds: C.Dataset, budget: float, preset: str, data_dir: Path, split_seed: int = 0) -> dict:

@@ -84,15 +84,19 @@ def test_test_output_puts_probabilities_in_sorted_class_order():
     """A peer listing its classes in another order is scored on the same columns as ours."""
     train, test = _binary_parts()
 
+    yes = np.where(test["y"] == "yes", 0.45, 0.3) + np.linspace(0, 0.3, len(test))  # mostly, not fully, right
+
     class Reversed:
         classes_ = ["yes", "no"]
 
         def predict_proba(self, X):
-            p = np.linspace(0, 1, len(X))
-            return np.column_stack([p, 1 - p])  # column 0 is "yes"
+            return np.column_stack([yes, 1 - yes])  # column 0 is "yes"
 
     output = C.test_output(BINARY, train, test, Reversed())
     assert output.shape == (len(test), 2)
-    np.testing.assert_allclose(output[:, 1], np.linspace(0, 1, len(test)))  # "yes" is the second sorted class
-    assert C.score_predictor(BINARY, train, test, Reversed()) == pytest.approx(
-        C.score_output(BINARY, train, test, output))
+    np.testing.assert_allclose(output[:, 1], yes)  # "yes" is the second sorted class
+    from sklearn.metrics import roc_auc_score  # the score reads the "yes" column, whatever the peer's order
+
+    expected = roc_auc_score((test["y"] == "yes").astype(int), yes)
+    assert 0.8 < expected < 1.0  # read from the "no" column it would be below 0.2
+    assert C.score_predictor(BINARY, train, test, Reversed()) == pytest.approx(expected)
