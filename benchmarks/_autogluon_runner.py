@@ -29,7 +29,7 @@ import _common as C  # noqa: E402
 def main(name: str, budget: float, preset: str, data_dir: str, out: str, split_seed: int = 0) -> None:
     from autogluon.tabular import TabularPredictor
 
-    ds = C.DATASETS[name]
+    ds = C.KNOWN[name]
     train, test = C.split(ds, C.load(ds, Path(data_dir)), split_seed)
     metric = {"binary": "roc_auc", "multiclass": "log_loss", "regression": "r2"}[ds.kind]
     folder = tempfile.mkdtemp(prefix=f"bench-ag-{name}-")

@@ -219,7 +219,8 @@ def main(argv=None) -> int:
     parser.add_argument("--data-dir", type=Path, default=C.DEFAULT_DATA_DIR,
                         help=f"folder with the shared CSV files (default: {C.DEFAULT_DATA_DIR})")
     parser.add_argument("--datasets", default=",".join(C.DATASETS),
-                        help="comma-separated list (default: all seven: %(default)s)")
+                        help="comma-separated list (default: all seven: %(default)s); also "
+                             f"{', '.join(C.UNTUNED)}: data nothing was tuned on")
     parser.add_argument("--budget", type=float, default=120.0, help="seconds of wall time per library and dataset")
     parser.add_argument("--skip-flaml", action="store_true", help="run spark-automl only")
     parser.add_argument("--autogluon", default=None, metavar="PYTHON",

@@ -100,3 +100,66 @@ def test_test_output_puts_probabilities_in_sorted_class_order():
     expected = roc_auc_score((test["y"] == "yes").astype(int), yes)
     assert 0.8 < expected < 1.0  # read from the "no" column it would be below 0.2
     assert C.score_predictor(BINARY, train, test, Reversed()) == pytest.approx(expected)
+
+
+# ---- replay_ensemble_choice.py: cross-selection of the voting ensemble and of the single model ---------------
+import replay_ensemble_choice as replay  # noqa: E402
+from spark_automl.metrics import ValidationTarget, to_loss  # noqa: E402
+from spark_automl.search.trial import OK, TrialResult  # noqa: E402
+
+NRMSE = "normalized_root_mean_squared_error"
+
+
+def _given(iteration: int, prediction, target: ValidationTarget, metric: str = NRMSE) -> TrialResult:
+    oof = np.asarray(prediction, dtype=np.float64)
+    loss = target.loss(metric, target.take(oof))
+    return TrialResult(iteration, f"model{iteration}", {}, "portfolio", OK, loss=loss, primary_metric=metric,
+                       score=to_loss(metric, loss), oof=oof.astype(np.float32))
+
+
+def test_selection_parts_deal_every_class_into_every_part_and_cover_the_scored_rows_once():
+    y = np.array(["a"] * 5 + ["a"] * 30 + ["b"] * 3 + ["c"] * 12, dtype=object)
+    rows = np.arange(5, 50)  # a holdout: predictions are full length, rows 0-4 are not scored
+    target = ValidationTarget("classification", y, classes=["a", "b", "c"], rows=rows)
+    parts = replay.selection_parts(target, seed=0)
+    assert len(parts) == 3 and sorted(np.concatenate(parts).tolist()) == rows.tolist()
+    for part in parts:
+        assert set(y[part]) == {"a", "b", "c"}  # the rare class too: AUC needs every class
+        assert y[part].tolist().count("a") == 10
+    assert all(np.array_equal(p, q) for p, q in zip(parts, replay.selection_parts(target, seed=0)))
+    assert not all(np.array_equal(p, q) for p, q in zip(parts, replay.selection_parts(target, seed=1)))
+
+
+def test_cross_selection_is_pessimistic_for_a_blend_of_noise_and_for_a_lucky_single_model():
+    """29 candidates = a good model's predictions plus noise. In-sample the greedy blend beats the good model (the
+    noise happens to cancel its errors on the rows it chose from); chosen on two thirds and scored on the third,
+    it does not. The single model chosen the same way is the good one on every part here, so its cross-selected
+    score is its own."""
+    rng = np.random.default_rng(0)
+    y = rng.normal(size=90)
+    target = ValidationTarget("regression", y, y_range=float(np.ptp(y)))
+    prediction = y + rng.normal(scale=0.5, size=90)
+    good = _given(0, prediction, target)
+    noisy = [_given(i, prediction + rng.normal(scale=0.5, size=90), target) for i in range(1, 30)]
+    from spark_automl.ensemble.selection import caruana
+
+    assert caruana([good, *noisy], target, NRMSE, replay.ENSEMBLE_STEPS).loss < good.loss - 0.003
+    crossed_voting = replay.cross_selected([good, *noisy], target, NRMSE, 0, replay.voting_choice(NRMSE))
+    crossed_single = replay.cross_selected([good, *noisy], target, NRMSE, 0, replay.single_choice)
+    assert crossed_voting > good.loss + 0.003  # NRMSE: greater is worse
+    assert crossed_single == pytest.approx(good.loss)
+
+
+def test_a_model_that_explodes_on_a_few_rows_is_caught_by_cross_selection():
+    """Best on all rows but one, wildly wrong there (ames_housing's FastLinearRegressor predicted 2.6 M for a
+    house): the parts chosen without that row pick it, and the part with it pays."""
+    rng = np.random.default_rng(1)
+    y = rng.normal(size=120)
+    target = ValidationTarget("regression", y, y_range=float(np.ptp(y)))
+    steady = _given(0, y + rng.normal(scale=0.3, size=120), target)
+    exploding = y + rng.normal(scale=0.1, size=120)
+    exploding[50] += 40.0
+    bad = _given(1, exploding, target)
+    assert bad.loss > steady.loss  # in-sample the steady model wins on its own
+    crossed = replay.cross_selected([steady, bad], target, NRMSE, 0, replay.single_choice)
+    assert crossed > steady.loss + 0.01
