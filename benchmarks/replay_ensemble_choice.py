@@ -27,7 +27,6 @@ import _common as C  # noqa: E402
 
 PARTS = 3
 REPEATS = 3  # seeds of the dealing, averaged
-ENSEMBLE_STEPS = 15
 
 
 def selection_parts(target, seed: int, parts: int = PARTS) -> list[np.ndarray]:
@@ -62,7 +61,7 @@ def rescored(results, target, metric: str):
 
 
 def cross_selected(results, target, metric: str, seed: int, choose) -> float:
-    """The pooled score of predictions made, part by part, by what `choose` picked on the other parts."""
+    """The pooled loss of predictions made, part by part, by what `choose` picked on the other parts."""
     parts = selection_parts(target, seed)
     out = None
     for k, held in enumerate(parts):
@@ -70,21 +69,15 @@ def cross_selected(results, target, metric: str, seed: int, choose) -> float:
         prediction = choose(rescored(results, chosen_on, metric), chosen_on)
         out = np.array(prediction, dtype=np.float64) if out is None else out
         out[held] = prediction[held]
-    return -target.loss(metric, target.take(out)) if _greater(metric) else target.loss(metric, target.take(out))
+    return target.loss(metric, target.take(out))
 
 
-def _greater(metric: str) -> bool:
-    from spark_automl.metrics import to_loss
-
-    return to_loss(metric, 1.0) < 0
-
-
-def voting_choice(metric: str):
+def voting_choice(metric: str, steps: int):
     from spark_automl.ensemble.selection import caruana
 
     def choose(results, target):
         by_iteration = {r.iteration: r.oof for r in results}
-        return caruana(results, target, metric, ENSEMBLE_STEPS).blend(by_iteration)
+        return caruana(results, target, metric, steps).blend(by_iteration)
     return choose
 
 
@@ -94,7 +87,8 @@ def single_choice(results, target):
 
 def replay(spark, ds: C.Dataset, data_dir: Path, budget: float, split_seed: int) -> list:
     from spark_automl import AutoMLConfig, Experiment
-    from spark_automl.ensemble.selection import MAX_LIBRARY, caruana
+    from spark_automl.ensemble.selection import caruana, library
+    from spark_automl.metrics import to_loss
 
     train, test = C.split(ds, C.load(ds, data_dir), split_seed)
     metric = "AUC_weighted" if ds.task == "classification" else "r2_score"
@@ -105,20 +99,23 @@ def replay(spark, ds: C.Dataset, data_dir: Path, budget: float, split_seed: int)
     run = Experiment(f"replay-{ds.name}", spark=spark, tracking_uri=f"sqlite:///{folder}/mlflow.db").submit(
         config, show_output=False)
     target = run._problem.target
-    singles = sorted([r for r in run.results if r.status == "ok" and r.ensemble is None and r.oof is not None
-                      and np.isfinite(r.loss)], key=lambda r: (r.loss, r.iteration))
-    library = singles[:MAX_LIBRARY]  # what the run's selection sees
-    top = singles[0]
-    voting = caruana(library, target, metric, ENSEMBLE_STEPS)
-    cross_voting = np.mean([cross_selected(library, target, metric, s, voting_choice(metric)) for s in range(REPEATS)])
-    cross_single = np.mean([cross_selected(singles, target, metric, s, single_choice) for s in range(REPEATS)])
+    singles = [r for r in run.results if r.ensemble is None and r.status == "ok" and r.oof is not None
+               and np.isfinite(r.loss)]  # all of them: the single choice is not limited to the library
+    chosen_from = library(singles)  # what the run's selection sees: the best trials, best first
+    top = chosen_from[0]
+    steps = config.ensemble_steps
+    voting = caruana(chosen_from, target, metric, steps)
+    cross_voting = np.mean([cross_selected(chosen_from, target, metric, s, voting_choice(metric, steps))
+                            for s in range(REPEATS)])
+    cross_single = np.mean([cross_selected(singles, target, metric, s, single_choice)
+                            for s in range(REPEATS)])
     single_test = C.score_predictor(ds, train, test, run.get_output(top.iteration)[1])
     voting_run = [r for r in run.results if r.model == "VotingEnsemble" and r.status == "ok"]
     voting_test = (C.score_predictor(ds, train, test, run.get_output(voting_run[0].iteration)[1])
                    if voting_run else float("nan"))
-    in_sample = -voting.loss if _greater(metric) else voting.loss
-    return [ds.name, top.model, C.fmt(top.score), C.fmt(in_sample), C.fmt(cross_single), C.fmt(cross_voting),
-            "VotingEnsemble" if cross_voting > cross_single else top.model, C.fmt(single_test), C.fmt(voting_test)]
+    scores = [to_loss(metric, loss) for loss in (voting.loss, cross_single, cross_voting)]  # loss -> score
+    return [ds.name, top.model, C.fmt(top.score), *map(C.fmt, scores),
+            "VotingEnsemble" if cross_voting < cross_single else top.model, C.fmt(single_test), C.fmt(voting_test)]
 
 
 def main(argv=None) -> int:

@@ -104,17 +104,16 @@ def test_test_output_puts_probabilities_in_sorted_class_order():
 
 # ---- replay_ensemble_choice.py: cross-selection of the voting ensemble and of the single model ---------------
 import replay_ensemble_choice as replay  # noqa: E402
-from spark_automl.metrics import ValidationTarget, to_loss  # noqa: E402
-from spark_automl.search.trial import OK, TrialResult  # noqa: E402
+from spark_automl.ensemble.selection import caruana  # noqa: E402
+from spark_automl.metrics import ValidationTarget  # noqa: E402
+from tests.trials import given_trial  # noqa: E402
 
 NRMSE = "normalized_root_mean_squared_error"
+STEPS = 15
 
 
-def _given(iteration: int, prediction, target: ValidationTarget, metric: str = NRMSE) -> TrialResult:
-    oof = np.asarray(prediction, dtype=np.float64)
-    loss = target.loss(metric, target.take(oof))
-    return TrialResult(iteration, f"model{iteration}", {}, "portfolio", OK, loss=loss, primary_metric=metric,
-                       score=to_loss(metric, loss), oof=oof.astype(np.float32))
+def _given(iteration: int, prediction, target: ValidationTarget):
+    return given_trial(iteration, prediction, target, NRMSE)
 
 
 def test_selection_parts_deal_every_class_into_every_part_and_cover_the_scored_rows_once():
@@ -141,16 +140,14 @@ def test_cross_selection_is_pessimistic_for_a_blend_of_noise_and_for_a_lucky_sin
     prediction = y + rng.normal(scale=0.5, size=90)
     good = _given(0, prediction, target)
     noisy = [_given(i, prediction + rng.normal(scale=0.5, size=90), target) for i in range(1, 30)]
-    from spark_automl.ensemble.selection import caruana
-
-    assert caruana([good, *noisy], target, NRMSE, replay.ENSEMBLE_STEPS).loss < good.loss - 0.003
-    crossed_voting = replay.cross_selected([good, *noisy], target, NRMSE, 0, replay.voting_choice(NRMSE))
+    assert caruana([good, *noisy], target, NRMSE, STEPS).loss < good.loss - 0.003
+    crossed_voting = replay.cross_selected([good, *noisy], target, NRMSE, 0, replay.voting_choice(NRMSE, STEPS))
     crossed_single = replay.cross_selected([good, *noisy], target, NRMSE, 0, replay.single_choice)
     assert crossed_voting > good.loss + 0.003  # NRMSE: greater is worse
     assert crossed_single == pytest.approx(good.loss)
 
 
-def test_a_model_that_explodes_on_a_few_rows_is_caught_by_cross_selection():
+def test_a_model_that_explodes_on_one_row_is_caught_by_cross_selection():
     """Best on all rows but one, wildly wrong there (ames_housing's FastLinearRegressor predicted 2.6 M for a
     house): the parts chosen without that row pick it, and the part with it pays."""
     rng = np.random.default_rng(1)

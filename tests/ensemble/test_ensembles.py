@@ -9,9 +9,10 @@ from spark_automl.data.prepare import SearchData
 from spark_automl.ensemble.build import VOTING, STACK, assemble, build_ensembles, stack_ensemble
 from spark_automl.ensemble.selection import caruana
 from spark_automl.errors import ConfigError
-from spark_automl.metrics import METRICS, ValidationTarget
-from spark_automl.search.trial import OK, Candidate, TrialResult, evaluate, fit_many
+from spark_automl.metrics import ValidationTarget
+from spark_automl.search.trial import Candidate, evaluate, fit_many
 from tests.threads import threads_seen_by_fit
+from tests.trials import given_trial
 
 CANDIDATES = {
     "classification": [("LightGBM", {"n_estimators": 50}), ("LogisticRegression", {}),
@@ -55,15 +56,6 @@ def _ensembles(trials, data: SearchData, config: AutoMLConfig, workers: int = 1)
                            holdout=len(data.splits) == 1)
 
 
-def _given(iteration: int, prediction, target: ValidationTarget, metric: str) -> TrialResult:
-    """A finished trial whose validation predictions are given: selection reads only these."""
-    oof = np.asarray(prediction, dtype=np.float64)
-    loss = target.loss(metric, target.take(oof))
-    score = -loss if METRICS[metric].greater_is_better else loss
-    return TrialResult(iteration, f"model{iteration}", {}, "portfolio", OK, loss=loss, primary_metric=metric,
-                       score=score, oof=oof.astype(np.float32))
-
-
 # Errors of three regressors on two rows (y = 10, 20), scored by RMSE (y_range=1, so NRMSE = RMSE):
 #   A (1, 1): 1.0    B (-2, 1): 1.581    C (1, -3): 2.236
 # Only A seeds (B is not within 5% of A). Greedy steps, blend error = sum of picked errors / picks:
@@ -86,7 +78,7 @@ def test_caruana_follows_the_hand_computed_greedy_path(steps, weights, loss):
     metric = "normalized_root_mean_squared_error"
     y = np.array([10.0, 20.0])
     target = ValidationTarget("regression", y, y_range=1.0)
-    a, b, c = (_given(it, y + err, target, metric) for it, err in ((7, (1, 1)), (3, (-2, 1)), (5, (1, -3))))
+    a, b, c = (given_trial(it, y + err, target, metric) for it, err in ((7, (1, 1)), (3, (-2, 1)), (5, (1, -3))))
     assert (a.loss, b.loss, c.loss) == pytest.approx((1.0, np.sqrt(2.5), np.sqrt(5.0)))
     chosen = caruana([c, b, a], target, metric, iterations=steps)  # input order does not matter
     expected = {it: w for it, w in zip((7, 3, 5), weights) if w > 0}
@@ -99,7 +91,7 @@ def test_two_models_with_complementary_errors_blend_strictly_better_than_either(
     target = ValidationTarget("classification", np.array(["no", "no", "yes", "yes"], dtype=object),
                               classes=["no", "yes"])
     yes = {"A": [0.1, 0.1, 0.4, 0.4], "B": [0.6, 0.6, 0.9, 0.9], "C": [0.7, 0.2, 0.3, 0.3]}
-    a, b, c = (_given(it, np.column_stack([1 - np.array(p), p]), target, "accuracy")
+    a, b, c = (given_trial(it, np.column_stack([1 - np.array(p), p]), target, "accuracy")
                for it, p in zip((0, 1, 2), yes.values()))
     assert (a.score, b.score, c.score) == (0.5, 0.5, 0.25)
     chosen = caruana([a, b, c], target, "accuracy", iterations=15)
